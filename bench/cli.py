@@ -1,0 +1,108 @@
+"""The ``codec-bench`` command. User mistakes end in one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import re
+import sys
+from collections.abc import Sequence
+
+import payload_codecs
+from temporalio.api.common.v1 import Payload
+
+from bench.loopstall import codec_stalls
+
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed as one line without a traceback."""
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|k|kib|kb|m|mib|mb)?\s*$", re.IGNORECASE)
+_UNITS = {"b": 1, "k": 1024, "kib": 1024, "kb": 1024, "m": 1 << 20, "mib": 1 << 20, "mb": 1 << 20}
+
+
+def _size(text: str) -> int:
+    """A byte count such as ``1024``, ``64KiB`` or ``2MiB`` (binary units)."""
+    match = _SIZE.match(text)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 2MiB, 64KiB or 1024")
+    return int(float(match[1]) * _UNITS[(match[2] or "b").lower()])
+
+
+def _json_records(size: int, seed: int) -> bytes:
+    # Typical JSON records (ids, names, tags, floats): compressible like real workflow data.
+    rng = random.Random(seed)
+    out = bytearray(b"[")
+    while len(out) < size:
+        record = {
+            "id": rng.randrange(10**9),
+            "name": f"user{rng.randrange(10**4)}",
+            "tags": [rng.choice("abcdefgh") for _ in range(5)],
+            "score": rng.random(),
+        }
+        out += json.dumps(record).encode() + b","
+    return bytes(out[:size])
+
+
+def _cmd_codecs(args: argparse.Namespace) -> int:
+    for family in payload_codecs.families():
+        print(family.describe())
+    return 0
+
+
+def _cmd_stall(args: argparse.Namespace) -> int:
+    keyring = payload_codecs.Keyring.generate("bench")
+    cases = [
+        (label, payload_codecs.from_spec(spec, keyring=keyring, options=options))
+        for spec in args.codec
+        for label, options in (
+            ("in-loop", payload_codecs.CodecOptions(offload_threshold=None)),
+            ("offloaded", payload_codecs.CodecOptions(offload_threshold=0)),
+        )
+    ]
+    payloads = [Payload(metadata={"encoding": b"json/plain"}, data=_json_records(args.size, 1))]
+    print(f"longest event-loop stall, worst of {args.repeats}, one {args.size}-byte JSON payload")
+    for label, codec in cases:
+        encode, decode = asyncio.run(codec_stalls(codec, payloads, args.repeats))
+        print(
+            f"{codec.spec:32} {label:9}  encode {encode.longest_ns / 1e6:7.2f} ms"
+            f"  decode {decode.longest_ns / 1e6:7.2f} ms"
+        )
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="codec-bench", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("codecs", help="list codec families, levels and implementations").set_defaults(
+        run=_cmd_codecs
+    )
+    stall = sub.add_parser(
+        "stall", help="longest asyncio event-loop stall while a codec works, in-loop vs offloaded"
+    )
+    stall.add_argument("--codec", action="append", required=True, help="codec spec (repeatable)")
+    stall.add_argument("--size", type=_size, default=2 << 20, help="payload size (default 2MiB)")
+    stall.add_argument("--repeats", type=int, default=5)
+    stall.set_defaults(run=_cmd_stall)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (UserError, ValueError) as error:
+        print(f"codec-bench: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("codec-bench: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

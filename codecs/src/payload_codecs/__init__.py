@@ -1,0 +1,46 @@
+"""Production Temporal payload codecs: snappy, zstd, lz4, gzip and zlib compression, each with or
+without AES-256-GCM, in the wire formats that real Temporal deployments already write.
+
+Build one from a spec string and deploy it as is::
+
+    from payload_codecs import Keyring, data_converter
+    converter = data_converter("zstd:3+aes256gcm", keyring=Keyring.from_env())
+    client = await Client.connect("localhost:7233", data_converter=converter)
+"""
+
+from payload_codecs._codec import ChainCodec
+from payload_codecs._compression import SNAPPY_STREAM_IDENTIFIER, Compressor
+from payload_codecs._converter import data_converter
+from payload_codecs._errors import PayloadDecodeError, PayloadDecryptionError
+from payload_codecs._keyring import KEY_SIZE, Keyring
+from payload_codecs._registry import Family, Kind, Levels, families, family
+from payload_codecs._spec import StageSpec, from_spec, parse_spec
+from payload_codecs._stages import (
+    CodecOptions,
+    CompressionStage,
+    EncryptionStage,
+    Stage,
+)
+
+__all__ = [
+    "KEY_SIZE",
+    "SNAPPY_STREAM_IDENTIFIER",
+    "ChainCodec",
+    "CodecOptions",
+    "CompressionStage",
+    "Compressor",
+    "EncryptionStage",
+    "Family",
+    "Keyring",
+    "Kind",
+    "Levels",
+    "PayloadDecodeError",
+    "PayloadDecryptionError",
+    "Stage",
+    "StageSpec",
+    "data_converter",
+    "families",
+    "family",
+    "from_spec",
+    "parse_spec",
+]

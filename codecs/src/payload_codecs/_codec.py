@@ -1,0 +1,136 @@
+"""The deployable PayloadCodec: a chain of stages, applied in order to encode and in reverse to
+decode, that keeps large payloads off the SDK's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from google.protobuf.message import DecodeError
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import PayloadCodec
+
+from payload_codecs._errors import PayloadDecodeError
+from payload_codecs._stages import ENCODING, CodecOptions, EncryptionStage, Stage
+
+
+class ChainCodec(PayloadCodec):
+    """A ``temporalio.converter.PayloadCodec`` built from stages (see :func:`from_spec`).
+
+    Encoding serializes each payload and runs it through every stage in order; a stage may leave
+    a payload as it is (too small, or not smaller when compressed). Decoding walks the stages in
+    reverse and applies each one whose encoding the payload carries; payloads with any other
+    encoding pass through untouched, so mixed histories decode.
+
+    The SDK calls codecs on its asyncio event loop. When one call carries at least
+    ``options.offload_threshold`` bytes, the work runs in the loop's default executor: the
+    libraries release the GIL on large buffers, so the loop keeps serving other tasks.
+    """
+
+    def __init__(
+        self, stages: Sequence[Stage], *, spec: str, options: CodecOptions | None = None
+    ) -> None:
+        self._stages = tuple(stages)
+        self._decode_order = self._stages[::-1]
+        self._encodings = frozenset(stage.encoding for stage in self._stages)
+        self._last = len(self._stages) - 1
+        self.spec = spec
+        """Canonical spec string: every level and implementation spelled out."""
+        self.options = options or CodecOptions()
+        self._threshold = self.options.offload_threshold
+
+    @property
+    def stages(self) -> tuple[Stage, ...]:
+        """The stages in encoding order."""
+        return self._stages
+
+    @property
+    def encrypts(self) -> bool:
+        """Whether some stage encrypts (then failure messages should be encoded too)."""
+        return any(isinstance(stage, EncryptionStage) for stage in self._stages)
+
+    def __repr__(self) -> str:
+        return f"ChainCodec({self.spec!r})"
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        if not self._stages:
+            return list(payloads)
+        blobs = [payload.SerializeToString() for payload in payloads]
+        if self._threshold is not None and sum(map(len, blobs)) >= self._threshold:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(None, self._encode_blobs, payloads, blobs)
+        return self._encode_blobs(payloads, blobs)
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        if not self._stages:
+            return list(payloads)
+        owned, size = self._own_data(payloads)
+        if self._threshold is not None and size >= self._threshold:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(None, self._decode_owned, payloads, owned)
+        return self._decode_owned(payloads, owned)
+
+    def encode_sync(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """:meth:`encode` on the calling thread, for code without an event loop (a codec server
+        in a synchronous web framework, a script)."""
+        return self._encode_blobs(payloads, [payload.SerializeToString() for payload in payloads])
+
+    def decode_sync(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """:meth:`decode` on the calling thread."""
+        return self._decode_owned(payloads, self._own_data(payloads)[0])
+
+    def _encode_blobs(self, payloads: Sequence[Payload], blobs: list[bytes]) -> list[Payload]:
+        out = []
+        for payload, blob in zip(payloads, blobs):
+            for index, stage in enumerate(self._stages):
+                encoded = stage.encode(blob)
+                if encoded is not None:
+                    payload = encoded
+                    if index != self._last:
+                        blob = payload.SerializeToString()
+            out.append(payload)
+        return out
+
+    def _own_data(self, payloads: Sequence[Payload]) -> tuple[list[_Owned | None], int]:
+        # Reading ``data`` copies it out of the protobuf, so read it once, and only for payloads
+        # that some stage decodes; the total size decides where the work runs.
+        owned: list[_Owned | None] = []
+        size = 0
+        for payload in payloads:
+            encoding = payload.metadata.get(ENCODING)
+            if encoding in self._encodings:
+                data = payload.data
+                size += len(data)
+                owned.append((encoding, data))
+            else:
+                owned.append(None)
+        return owned, size
+
+    def _decode_owned(
+        self, payloads: Sequence[Payload], owned: list[_Owned | None]
+    ) -> list[Payload]:
+        return [
+            payload if own is None else self._decode_one(payload, *own)
+            for payload, own in zip(payloads, owned)
+        ]
+
+    def _decode_one(self, payload: Payload, encoding: bytes, data: bytes | None) -> Payload:
+        for index, stage in enumerate(self._decode_order):
+            if encoding != stage.encoding:
+                continue
+            inner = stage.decode(payload, payload.data if data is None else data)
+            try:
+                payload = Payload.FromString(inner)
+            except DecodeError:
+                raise PayloadDecodeError(
+                    f"{stage.encoding.decode()} payload decoded to bytes that are not a "
+                    "serialized Payload"
+                ) from None
+            if index == self._last:
+                break
+            encoding, data = payload.metadata.get(ENCODING, b""), None
+        return payload
+
+
+_Owned = tuple[bytes, bytes]
+"""A payload's encoding and data, read once on the event loop."""

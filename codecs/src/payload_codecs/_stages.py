@@ -1,0 +1,144 @@
+"""One step of a codec chain: turns a serialized Payload into an outer Payload and back.
+
+Stages work on the serialized inner Payload (``bytes``) rather than on Payload objects so that a
+chain serializes each payload once per stage and never copies payload data needlessly.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from temporalio.api.common.v1 import Payload
+
+from payload_codecs._compression import Compressor
+from payload_codecs._errors import PayloadDecodeError, PayloadDecryptionError
+from payload_codecs._keyring import Keyring
+
+ENCODING = "encoding"
+KEY_ID = "encryption-key-id"
+NONCE_SIZE = 12
+TAG_SIZE = 16
+
+
+@dataclass(frozen=True)
+class CodecOptions:
+    """Production options of compression stages. Encryption ignores them: it always encrypts.
+
+    Attributes:
+        min_size: serialized payloads smaller than this many bytes are passed through without
+            compression (tiny payloads rarely shrink and still cost a library call).
+        keep_if_not_smaller: when compression does not make a payload smaller, keep the original
+            payload, as the Go SDK's zlib codec does by default. The decoder does not care.
+        offload_threshold: when the payloads of one call hold at least this many bytes, the work
+            runs on the event loop's default executor instead of stalling the loop that the SDK
+            calls codecs on. ``None`` never offloads. Handing work to a thread costs tens of
+            microseconds, more than compressing a small payload.
+    """
+
+    min_size: int = 0
+    keep_if_not_smaller: bool = True
+    offload_threshold: int | None = 512 * 1024
+
+    def __post_init__(self) -> None:
+        if self.min_size < 0:
+            raise ValueError(f"min_size must be 0 or more, got {self.min_size}")
+        if self.offload_threshold is not None and self.offload_threshold < 0:
+            raise ValueError(f"offload_threshold must be 0 or more, got {self.offload_threshold}")
+
+
+class Stage(ABC):
+    """One encoding step. ``encoding`` is the metadata value it writes and decodes."""
+
+    encoding: bytes
+
+    @abstractmethod
+    def encode(self, blob: bytes) -> Payload | None:
+        """The outer payload for serialized payload ``blob``, or ``None`` to leave it as is."""
+
+    @abstractmethod
+    def decode(self, payload: Payload, data: bytes) -> bytes | memoryview:
+        """The serialized inner payload from ``payload`` (whose data is ``data``), which carries
+        this stage's encoding. Raises :class:`PayloadDecodeError` when it cannot."""
+
+
+class CompressionStage(Stage):
+    """Compresses the serialized payload with one :class:`Compressor`."""
+
+    def __init__(self, compressor: Compressor, encoding: str, options: CodecOptions) -> None:
+        self.compressor = compressor
+        self.encoding = encoding.encode()
+        self._template = Payload(metadata={ENCODING: self.encoding})
+        self._min_size = options.min_size
+        self._keep = options.keep_if_not_smaller
+
+    def encode(self, blob: bytes) -> Payload | None:
+        if len(blob) < self._min_size:
+            return None
+        data = self.compressor.compress(blob)
+        if self._keep and len(data) >= len(blob):
+            return None
+        return _with_data(self._template, data)
+
+    def decode(self, payload: Payload, data: bytes) -> bytes | memoryview:
+        try:
+            return self.compressor.decompress(data)
+        except Exception as error:  # each library raises its own type; the caller needs one
+            raise PayloadDecodeError(
+                f"cannot decompress {self.encoding.decode()} payload of {len(data)} bytes: {error}"
+            ) from None
+
+
+class EncryptionStage(Stage):
+    """AES-256-GCM as the official Temporal samples lay it out: ``nonce(12) || ciphertext ||
+    tag(16)``, no associated data, key id in the ``encryption-key-id`` metadata."""
+
+    encoding = b"binary/encrypted"
+
+    def __init__(self, keyring: Keyring) -> None:
+        self._keyring = keyring
+        self._cipher = keyring.cipher(keyring.active)
+        self._template = Payload(metadata={ENCODING: self.encoding, KEY_ID: keyring.active.encode()})
+
+    def encode(self, blob: bytes) -> Payload:
+        nonce = os.urandom(NONCE_SIZE)
+        return _with_data(self._template, nonce + self._cipher.encrypt(nonce, blob, None))
+
+    def decode(self, payload: Payload, data: bytes) -> bytes:
+        raw_id = payload.metadata.get(KEY_ID)
+        if raw_id is None:
+            raise PayloadDecryptionError(
+                f"encrypted payload has no {KEY_ID!r} metadata; cannot choose a key"
+            )
+        key_id = raw_id.decode("utf-8", "replace")
+        try:
+            cipher = self._keyring.cipher(key_id)
+        except KeyError:
+            raise PayloadDecryptionError(
+                f"encrypted payload uses key id {key_id!r}, which the keyring does not hold "
+                f"(it holds {list(self._keyring.key_ids)}); add that key to decode it"
+            ) from None
+        if len(data) < NONCE_SIZE + TAG_SIZE:
+            raise PayloadDecryptionError(
+                f"encrypted payload (key id {key_id!r}) is {len(data)} bytes, shorter than "
+                f"nonce and tag ({NONCE_SIZE + TAG_SIZE}); it is truncated"
+            )
+        view = memoryview(data)
+        try:
+            return cipher.decrypt(view[:NONCE_SIZE], view[NONCE_SIZE:], None)
+        except InvalidTag:
+            raise PayloadDecryptionError(
+                f"encrypted payload (key id {key_id!r}) failed authentication: it was altered, "
+                "truncated, or encrypted with another key under this id"
+            ) from None
+
+
+def _with_data(template: Payload, data: bytes) -> Payload:
+    # Copying a prepared message is about four times cheaper than building the metadata map anew,
+    # which matters for the many small payloads of a typical workflow.
+    payload = Payload()
+    payload.CopyFrom(template)
+    payload.data = data
+    return payload

@@ -1,0 +1,28 @@
+"""Sessions: ``nox -s tests`` (the whole suite, real-server tests included), ``nox -s lint``
+(ruff and mypy), ``nox -s bench`` (the benchmark; arrives with the benchmark issue)."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.default_venv_backend = "venv"
+
+PROJECT = ["-e", "./codecs", "-e", "."]
+TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24", "pytest-timeout", "hypothesis>=6"]
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite; extra arguments go to pytest (e.g. ``-m 'not temporal'``)."""
+    session.install(*PROJECT, *TEST_DEPS)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (lint and format check) and mypy (strict)."""
+    session.install(*PROJECT, *TEST_DEPS, "ruff", "mypy")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
