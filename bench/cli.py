@@ -10,9 +10,9 @@ import re
 import sys
 from collections.abc import Sequence
 
-import payload_codecs
 from temporalio.api.common.v1 import Payload
 
+import payload_codecs
 from bench.loopstall import codec_stalls
 
 EXIT_USAGE = 2

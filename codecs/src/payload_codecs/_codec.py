@@ -81,7 +81,8 @@ class ChainCodec(PayloadCodec):
 
     def _encode_blobs(self, payloads: Sequence[Payload], blobs: list[bytes]) -> list[Payload]:
         out = []
-        for payload, blob in zip(payloads, blobs):
+        for original, serialized in zip(payloads, blobs, strict=True):
+            payload, blob = original, serialized
             for index, stage in enumerate(self._stages):
                 encoded = stage.encode(blob)
                 if encoded is not None:
@@ -111,7 +112,7 @@ class ChainCodec(PayloadCodec):
     ) -> list[Payload]:
         return [
             payload if own is None else self._decode_one(payload, *own)
-            for payload, own in zip(payloads, owned)
+            for payload, own in zip(payloads, owned, strict=True)
         ]
 
     def _decode_one(self, payload: Payload, encoding: bytes, data: bytes | None) -> Payload:
@@ -120,7 +121,8 @@ class ChainCodec(PayloadCodec):
                 continue
             inner = stage.decode(payload, payload.data if data is None else data)
             try:
-                payload = Payload.FromString(inner)
+                # upb parses any buffer; the stub says bytes, and a copy would cost time.
+                payload = Payload.FromString(inner)  # type: ignore[arg-type]
             except DecodeError:
                 raise PayloadDecodeError(
                     f"{stage.encoding.decode()} payload decoded to bytes that are not a "

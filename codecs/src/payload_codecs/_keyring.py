@@ -85,7 +85,9 @@ class Keyring:
         """
         text = os.environ.get(keys_var, "").strip()
         if not text:
-            raise ValueError(f"environment variable {keys_var} is empty or unset; set it to id=BASE64KEY")
+            raise ValueError(
+                f"environment variable {keys_var} is empty or unset; set it to id=BASE64KEY"
+            )
         encoded: dict[str, str] = {}
         for item in text.split(","):
             key_id, sep, value = item.strip().partition("=")
@@ -96,7 +98,7 @@ class Keyring:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Keyring:
-        """Keys from a JSON file ``{"active": ID, "keys": {ID: BASE64, ...}}`` (a mounted secret)."""
+        """Keys from a JSON file ``{"active": ID, "keys": {ID: BASE64}}`` (a mounted secret)."""
         try:
             document = json.loads(Path(path).read_text(encoding="utf-8"))
             keys, active = document["keys"], document.get("active")

@@ -130,6 +130,4 @@ def family(name: str) -> Family:
     try:
         return _BY_NAME[name]
     except KeyError:
-        raise ValueError(
-            f"unknown codec {name!r}; choose one of: {', '.join(_BY_NAME)}"
-        ) from None
+        raise ValueError(f"unknown codec {name!r}; choose one of: {', '.join(_BY_NAME)}") from None

@@ -59,7 +59,9 @@ def _parse_stage(text: str, spec: str) -> StageSpec:
                 f"valid levels: {fam.levels}"
             ) from None
         if level not in fam.levels:
-            raise ValueError(f"level {level} of {fam.name!r} is out of range; valid levels: {fam.levels}")
+            raise ValueError(
+                f"level {level} of {fam.name!r} is out of range; valid levels: {fam.levels}"
+            )
     elif fam.levels is not None:
         level = fam.levels.default
     impl: str | None = implementation.strip() or None
@@ -85,7 +87,8 @@ def from_spec(
     for stage in parsed:
         fam = stage.family
         if fam.kind is Kind.COMPRESSION:
-            assert fam.encoding is not None and stage.implementation is not None
+            assert fam.encoding is not None
+            assert stage.implementation is not None
             compressor = fam.implementations[stage.implementation](stage.level)
             stages.append(CompressionStage(compressor, fam.encoding, options))
         elif fam.kind is Kind.ENCRYPTION:

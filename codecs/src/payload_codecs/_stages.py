@@ -100,7 +100,9 @@ class EncryptionStage(Stage):
     def __init__(self, keyring: Keyring) -> None:
         self._keyring = keyring
         self._cipher = keyring.cipher(keyring.active)
-        self._template = Payload(metadata={ENCODING: self.encoding, KEY_ID: keyring.active.encode()})
+        self._template = Payload(
+            metadata={ENCODING: self.encoding, KEY_ID: keyring.active.encode()}
+        )
 
     def encode(self, blob: bytes) -> Payload:
         nonce = os.urandom(NONCE_SIZE)

@@ -1,0 +1,185 @@
+"""Authenticated encryption failures are clear errors naming the key id, never the key."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+from temporalio.api.common.v1 import Payload
+
+from payload_codecs import (
+    KEY_SIZE,
+    Keyring,
+    PayloadDecodeError,
+    PayloadDecryptionError,
+    from_spec,
+)
+from tests.codecs.helpers import COMPRESSIBLE, decode, encode, json_payload
+
+KEY = bytes(range(KEY_SIZE))
+OLD_KEY = bytes(range(100, 100 + KEY_SIZE))
+KEYRING = Keyring({"k-2026": KEY, "k-2025": OLD_KEY}, active="k-2026")
+ORIGINAL = json_payload(COMPRESSIBLE[:300])
+
+
+def _forms_of(key: bytes) -> list[str]:
+    return [key.hex(), base64.b64encode(key).decode(), repr(key), str(list(key))]
+
+
+def _assert_no_key_in(text: str) -> None:
+    for key in (KEY, OLD_KEY):
+        for form in _forms_of(key):
+            assert form not in text
+
+
+def _encrypted() -> Payload:
+    [payload] = encode(from_spec("aes256gcm", keyring=KEYRING), [ORIGINAL])
+    return payload
+
+
+def _with_data(payload: Payload, data: bytes) -> Payload:
+    tampered = Payload()
+    tampered.CopyFrom(payload)
+    tampered.data = data
+    return tampered
+
+
+def test_flipping_any_bit_of_nonce_ciphertext_or_tag_is_an_error_naming_the_key_id() -> None:
+    payload = _encrypted()
+    data = payload.data
+    codec = from_spec("aes256gcm", keyring=KEYRING)
+    regions = {
+        "nonce": range(0, 12),
+        "ciphertext": range(12, len(data) - 16),
+        "tag": range(len(data) - 16, len(data)),
+    }
+    for region, positions in regions.items():
+        for position in positions:
+            for bit in range(8):
+                flipped = bytearray(data)
+                flipped[position] ^= 1 << bit
+                with pytest.raises(PayloadDecryptionError, match="key id 'k-2026'") as caught:
+                    decode(codec, [_with_data(payload, bytes(flipped))])
+                _assert_no_key_in(str(caught.value))
+        assert positions, region
+
+
+@pytest.mark.parametrize("keep", [0, 1, 12, 27, 28, 40])
+def test_truncated_payloads_are_errors(keep: int) -> None:
+    payload = _encrypted()
+    with pytest.raises(PayloadDecryptionError, match="k-2026") as caught:
+        decode(from_spec("aes256gcm", keyring=KEYRING), [_with_data(payload, payload.data[:keep])])
+    _assert_no_key_in(str(caught.value))
+
+
+def test_a_key_id_not_in_the_keyring_is_an_error_naming_it() -> None:
+    payload = _encrypted()
+    other = Keyring({"k-other": OLD_KEY}, active="k-other")
+    with pytest.raises(PayloadDecryptionError, match=r"key id 'k-2026'.*does not hold") as caught:
+        decode(from_spec("aes256gcm", keyring=other), [payload])
+    _assert_no_key_in(str(caught.value))
+
+
+def test_the_wrong_key_under_the_right_id_is_an_error() -> None:
+    payload = _encrypted()
+    impostor = Keyring({"k-2026": OLD_KEY}, active="k-2026")
+    with pytest.raises(PayloadDecryptionError, match="failed authentication"):
+        decode(from_spec("aes256gcm", keyring=impostor), [payload])
+
+
+def test_a_payload_without_a_key_id_is_an_error() -> None:
+    payload = Payload(metadata={"encoding": b"binary/encrypted"}, data=_encrypted().data)
+    with pytest.raises(PayloadDecryptionError, match="encryption-key-id"):
+        decode(from_spec("aes256gcm", keyring=KEYRING), [payload])
+
+
+def test_rotated_keys_still_decode_old_payloads() -> None:
+    old_ring = Keyring({"k-2025": OLD_KEY}, active="k-2025")
+    [old] = encode(from_spec("zstd:3+aes256gcm", keyring=old_ring), [ORIGINAL])
+    [new] = encode(from_spec("zstd:3+aes256gcm", keyring=KEYRING), [ORIGINAL])
+    assert old.metadata["encryption-key-id"] == b"k-2025"
+    assert new.metadata["encryption-key-id"] == b"k-2026"
+    assert decode(from_spec("zstd:3+aes256gcm", keyring=KEYRING), [old, new]) == [
+        ORIGINAL,
+        ORIGINAL,
+    ]
+
+
+def test_corrupt_compressed_data_is_a_decode_error() -> None:
+    for spec in ["snappy", "zstd", "lz4", "gzip", "zlib", "zstd@cramjam", "gzip@cramjam"]:
+        encoding = from_spec(spec).stages[0].encoding
+        bad = Payload(metadata={"encoding": encoding}, data=b"\x00not compressed data at all")
+        with pytest.raises(PayloadDecodeError, match=encoding.decode()):
+            decode(from_spec(spec), [bad])
+
+
+def test_keys_appear_in_no_repr() -> None:
+    codec = from_spec("zstd:3+aes256gcm", keyring=KEYRING)
+    texts = [repr(KEYRING), str(KEYRING), repr(codec), repr(codec.stages), repr(codec.options)]
+    for text in texts:
+        _assert_no_key_in(text)
+    assert repr(KEYRING) == "Keyring(key_ids=['k-2026', 'k-2025'], active='k-2026')"
+
+
+@pytest.mark.parametrize(
+    ("keys", "active", "message"),
+    [
+        ({"k": b"short"}, "k", "must be 32 bytes"),
+        ({"k": KEY}, "missing", "active key id 'missing'"),
+        ({}, "k", "at least one key"),
+        ({"": KEY}, "", "non-empty"),
+    ],
+)
+def test_invalid_keyrings_are_rejected_without_echoing_keys(
+    keys: dict[str, bytes], active: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message) as caught:
+        Keyring(keys, active)
+    _assert_no_key_in(str(caught.value))
+
+
+def test_keyring_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    encoded = base64.b64encode(KEY).decode()
+    old = base64.b64encode(OLD_KEY).decode()
+    monkeypatch.setenv("PAYLOAD_CODEC_KEYS", f"k-2026={encoded}, k-2025={old}")
+    ring = Keyring.from_env()
+    assert ring.key_ids == ("k-2026", "k-2025")
+    assert ring.active == "k-2026"
+    monkeypatch.setenv("PAYLOAD_CODEC_ACTIVE_KEY", "k-2025")
+    assert Keyring.from_env().active == "k-2025"
+    [payload] = encode(from_spec("aes256gcm", keyring=Keyring.from_env()), [ORIGINAL])
+    assert decode(from_spec("aes256gcm", keyring=KEYRING), [payload]) == [ORIGINAL]
+
+
+def test_keyring_from_env_errors_do_not_echo_the_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    almost = base64.b64encode(KEY).decode()[:-3] + "!!!"
+    monkeypatch.setenv("PAYLOAD_CODEC_KEYS", f"k={almost}")
+    with pytest.raises(ValueError, match="key 'k' is not standard base64") as caught:
+        Keyring.from_env()
+    assert almost not in str(caught.value)
+    monkeypatch.delenv("PAYLOAD_CODEC_KEYS")
+    with pytest.raises(ValueError, match="PAYLOAD_CODEC_KEYS is empty or unset"):
+        Keyring.from_env()
+
+
+def test_keyring_from_file(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    path.write_text(
+        json.dumps({"active": "k-2026", "keys": {"k-2026": base64.b64encode(KEY).decode()}})
+    )
+    assert Keyring.from_file(path).key_ids == ("k-2026",)
+    path.write_text("not json")
+    with pytest.raises(ValueError, match="not a keyring file"):
+        Keyring.from_file(path)
+    with pytest.raises(ValueError, match="cannot read keyring"):
+        Keyring.from_file(tmp_path / "missing.json")
+
+
+def test_generated_keyrings_are_random() -> None:
+    codec_a = from_spec("aes256gcm", keyring=Keyring.generate("same-id"))
+    codec_b = from_spec("aes256gcm", keyring=Keyring.generate("same-id"))
+    [payload] = encode(codec_a, [ORIGINAL])
+    with pytest.raises(PayloadDecryptionError):
+        decode(codec_b, [payload])

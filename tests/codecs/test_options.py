@@ -1,0 +1,138 @@
+"""Production options: minimum size, keep-the-original, work off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+
+import pytest
+from bench.loopstall import StallMonitor
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import (
+    DefaultFailureConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+)
+
+from payload_codecs import (
+    ChainCodec,
+    CodecOptions,
+    CompressionStage,
+    Keyring,
+    Stage,
+    data_converter,
+    from_spec,
+)
+from tests.codecs.helpers import COMPRESSIBLE, decode, encode, json_payload
+
+
+def test_payloads_below_min_size_pass_through() -> None:
+    small, large = json_payload(COMPRESSIBLE[:100]), json_payload(COMPRESSIBLE)
+    codec = from_spec("zstd", options=CodecOptions(min_size=small.ByteSize() + 1))
+    encoded = encode(codec, [small, large])
+    assert encoded[0] == small
+    assert encoded[1].metadata["encoding"] == b"binary/zstd"
+    assert decode(codec, encoded) == [small, large]
+
+
+def test_incompressible_payloads_are_kept_by_default_and_wrapped_on_request() -> None:
+    noise = Payload(metadata={"encoding": b"binary/plain"}, data=os.urandom(2048))
+    assert encode(from_spec("lz4"), [noise]) == [noise]
+    always = from_spec("lz4", options=CodecOptions(keep_if_not_smaller=False))
+    [wrapped] = encode(always, [noise])
+    assert wrapped.metadata["encoding"] == b"binary/lz4"
+    assert wrapped.ByteSize() > noise.ByteSize()
+    assert decode(always, [wrapped]) == [noise]
+
+
+def test_encryption_ignores_the_compression_options() -> None:
+    options = CodecOptions(min_size=10**9, keep_if_not_smaller=True)
+    codec = from_spec("aes256gcm", keyring=Keyring.generate(), options=options)
+    [encrypted] = encode(codec, [json_payload(b"1")])
+    assert encrypted.metadata["encoding"] == b"binary/encrypted"
+
+
+@pytest.mark.parametrize(("field", "value"), [("min_size", -1), ("offload_threshold", -5)])
+def test_negative_options_are_rejected(field: str, value: int) -> None:
+    with pytest.raises(ValueError, match=field):
+        CodecOptions(**{field: value})  # type: ignore[arg-type]
+
+
+class _ThreadRecorder(Stage):
+    """A pass-through stage that records which thread ran it."""
+
+    encoding = b"binary/recorder"
+
+    def __init__(self) -> None:
+        self.threads: list[threading.Thread] = []
+
+    def encode(self, blob: bytes) -> Payload | None:
+        self.threads.append(threading.current_thread())
+        return Payload(metadata={"encoding": self.encoding}, data=blob)
+
+    def decode(self, payload: Payload, data: bytes) -> bytes:
+        self.threads.append(threading.current_thread())
+        return data
+
+
+@pytest.mark.parametrize(("size", "offloaded"), [(1000, False), (5000, True)])
+def test_calls_at_or_above_the_offload_threshold_run_off_the_event_loop(
+    size: int, offloaded: bool
+) -> None:
+    recorder = _ThreadRecorder()
+    codec = ChainCodec([recorder], spec="recorder", options=CodecOptions(offload_threshold=4096))
+    original = [json_payload(b"x" * size)]
+    assert decode(codec, encode(codec, original)) == original
+    loop_thread = threading.main_thread()
+    assert [thread is not loop_thread for thread in recorder.threads] == [offloaded, offloaded]
+
+
+def test_the_stall_monitor_sees_a_blocked_loop() -> None:
+    async def block() -> int:
+        async with StallMonitor() as monitor:
+            time.sleep(0.05)  # holds the loop, as an inline codec would
+        assert monitor.result is not None
+        return monitor.result.longest_ns
+
+    assert asyncio.run(block()) >= 45_000_000
+
+
+def test_offloaded_codecs_leave_the_loop_free_for_other_tasks() -> None:
+    """While a large, slow payload is being compressed, other tasks keep running."""
+    big = [json_payload(os.urandom(1 << 20) + COMPRESSIBLE * 64)]
+    codec = from_spec("gzip:9", options=CodecOptions(offload_threshold=0))
+
+    async def run() -> int:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0)
+                ticks += 1
+
+        task = asyncio.create_task(ticker())
+        await asyncio.sleep(0)
+        await codec.encode(big)
+        task.cancel()
+        return ticks
+
+    assert asyncio.run(run()) > 10
+
+
+def test_compression_stage_exposes_its_compressor_for_the_raw_layer() -> None:
+    [stage] = from_spec("zstd:7@cramjam").stages
+    assert isinstance(stage, CompressionStage)
+    assert stage.compressor.level == 7
+    assert stage.compressor.implementation == "cramjam"
+    assert "cramjam" in stage.compressor.library
+
+
+def test_data_converter_encrypts_failures_when_the_chain_encrypts() -> None:
+    encrypting = data_converter("zstd:3+aes256gcm", keyring=Keyring.generate())
+    assert encrypting.failure_converter_class is DefaultFailureConverterWithEncodedAttributes
+    assert isinstance(encrypting.payload_codec, ChainCodec)
+    assert encrypting.payload_codec.spec == "zstd:3@zstandard+aes256gcm"
+    plain = data_converter("zstd:3")
+    assert plain.failure_converter_class is DefaultFailureConverter

@@ -1,0 +1,80 @@
+"""Spec strings name a codec or a chain; mistakes name the valid choices."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import payload_codecs
+from payload_codecs import Keyring, Kind, from_spec, parse_spec
+
+
+def test_every_family_is_listed_with_its_levels_and_implementations() -> None:
+    names = [family.name for family in payload_codecs.families()]
+    assert names == ["none", "snappy", "zstd", "lz4", "gzip", "zlib", "aes256gcm"]
+    zstd = payload_codecs.family("zstd")
+    assert zstd.levels is not None
+    assert zstd.levels.default == 3
+    assert [level in zstd.levels for level in (-5, 0, 1, 22, 23)] == [
+        True,
+        False,
+        True,
+        True,
+        False,
+    ]
+    assert list(zstd.implementations) == ["zstandard", "cramjam"]
+    assert "levels -131072..-1, 1..22 (default 3)" in zstd.describe()
+
+
+@pytest.mark.parametrize(
+    ("spec", "canonical"),
+    [
+        ("none", "none"),
+        ("snappy", "snappy@cramjam"),
+        ("zstd", "zstd:3@zstandard"),
+        ("zstd:3@cramjam", "zstd:3@cramjam"),
+        ("zstd:-5", "zstd:-5@zstandard"),
+        ("lz4", "lz4:1@cramjam"),
+        ("gzip:6@zlib", "gzip:6@zlib"),
+        ("zlib:9@cramjam", "zlib:9@cramjam"),
+        ("zstd:3+aes256gcm", "zstd:3@zstandard+aes256gcm"),
+        ("lz4+aes256gcm", "lz4:1@cramjam+aes256gcm"),
+    ],
+)
+def test_spec_fills_in_default_levels_and_implementations(spec: str, canonical: str) -> None:
+    codec = from_spec(spec, keyring=Keyring.generate())
+    assert codec.spec == canonical
+    assert from_spec(codec.spec, keyring=Keyring.generate()).spec == canonical
+
+
+def test_stages_are_in_encoding_order() -> None:
+    stages = parse_spec("zstd:3+aes256gcm")
+    assert [stage.family.kind for stage in stages] == [Kind.COMPRESSION, Kind.ENCRYPTION]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            "brotli",
+            "unknown codec 'brotli'; choose one of: none, snappy, zstd, lz4, gzip, zlib, aes256gcm",
+        ),
+        ("zstd:23", "valid levels: -131072..-1, 1..22"),
+        ("zstd:0", "valid levels: -131072..-1, 1..22"),
+        ("gzip:fast", "not a whole number; valid levels: 1..9"),
+        ("zstd@libzstd", "valid: zstandard, cramjam"),
+        ("snappy:2", "codec 'snappy' takes no level"),
+        ("aes256gcm+zstd", "put compression first"),
+        ("zstd++lz4", "empty stage"),
+        ("", "empty codec spec"),
+    ],
+)
+def test_bad_specs_raise_value_error_naming_the_valid_choices(spec: str, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        from_spec(spec)
+
+
+def test_a_chain_that_encrypts_needs_a_keyring() -> None:
+    with pytest.raises(ValueError, match="encrypts but no keyring was given"):
+        from_spec("zstd:3+aes256gcm")

@@ -1,0 +1,14 @@
+"""A real Temporal dev server for the tests that need one, started once per session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from bench.devserver import DevServer
+
+
+@pytest.fixture(scope="session")
+def dev_server() -> Iterator[DevServer]:
+    with DevServer() as server:
+        yield server
