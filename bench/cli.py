@@ -14,6 +14,7 @@ from temporalio.api.common.v1 import Payload
 
 import payload_codecs
 from bench.loopstall import codec_stalls
+from bench.overhead import run_overhead
 
 EXIT_USAGE = 2
 
@@ -76,6 +77,30 @@ def _cmd_stall(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_overhead(args: argparse.Namespace) -> int:
+    keyring = payload_codecs.Keyring.generate("bench")
+    options = payload_codecs.CodecOptions(offload_threshold=None) if args.in_loop else None
+    codecs = [
+        payload_codecs.from_spec(spec, keyring=keyring, options=options) for spec in args.codec
+    ]
+    where = "in-loop" if args.in_loop else "default offload threshold"
+    print(f"codec path ({where}) versus bare library call, best of 15 interleaved rounds")
+    print(
+        f"{'codec':32} {'size':>8}  {'encode share':>12} {'added':>9}"
+        f"  {'decode share':>12} {'added':>9}"
+    )
+    for size in args.size:
+        payload = Payload(metadata={"encoding": b"json/plain"}, data=_json_records(size, 1))
+        for codec in codecs:
+            o = run_overhead(codec, payload)
+            print(
+                f"{codec.spec:32} {size:8}  {o.encode_share:11.1%} "
+                f"{(o.codec_encode_ns - o.raw_encode_ns) / 1e3:7.2f}us  {o.decode_share:11.1%} "
+                f"{(o.codec_decode_ns - o.raw_decode_ns) / 1e3:7.2f}us"
+            )
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codec-bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,11 +114,27 @@ def _parser() -> argparse.ArgumentParser:
     stall.add_argument("--size", type=_size, default=2 << 20, help="payload size (default 2MiB)")
     stall.add_argument("--repeats", type=int, default=5)
     stall.set_defaults(run=_cmd_stall)
+    overhead = sub.add_parser(
+        "overhead", help="codec path throughput as a share of the bare library call"
+    )
+    overhead.add_argument("--codec", action="append", required=True, help="codec spec (repeatable)")
+    overhead.add_argument(
+        "--size",
+        type=_size,
+        action="append",
+        help="payload size (repeatable; default 1KiB, 64KiB, 1MiB)",
+    )
+    overhead.add_argument(
+        "--in-loop", action="store_true", help="never offload to a thread (offload_threshold=None)"
+    )
+    overhead.set_defaults(run=_cmd_overhead)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if getattr(args, "size", None) is None:
+        args.size = [1 << 10, 64 << 10, 1 << 20]
     try:
         return int(args.run(args))
     except (UserError, ValueError) as error:

@@ -136,3 +136,17 @@ def test_data_converter_encrypts_failures_when_the_chain_encrypts() -> None:
     assert encrypting.payload_codec.spec == "zstd:3@zstandard+aes256gcm"
     plain = data_converter("zstd:3")
     assert plain.failure_converter_class is DefaultFailureConverter
+
+
+def test_overhead_measurement_reports_both_paths_for_a_compression_codec() -> None:
+    from bench.overhead import measure_overhead
+
+    payload = json_payload(COMPRESSIBLE)
+    result = asyncio.run(
+        measure_overhead(from_spec("zstd:3"), payload, rounds=2, budget_ns=2_000_000)
+    )
+    assert result.spec == "zstd:3@zstandard"
+    assert result.size == len(COMPRESSIBLE)
+    assert min(result.raw_encode_ns, result.codec_encode_ns) > 0
+    with pytest.raises(ValueError, match="does not start with a compression stage"):
+        asyncio.run(measure_overhead(from_spec("aes256gcm", keyring=Keyring.generate()), payload))

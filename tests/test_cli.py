@@ -1,0 +1,46 @@
+"""The codec-bench command: listings, and one-line errors with exit code 2 for user mistakes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from bench.cli import main
+
+
+def test_codecs_lists_every_family(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["codecs"]) == 0
+    out = capsys.readouterr().out
+    for name in ["none", "snappy", "zstd", "lz4", "gzip", "zlib", "aes256gcm"]:
+        assert f"\n{name} " in f"\n{out}"
+
+
+def test_a_bad_spec_is_one_line_on_stderr_and_exit_code_2() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.cli", "stall", "--codec", "zstd:99"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        "codec-bench: error: level 99 of 'zstd' is out of range; valid levels: -131072..-1, 1..22"
+    ]
+
+
+def test_a_bad_size_is_rejected_by_the_parser(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["stall", "--codec", "zstd", "--size", "2XB"])
+    assert caught.value.code == 2
+    assert "'2XB' is not a size like 2MiB" in capsys.readouterr().err
+
+
+def test_stall_reports_in_loop_and_offloaded_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["stall", "--codec", "lz4", "--size", "64KiB", "--repeats", "1"]) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert [row.split()[:2] for row in rows] == [
+        ["lz4:1@cramjam", "in-loop"],
+        ["lz4:1@cramjam", "offloaded"],
+    ]
