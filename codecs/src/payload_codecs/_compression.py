@@ -77,29 +77,28 @@ class ZstdZstandard(Compressor):
 
     def __init__(self, level: int | None) -> None:
         super().__init__(level)
-        # zstandard's contexts are reusable (cheaper than new ones) but not thread safe.
-        self._local = threading.local()
-
-    def _contexts(self) -> tuple[zstandard.ZstdCompressor, zstandard.ZstdDecompressor]:
-        try:
-            return self._local.contexts  # type: ignore[no-any-return]
-        except AttributeError:
-            level = 3 if self.level is None else self.level
-            contexts = (zstandard.ZstdCompressor(level=level), zstandard.ZstdDecompressor())
-            self._local.contexts = contexts
-            return contexts
+        self._local = _ZstdContexts(3 if level is None else level)
 
     def compress(self, data: bytes) -> bytes:
-        return self._contexts()[0].compress(data)
+        return self._local.compressor.compress(data)
 
     def decompress(self, data: bytes | memoryview) -> bytes:
-        decompressor = self._contexts()[1]
+        decompressor = self._local.decompressor
         try:
             return decompressor.decompress(data)
         except zstandard.ZstdError:
             # Frames from streaming writers (other SDKs, the zstd CLI on a pipe) may omit the
             # content size that the one-shot call needs; the streaming reader does not need it.
             return decompressor.decompressobj().decompress(data)
+
+
+class _ZstdContexts(threading.local):
+    """zstandard's contexts are reusable (cheaper than new ones) but not thread safe: one pair
+    per thread, made on the thread's first use."""
+
+    def __init__(self, level: int) -> None:
+        self.compressor = zstandard.ZstdCompressor(level=level)
+        self.decompressor = zstandard.ZstdDecompressor()
 
 
 class ZstdCramjam(Compressor):
