@@ -13,14 +13,12 @@ from collections.abc import Sequence
 from temporalio.api.common.v1 import Payload
 
 import payload_codecs
+from bench.corpus import commands as corpus_commands
+from bench.errors import UserError
 from bench.loopstall import codec_stalls
 from bench.overhead import run_overhead
 
 EXIT_USAGE = 2
-
-
-class UserError(Exception):
-    """A mistake the user can fix; printed as one line without a traceback."""
 
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|k|kib|kb|m|mib|mb)?\s*$", re.IGNORECASE)
@@ -107,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("codecs", help="list codec families, levels and implementations").set_defaults(
         run=_cmd_codecs
     )
+    corpus_commands.add_parser(sub)
     stall = sub.add_parser(
         "stall", help="longest asyncio event-loop stall while a codec works, in-loop vs offloaded"
     )
@@ -137,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.size = [1 << 10, 64 << 10, 1 << 20]
     try:
         return int(args.run(args))
-    except (UserError, ValueError) as error:
+    except (UserError, ValueError, OSError) as error:
         print(f"codec-bench: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -63,11 +64,19 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
 class DevServer:
     """A ``temporal server start-dev`` child process (in memory, headless) on loopback.
 
-    Use as a context manager; :attr:`address` is ``127.0.0.1:PORT`` once started. Busy ports
-    (another process took one between picking and binding) are retried with new ones.
+    Use as a context manager; :attr:`address` is ``127.0.0.1:PORT`` once started.
+    ``search_attributes`` registers custom ones by name and type (``{"Tag": "Keyword"}``).
+    Busy ports (another process took one between picking and binding) are retried with new ones.
     """
 
-    def __init__(self, *, startup_timeout: float = 60.0, attempts: int = 3) -> None:
+    def __init__(
+        self,
+        *,
+        search_attributes: Mapping[str, str] | None = None,
+        startup_timeout: float = 60.0,
+        attempts: int = 3,
+    ) -> None:
+        self._search_attributes = dict(search_attributes or {})
         self._timeout = startup_timeout
         self._attempts = attempts
         self._process: subprocess.Popen[bytes] | None = None
@@ -103,6 +112,10 @@ class DevServer:
                         str(metrics_port),
                         "--log-level",
                         "error",
+                        *(
+                            f"--search-attribute={name}={kind}"
+                            for name, kind in self._search_attributes.items()
+                        ),
                     ],
                     stdin=subprocess.DEVNULL,
                     stdout=log,

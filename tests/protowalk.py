@@ -10,10 +10,13 @@ from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload
 
 
-def walk_payloads(message: Message) -> Iterator[Payload]:
-    """Every Payload reachable from ``message``, depth first, in field order."""
+def walk_payloads(message: Message, exclude: frozenset[str] = frozenset()) -> Iterator[Payload]:
+    """Every Payload reachable from ``message``, depth first, in field order, leaving out the
+    subtrees of messages whose full type name is in ``exclude``."""
     if isinstance(message, Payload):
         yield message
+        return
+    if message.DESCRIPTOR.full_name in exclude:
         return
     for field, value in message.ListFields():
         if field.type != FieldDescriptor.TYPE_MESSAGE:
@@ -21,9 +24,9 @@ def walk_payloads(message: Message) -> Iterator[Payload]:
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
             for item in value.values():
                 if isinstance(item, Message):
-                    yield from walk_payloads(item)
+                    yield from walk_payloads(item, exclude)
         elif field.is_repeated:
             for item in value:
-                yield from walk_payloads(item)
+                yield from walk_payloads(item, exclude)
         else:
-            yield from walk_payloads(value)
+            yield from walk_payloads(value, exclude)

@@ -11,8 +11,15 @@ Build one from a spec string and deploy it as is::
 from payload_codecs._codec import ChainCodec
 from payload_codecs._compression import SNAPPY_STREAM_IDENTIFIER, Compressor
 from payload_codecs._converter import data_converter
+from payload_codecs._corpusfile import (
+    CORPUS_FORMAT_VERSION,
+    CorpusFormatError,
+    CorpusReader,
+    CorpusWriter,
+)
 from payload_codecs._errors import PayloadDecodeError, PayloadDecryptionError
 from payload_codecs._keyring import KEY_SIZE, Keyring
+from payload_codecs._recording import RecordingCodec
 from payload_codecs._registry import Family, Kind, Levels, families, family
 from payload_codecs._spec import StageSpec, from_spec, parse_spec
 from payload_codecs._stages import (
@@ -23,12 +30,16 @@ from payload_codecs._stages import (
 )
 
 __all__ = [
+    "CORPUS_FORMAT_VERSION",
     "KEY_SIZE",
     "SNAPPY_STREAM_IDENTIFIER",
     "ChainCodec",
     "CodecOptions",
     "CompressionStage",
     "Compressor",
+    "CorpusFormatError",
+    "CorpusReader",
+    "CorpusWriter",
     "EncryptionStage",
     "Family",
     "Keyring",
@@ -36,6 +47,7 @@ __all__ = [
     "Levels",
     "PayloadDecodeError",
     "PayloadDecryptionError",
+    "RecordingCodec",
     "Stage",
     "StageSpec",
     "data_converter",

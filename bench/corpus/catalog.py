@@ -1,0 +1,104 @@
+"""Corpora by name or path: the built-in ones need no file, anything else is a corpus file."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from temporalio.api.common.v1 import Payload
+
+from bench import __version__
+from bench.corpus import synthetic
+from bench.corpus.history import extract, parse_histories
+from payload_codecs import CorpusReader
+
+BUILTIN: Mapping[str, str] = {
+    "synthetic": (
+        f"default synthetic mix: {synthetic.DEFAULT_COUNT} payloads, seed {synthetic.DEFAULT_SEED}"
+    ),
+    "histories": "payloads of six recorded Temporal histories (sdk-python and sdk-go test data)",
+}
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A corpus loaded into memory for measuring."""
+
+    name: str
+    payloads: tuple[Payload, ...]
+    provenance: Mapping[str, Any]
+    skipped: Mapping[str, int] = field(default_factory=dict)
+
+    @cached_property
+    def digest(self) -> str:
+        """sha256 of the serialized payloads in order: identifies the data in results."""
+        hasher = hashlib.sha256()
+        for payload in self.payloads:
+            hasher.update(payload.SerializeToString(deterministic=True))
+        return hasher.hexdigest()
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(payload.ByteSize() for payload in self.payloads)
+
+
+def history_files() -> list[Path]:
+    """The recorded histories shipped with the harness."""
+    folder = resources.files("bench") / "data" / "histories"
+    return sorted(Path(str(entry)) for entry in folder.iterdir() if entry.name.endswith(".json"))
+
+
+def file_sources(paths: Iterable[Path]) -> list[dict[str, Any]]:
+    """Name and sha256 of each source file, for provenance."""
+    return [
+        {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        for path in paths
+    ]
+
+
+def _histories() -> Corpus:
+    files = history_files()
+    payloads: list[Payload] = []
+    skipped: Counter[str] = Counter()
+    for path in files:
+        for history in parse_histories(path.read_text(encoding="utf-8"), path.name):
+            found = extract(history)
+            payloads.extend(found.payloads)
+            skipped.update(found.skipped)
+    provenance = {"kind": "import", "sources": file_sources(files), "tool_version": __version__}
+    return Corpus("histories", tuple(payloads), provenance, dict(skipped))
+
+
+def _synthetic() -> Corpus:
+    provenance = synthetic.provenance(synthetic.DEFAULT_SEED, synthetic.DEFAULT_COUNT, None, None)
+    return Corpus("synthetic", tuple(synthetic.generate()), provenance)
+
+
+def corpus_file(name_or_path: str) -> Path:
+    """The file a non-built-in corpus name refers to; ``FileNotFoundError`` saying what is valid."""
+    path = Path(name_or_path)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no corpus {name_or_path!r}: not a built-in name ({', '.join(BUILTIN)}) "
+            "and no such file"
+        )
+    return path
+
+
+def load(name_or_path: str) -> Corpus:
+    """A built-in corpus by name, else a corpus file by path (``CorpusFormatError`` if bad)."""
+    if name_or_path == "synthetic":
+        return _synthetic()
+    if name_or_path == "histories":
+        return _histories()
+    path = corpus_file(name_or_path)
+    with CorpusReader(path) as reader:
+        payloads = tuple(reader)
+        skipped = dict((reader.trailer or {}).get("skipped", {}))
+        return Corpus(path.stem, payloads, reader.provenance, skipped)

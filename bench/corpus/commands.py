@@ -1,0 +1,256 @@
+"""``codec-bench corpus generate | import | fetch | describe``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from bench import __version__
+from bench.buckets import parse_buckets
+from bench.corpus import catalog, synthetic
+from bench.corpus.describe import summarize
+from bench.corpus.fetch import ClusterOptions, connect, fetch_histories
+from bench.corpus.history import Extraction, extract, parse_histories
+from bench.errors import UserError
+from payload_codecs import ChainCodec, CorpusReader, CorpusWriter, Keyring, from_spec
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _warn(message: str) -> None:
+    print(f"codec-bench: warning: {message}", file=sys.stderr)
+
+
+def _out(args: argparse.Namespace) -> Path:
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise UserError(f"{out} already exists; choose another --out or pass --force to replace it")
+    return out
+
+
+def _decoder(args: argparse.Namespace) -> ChainCodec | None:
+    """The codec that decodes already-encoded payloads, when the user named one."""
+    if not args.codec:
+        return None
+    keyring = None
+    if args.keys_file:
+        keyring = Keyring.from_file(args.keys_file)
+    elif "aes256gcm" in args.codec:
+        keyring = Keyring.from_env()
+    return from_spec(args.codec, keyring=keyring)
+
+
+def _report(out: Path, writer: CorpusWriter) -> None:
+    print(f"wrote {writer.payload_count} payloads ({writer.total_bytes / 2**20:.2f} MiB) to {out}")
+    encoded = {k: v for k, v in writer.skipped.items() if k.startswith("encoded:")}
+    if encoded:
+        kinds = ", ".join(f"{n} {k.removeprefix('encoded:')}" for k, n in encoded.items())
+        _warn(
+            f"skipped payloads that a codec had already encoded ({kinds}); pass --codec SPEC "
+            "(and --keys-file or PAYLOAD_CODEC_KEYS for encryption) to decode and keep them"
+        )
+
+
+def _write(writer: CorpusWriter, found: Extraction) -> None:
+    for payload in found.payloads:
+        writer.write(payload)
+    writer.skipped.update(found.skipped)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    out = _out(args)
+    mix = synthetic.parse_mix(args.mix) if args.mix else None
+    buckets = parse_buckets(args.buckets) if args.buckets else None
+    payloads = synthetic.generate(args.seed, args.count, mix, buckets)
+    with CorpusWriter(out, synthetic.provenance(args.seed, args.count, mix, buckets)) as writer:
+        for payload in payloads:
+            writer.write(payload)
+    _report(out, writer)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    paths = [Path(name) for name in args.files]
+    for path in paths:
+        if not path.is_file():
+            raise UserError(f"{path}: no such file")
+    out = _out(args)
+    decoder = _decoder(args)
+    parsed = [
+        (path, parse_histories(path.read_text(encoding="utf-8", errors="replace"), str(path)))
+        for path in paths
+    ]
+    sources = catalog.file_sources(paths)
+    for source, (_, histories) in zip(sources, parsed, strict=True):
+        source["histories"] = len(histories)
+    provenance = {
+        "kind": "import",
+        "sources": sources,
+        "decoded_with": decoder.spec if decoder else None,
+        "created": _now(),
+        "tool_version": __version__,
+    }
+    with CorpusWriter(out, provenance) as writer:
+        for _, histories in parsed:
+            for history in histories:
+                _write(writer, extract(history, decoder))
+    _report(out, writer)
+    return 0
+
+
+async def _fetch(args: argparse.Namespace, writer: CorpusWriter, decoder: ChainCodec | None) -> int:
+    options = ClusterOptions(
+        address=args.address,
+        namespace=args.namespace,
+        tls=args.tls,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        tls_ca=args.tls_ca,
+        api_key=args.api_key,
+    )
+    try:
+        client = await connect(options)
+    except RuntimeError as error:
+        raise UserError(
+            f"cannot connect to {args.address} (namespace {args.namespace}): {error}"
+        ) from None
+    total = (
+        args.limit
+        if args.limit is not None
+        else (len(args.workflow_id) if not args.query else None)
+    )
+    fetched = 0
+    with Progress(
+        TextColumn("fetching histories"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    ) as progress:
+        task = progress.add_task("fetch", total=total)
+        async for _, history in fetch_histories(
+            client, workflow_ids=args.workflow_id, query=args.query, limit=args.limit
+        ):
+            _write(writer, extract(history, decoder))
+            fetched += 1
+            progress.advance(task)
+    return fetched
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    if not args.workflow_id and not args.query:
+        raise UserError(
+            "say which workflows to fetch: --workflow-id ID (repeatable) or --query QUERY"
+        )
+    out = _out(args)
+    decoder = _decoder(args)
+    provenance: dict[str, Any] = {
+        "kind": "fetch",
+        "address": args.address,
+        "namespace": args.namespace,
+        "workflow_ids": list(args.workflow_id),
+        "query": args.query,
+        "limit": args.limit,
+        "decoded_with": decoder.spec if decoder else None,
+        "created": _now(),
+        "tool_version": __version__,
+    }
+    with CorpusWriter(out, provenance) as writer:
+        fetched = asyncio.run(_fetch(args, writer, decoder))
+        if fetched == 0:
+            raise UserError("no workflow matched; nothing was written")
+    print(f"fetched {fetched} histories")
+    _report(out, writer)
+    return 0
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    if args.corpus in catalog.BUILTIN:
+        corpus = catalog.load(args.corpus)
+        summary = summarize(
+            (p.SerializeToString() for p in corpus.payloads), corpus.provenance, corpus.skipped
+        )
+    else:
+        with CorpusReader(catalog.corpus_file(args.corpus)) as reader:
+            summary = summarize(reader.iter_serialized(), reader.provenance, {})
+            skipped: Counter[str] = Counter((reader.trailer or {}).get("skipped", {}))
+        summary = dataclasses.replace(summary, skipped=dict(skipped))
+    print(json.dumps(summary.to_json(), indent=2) if args.json else summary.to_text())
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    corpus = sub.add_parser("corpus", help="make, import, fetch and describe payload corpora")
+    commands = corpus.add_subparsers(dest="corpus_command", required=True)
+
+    def output(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--out", required=True, help="corpus file to write")
+        parser.add_argument("--force", action="store_true", help="replace --out if it exists")
+
+    def decoding(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--codec", help="decode payloads a codec already encoded, e.g. zstd:3+aes256gcm"
+        )
+        parser.add_argument(
+            "--keys-file",
+            help='keyring JSON {"active": ID, "keys": {ID: BASE64}}; '
+            "default: PAYLOAD_CODEC_KEYS from the environment",
+        )
+
+    generate = commands.add_parser("generate", help="seeded synthetic payloads, Temporal-shaped")
+    output(generate)
+    generate.add_argument("--seed", type=int, default=synthetic.DEFAULT_SEED)
+    generate.add_argument("--count", type=int, default=synthetic.DEFAULT_COUNT)
+    generate.add_argument(
+        "--mix",
+        help="shape weights, e.g. small-json=40,protobuf=15 (shapes: "
+        + ", ".join(synthetic.SHAPES_BY_NAME)
+        + "); default: "
+        + ",".join(f"{k}={v}" for k, v in synthetic.DEFAULT_MIX.items()),
+    )
+    generate.add_argument("--buckets", help="only these size buckets, e.g. '<1KiB,1-16KiB'")
+    generate.set_defaults(run=cmd_generate)
+
+    imported = commands.add_parser(
+        "import", help="payloads of history exports (temporal workflow show --output json)"
+    )
+    imported.add_argument("files", nargs="+", help="history JSON files")
+    output(imported)
+    decoding(imported)
+    imported.set_defaults(run=cmd_import)
+
+    fetch = commands.add_parser("fetch", help="payloads of histories pulled from a cluster")
+    output(fetch)
+    decoding(fetch)
+    fetch.add_argument("--address", default="localhost:7233", help="HOST:PORT of the frontend")
+    fetch.add_argument("--namespace", default="default")
+    fetch.add_argument("--workflow-id", action="append", default=[], help="repeatable")
+    fetch.add_argument("--query", help="visibility query, e.g. \"WorkflowType='Order'\"")
+    fetch.add_argument("--limit", type=int, help="at most this many histories")
+    fetch.add_argument("--tls", action="store_true", help="connect with TLS")
+    fetch.add_argument("--tls-cert", type=Path, help="client certificate (mTLS)")
+    fetch.add_argument("--tls-key", type=Path, help="client private key (mTLS)")
+    fetch.add_argument("--tls-ca", type=Path, help="server root CA certificate")
+    fetch.add_argument(
+        "--api-key", help="Temporal Cloud API key; prefer TEMPORAL_API_KEY in the environment"
+    )
+    fetch.set_defaults(run=cmd_fetch)
+
+    describe = commands.add_parser("describe", help="what a corpus holds")
+    describe.add_argument(
+        "corpus", help=f"corpus file or built-in name ({', '.join(catalog.BUILTIN)})"
+    )
+    describe.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    describe.set_defaults(run=cmd_describe)

@@ -1,0 +1,138 @@
+"""A codec that samples the payloads a worker really sends into a corpus file.
+
+Recorded corpora hold real, possibly sensitive data (customer records, tokens, personal data):
+keep them where production data may live, never commit them, and delete them when done.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import queue
+import random
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from typing import Literal
+
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import PayloadCodec
+
+from payload_codecs._corpusfile import CorpusWriter
+
+Direction = Literal["encode", "decode", "both"]
+_STOP = object()
+
+
+class RecordingCodec(PayloadCodec):
+    """Wraps a worker's real codec and records a sample of the plain payloads it sees.
+
+    Sampling happens on the event loop and costs one random draw per payload; a sampled payload
+    is serialized there and queued, and a background thread writes it, so the loop never waits
+    on the disk. Recording stops for good once ``max_payloads`` or ``max_bytes`` is reached, and
+    the corpus is completed then, so it survives a later crash of the worker.
+
+    Args:
+        path: corpus file to write (appears complete on :meth:`close` or when a cap is reached).
+        inner: the codec that really encodes (``None``: payloads pass unchanged).
+        rate: share of payloads to record, 0 to 1.
+        max_payloads, max_bytes: caps on what is recorded.
+        direction: ``"encode"`` records payloads this process sends (activity results, workflow
+            commands); ``"decode"`` those it receives (workflow and activity inputs); ``"both"``
+            may record a payload once on each side.
+        seed: seeds the sampler, for reproducible tests.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        inner: PayloadCodec | None = None,
+        rate: float = 0.01,
+        max_payloads: int = 100_000,
+        max_bytes: int = 1 << 30,
+        direction: Direction = "encode",
+        seed: int | None = None,
+    ) -> None:
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"rate must be between 0 and 1, got {rate}")
+        if direction not in ("encode", "decode", "both"):
+            raise ValueError(f"direction must be encode, decode or both, got {direction!r}")
+        self._inner = inner
+        self._rate = rate
+        self._max_payloads = max_payloads
+        self._max_bytes = max_bytes
+        self._on_encode = direction in ("encode", "both")
+        self._on_decode = direction in ("decode", "both")
+        self._random = random.Random(seed).random
+        self._accepted = 0
+        self._accepted_bytes = 0
+        self._full = rate == 0.0
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._writer = CorpusWriter(
+            path,
+            {
+                "kind": "recording",
+                "rate": rate,
+                "direction": direction,
+                "inner_codec": repr(inner),
+                "host": socket.gethostname(),
+                "pid": os.getpid(),
+                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            },
+        )
+        self._thread = threading.Thread(
+            target=self._write_loop, name="payload-recorder", daemon=True
+        )
+        self._thread.start()
+        self._closed = False
+        atexit.register(self.close)
+
+    @property
+    def recorded(self) -> int:
+        """Payloads accepted for recording so far."""
+        return self._accepted
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        if self._on_encode and not self._full:
+            self._sample(payloads)
+        return list(payloads) if self._inner is None else await self._inner.encode(payloads)
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        decoded = list(payloads) if self._inner is None else await self._inner.decode(payloads)
+        if self._on_decode and not self._full:
+            self._sample(decoded)
+        return decoded
+
+    def _sample(self, payloads: Sequence[Payload]) -> None:
+        for payload in payloads:
+            if self._rate < 1.0 and self._random() >= self._rate:
+                continue
+            blob = payload.SerializeToString()
+            if (
+                self._accepted >= self._max_payloads
+                or self._accepted_bytes + len(blob) > self._max_bytes
+            ):
+                self._full = True
+                self._queue.put(_STOP)
+                return
+            self._accepted += 1
+            self._accepted_bytes += len(blob)
+            self._queue.put(blob)
+
+    def _write_loop(self) -> None:
+        while (item := self._queue.get()) is not _STOP:
+            assert isinstance(item, bytes)
+            self._writer.write_serialized(item)
+        self._writer.close()
+
+    def close(self) -> None:
+        """Finish writing and complete the corpus file. Safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        self._full = True
+        self._queue.put(_STOP)
+        self._thread.join()
+        atexit.unregister(self.close)

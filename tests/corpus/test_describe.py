@@ -1,0 +1,75 @@
+"""corpus describe: counts, buckets, encodings, skipped, provenance, and a JSON form."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from bench.cli import main
+
+
+def _describe_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, object]:
+    assert main(["corpus", "describe", *args, "--json"]) == 0
+    result: dict[str, object] = json.loads(capsys.readouterr().out)
+    return result
+
+
+def test_describe_json_of_a_generated_corpus(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "g.corpus"
+    assert main(["corpus", "generate", "--count", "40", "--out", str(out)]) == 0
+    capsys.readouterr()
+    summary = _describe_json(capsys, str(out))
+    assert summary["payload_count"] == 40
+    buckets = summary["buckets"]
+    assert isinstance(buckets, dict)
+    assert sum(b["count"] for b in buckets.values()) == 40
+    assert summary["total_bytes"] == sum(b["bytes"] for b in buckets.values())
+    assert summary["provenance"] == {
+        "kind": "synthetic",
+        "generator": "bench.corpus.synthetic",
+        "seed": 0,
+        "count": 40,
+        "mix": {
+            "small-json": 40,
+            "medium-json": 15,
+            "large-json": 2,
+            "log-text": 12,
+            "base64-json": 8,
+            "protobuf": 15,
+            "random-bytes": 8,
+        },
+        "buckets": None,
+        "tool_version": "0.1.0",
+    }
+    ratio = summary["zstd1_ratio"]
+    assert isinstance(ratio, float)
+    assert ratio > 1.0
+
+
+def test_describe_a_built_in_corpus_shows_skipped_search_attributes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    summary = _describe_json(capsys, "histories")
+    assert summary["payload_count"] == 781
+    assert summary["skipped"] == {"search_attributes": 119}
+    encodings = summary["encodings"]
+    assert isinstance(encodings, dict)
+    assert encodings["json/plain"] > 0
+
+
+def test_describe_text(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["corpus", "describe", "histories"]) == 0
+    text = capsys.readouterr().out
+    assert "payloads      781" in text
+    assert "search_attributes: 119" in text
+
+
+def test_describe_an_unknown_corpus(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["corpus", "describe", "nope"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "codec-bench: error: no corpus 'nope': not a built-in name (synthetic, histories) "
+        "and no such file"
+    )
