@@ -8,7 +8,9 @@ import json
 import random
 import re
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 from temporalio.api.common.v1 import Payload
 
@@ -16,7 +18,7 @@ import payload_codecs
 from bench.corpus import commands as corpus_commands
 from bench.errors import UserError
 from bench.loopstall import codec_stalls
-from bench.overhead import run_overhead
+from bench.overhead import measure_recording_cost, run_overhead
 
 EXIT_USAGE = 2
 
@@ -99,6 +101,22 @@ def _cmd_overhead(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_record_cost(args: argparse.Namespace) -> int:
+    codec = payload_codecs.from_spec(args.codec, keyring=payload_codecs.Keyring.generate("bench"))
+    print(f"recording codec around {codec.spec}: best encode time per call, 15 rounds")
+    with tempfile.TemporaryDirectory(prefix="codec-bench-record-") as folder:
+        for size in args.size:
+            payload = Payload(metadata={"encoding": b"json/plain"}, data=_json_records(size, 1))
+            for rate in args.rate:
+                cost = asyncio.run(measure_recording_cost(codec, payload, rate, Path(folder)))
+                print(
+                    f"size {size:8}  rate {rate:<6} plain {cost.plain_ns / 1e3:8.2f}us  "
+                    f"recording {cost.recording_ns / 1e3:8.2f}us  "
+                    f"added {(cost.recording_ns - cost.plain_ns) / 1e3:6.2f}us"
+                )
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codec-bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -127,6 +145,13 @@ def _parser() -> argparse.ArgumentParser:
         "--in-loop", action="store_true", help="never offload to a thread (offload_threshold=None)"
     )
     overhead.set_defaults(run=_cmd_overhead)
+    record_cost = sub.add_parser(
+        "record-cost", help="what the recording codec adds to each encode call"
+    )
+    record_cost.add_argument("--codec", default="none", help="inner codec spec (default none)")
+    record_cost.add_argument("--rate", type=float, action="append", help="repeatable")
+    record_cost.add_argument("--size", type=_size, action="append", help="repeatable")
+    record_cost.set_defaults(run=_cmd_record_cost)
     return parser
 
 
@@ -134,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if getattr(args, "size", None) is None:
         args.size = [1 << 10, 64 << 10, 1 << 20]
+    if getattr(args, "rate", None) is None:
+        args.rate = [0.0, 0.001, 0.01, 0.1, 1.0]
     try:
         return int(args.run(args))
     except (UserError, ValueError, OSError) as error:

@@ -12,10 +12,11 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from temporalio.api.common.v1 import Payload
 
-from payload_codecs import ChainCodec, CompressionStage
+from payload_codecs import ChainCodec, CompressionStage, RecordingCodec
 
 
 @dataclass(frozen=True)
@@ -85,3 +86,41 @@ async def measure_overhead(
 def run_overhead(codec: ChainCodec, payload: Payload) -> Overhead:
     """:func:`measure_overhead` on a fresh event loop."""
     return asyncio.run(measure_overhead(codec, payload))
+
+
+@dataclass(frozen=True)
+class RecordingCost:
+    """Best time per ``encode`` call of a codec, alone and wrapped in a RecordingCodec."""
+
+    spec: str
+    rate: float
+    size: int
+    plain_ns: float
+    recording_ns: float
+
+
+async def measure_recording_cost(
+    codec: ChainCodec,
+    payload: Payload,
+    rate: float,
+    folder: Path,
+    *,
+    rounds: int = 15,
+    calls: int = 2000,
+) -> RecordingCost:
+    """What wrapping ``codec`` in a recording codec at ``rate`` adds to each encode call.
+
+    The recorder writes into ``folder`` and is closed before returning.
+    """
+    recorder = RecordingCodec(folder / "recording-cost.corpus", inner=codec, rate=rate, seed=1)
+    try:
+        best = [float("inf")] * 2
+        for _ in range(rounds):
+            samples = (
+                await _best_async(lambda: codec.encode([payload]), calls),
+                await _best_async(lambda: recorder.encode([payload]), calls),
+            )
+            best = [min(b, s) for b, s in zip(best, samples, strict=True)]
+    finally:
+        recorder.close()
+    return RecordingCost(codec.spec, rate, len(payload.data), *best)

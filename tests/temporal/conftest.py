@@ -7,8 +7,10 @@ from collections.abc import Iterator
 import pytest
 from bench.devserver import DevServer
 
+SEARCH_ATTRIBUTE = "CodecBenchTag"
+
 
 @pytest.fixture(scope="session")
 def dev_server() -> Iterator[DevServer]:
-    with DevServer() as server:
+    with DevServer(search_attributes={SEARCH_ATTRIBUTE: "Keyword"}) as server:
         yield server
