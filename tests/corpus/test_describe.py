@@ -73,3 +73,29 @@ def test_describe_an_unknown_corpus(capsys: pytest.CaptureFixture[str]) -> None:
         "codec-bench: error: no corpus 'nope': not a built-in name (synthetic, histories) "
         "and no such file"
     )
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda raw: raw[: len(raw) // 2], "is truncated"),
+        (lambda raw: raw[:-300] + bytes([raw[-300] ^ 1]) + raw[-299:], "is corrupted"),
+        (lambda raw: raw.replace(b'"version": 1', b'"version": 9', 1), "is format version 9"),
+        (lambda raw: b"{}" + raw, "is not a codec-bench corpus file"),
+    ],
+    ids=["truncated", "bit-flip", "version", "not-a-corpus"],
+)
+def test_damaged_corpora_are_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: object, message: str
+) -> None:
+    good = tmp_path / "good.corpus"
+    assert main(["corpus", "generate", "--count", "20", "--out", str(good)]) == 0
+    bad = tmp_path / "bad.corpus"
+    bad.write_bytes(damage(good.read_bytes()))  # type: ignore[operator]
+    capsys.readouterr()
+    assert main(["corpus", "describe", str(bad)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    [line] = captured.err.strip().splitlines()
+    assert line.startswith(f"codec-bench: error: corpus {bad} ")
+    assert message in line
