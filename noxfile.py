@@ -22,7 +22,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff (lint and format check) and mypy (strict)."""
-    session.install(*PROJECT, *TEST_DEPS, "ruff==0.17.6", "mypy==2.4.1")
+    session.install(*PROJECT, *TEST_DEPS, "ruff==0.17.6", "mypy==2.4.1", "scipy-stubs")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")

@@ -15,11 +15,16 @@ from pathlib import Path
 from temporalio.api.common.v1 import Payload
 
 import payload_codecs
+from bench import run
 from bench.corpus import commands as corpus_commands
 from bench.errors import UserError
 from bench.loopstall import codec_stalls
+from bench.measure import RoundTripError
 from bench.overhead import measure_recording_cost, run_overhead
 
+DEFAULT_SIZES = [1 << 10, 64 << 10, 1 << 20]
+DEFAULT_RATES = [0.0, 0.001, 0.01, 0.1, 1.0]
+EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
@@ -89,7 +94,7 @@ def _cmd_overhead(args: argparse.Namespace) -> int:
         f"{'codec':32} {'size':>8}  {'encode share':>12} {'added':>9}"
         f"  {'decode share':>12} {'added':>9}"
     )
-    for size in args.size:
+    for size in args.size or DEFAULT_SIZES:
         payload = Payload(metadata={"encoding": b"json/plain"}, data=_json_records(size, 1))
         for codec in codecs:
             o = run_overhead(codec, payload)
@@ -105,9 +110,9 @@ def _cmd_record_cost(args: argparse.Namespace) -> int:
     codec = payload_codecs.from_spec(args.codec, keyring=payload_codecs.Keyring.generate("bench"))
     print(f"recording codec around {codec.spec}: best encode time per call, 15 rounds")
     with tempfile.TemporaryDirectory(prefix="codec-bench-record-") as folder:
-        for size in args.size:
+        for size in args.size or DEFAULT_SIZES:
             payload = Payload(metadata={"encoding": b"json/plain"}, data=_json_records(size, 1))
-            for rate in args.rate:
+            for rate in args.rate or DEFAULT_RATES:
                 cost = asyncio.run(measure_recording_cost(codec, payload, rate, Path(folder)))
                 print(
                     f"size {size:8}  rate {rate:<6} plain {cost.plain_ns / 1e3:8.2f}us  "
@@ -123,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("codecs", help="list codec families, levels and implementations").set_defaults(
         run=_cmd_codecs
     )
+    run.add_parsers(sub)
     corpus_commands.add_parser(sub)
     stall = sub.add_parser(
         "stall", help="longest asyncio event-loop stall while a codec works, in-loop vs offloaded"
@@ -156,16 +162,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
-    if getattr(args, "size", None) is None:
-        args.size = [1 << 10, 64 << 10, 1 << 20]
-    if getattr(args, "rate", None) is None:
-        args.rate = [0.0, 0.001, 0.01, 0.1, 1.0]
+    args.argv = argv
     try:
         return int(args.run(args))
     except (UserError, ValueError, OSError) as error:
         print(f"codec-bench: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except RoundTripError as error:
+        print(f"codec-bench: error: {error}; no results were written", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("codec-bench: interrupted", file=sys.stderr)
         return 130

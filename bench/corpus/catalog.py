@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import lzma
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.api.common.v1 import Payload
+from temporalio.converter import DataConverter
 
 from bench import __version__
 from bench.corpus import synthetic
@@ -23,6 +25,7 @@ BUILTIN: Mapping[str, str] = {
         f"default synthetic mix: {synthetic.DEFAULT_COUNT} payloads, seed {synthetic.DEFAULT_SEED}"
     ),
     "histories": "payloads of six recorded Temporal histories (sdk-python and sdk-go test data)",
+    "classic": "five classic compression test files (Canterbury, Snappy), one payload each",
 }
 
 
@@ -48,10 +51,19 @@ class Corpus:
         return sum(payload.ByteSize() for payload in self.payloads)
 
 
+def _data_files(folder: str, suffix: str) -> list[Path]:
+    root = resources.files("bench") / "data" / folder
+    return sorted(Path(str(entry)) for entry in root.iterdir() if entry.name.endswith(suffix))
+
+
 def history_files() -> list[Path]:
     """The recorded histories shipped with the harness."""
-    folder = resources.files("bench") / "data" / "histories"
-    return sorted(Path(str(entry)) for entry in folder.iterdir() if entry.name.endswith(".json"))
+    return _data_files("histories", ".json")
+
+
+def classic_files() -> list[Path]:
+    """The classic compression test files shipped with the harness (xz-compressed)."""
+    return _data_files("classic", ".xz")
 
 
 def file_sources(paths: Iterable[Path]) -> list[dict[str, Any]]:
@@ -73,6 +85,16 @@ def _histories() -> Corpus:
             skipped.update(found.skipped)
     provenance = {"kind": "import", "sources": file_sources(files), "tool_version": __version__}
     return Corpus("histories", tuple(payloads), provenance, dict(skipped))
+
+
+def _classic() -> Corpus:
+    files = classic_files()
+    payloads = tuple(
+        DataConverter.default.payload_converter.to_payloads([lzma.decompress(path.read_bytes())])[0]
+        for path in files
+    )
+    provenance = {"kind": "import", "sources": file_sources(files), "tool_version": __version__}
+    return Corpus("classic", payloads, provenance)
 
 
 def _synthetic() -> Corpus:
@@ -97,6 +119,8 @@ def load(name_or_path: str) -> Corpus:
         return _synthetic()
     if name_or_path == "histories":
         return _histories()
+    if name_or_path == "classic":
+        return _classic()
     path = corpus_file(name_or_path)
     with CorpusReader(path) as reader:
         payloads = tuple(reader)

@@ -63,6 +63,7 @@ class _ThreadRecorder(Stage):
     """A pass-through stage that records which thread ran it."""
 
     encoding = b"binary/recorder"
+    library = "test"
 
     def __init__(self) -> None:
         self.threads: list[threading.Thread] = []
@@ -73,6 +74,12 @@ class _ThreadRecorder(Stage):
 
     def decode(self, payload: Payload, data: bytes) -> bytes:
         self.threads.append(threading.current_thread())
+        return data
+
+    def raw_encode(self, data: bytes) -> bytes:
+        return data
+
+    def raw_decode(self, data: bytes) -> bytes:
         return data
 
 

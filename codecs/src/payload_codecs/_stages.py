@@ -6,17 +6,21 @@ chain serializes each payload once per stage and never copies payload data needl
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.backends.openssl.backend import backend as openssl_backend
 from temporalio.api.common.v1 import Payload
 
 from payload_codecs._compression import Compressor
 from payload_codecs._errors import PayloadDecodeError, PayloadDecryptionError
 from payload_codecs._keyring import Keyring
 
+_CRYPTOGRAPHY = importlib.metadata.version("cryptography")
+_OPENSSL = openssl_backend.openssl_version_text()
 ENCODING = "encoding"
 KEY_ID = "encryption-key-id"
 NONCE_SIZE = 12
@@ -53,6 +57,8 @@ class Stage(ABC):
     """One encoding step. ``encoding`` is the metadata value it writes and decodes."""
 
     encoding: bytes
+    library: str
+    """The library doing the work, with versions, for results."""
 
     @abstractmethod
     def encode(self, blob: bytes) -> Payload | None:
@@ -63,12 +69,21 @@ class Stage(ABC):
         """The serialized inner payload from ``payload`` (whose data is ``data``), which carries
         this stage's encoding. Raises :class:`PayloadDecodeError` when it cannot."""
 
+    @abstractmethod
+    def raw_encode(self, data: bytes) -> bytes:
+        """The bare bytes-to-bytes transform (no Payload around it), for the raw benchmark layer."""
+
+    @abstractmethod
+    def raw_decode(self, data: bytes) -> bytes | memoryview:
+        """Inverse of :meth:`raw_encode`."""
+
 
 class CompressionStage(Stage):
     """Compresses the serialized payload with one :class:`Compressor`."""
 
     def __init__(self, compressor: Compressor, encoding: str, options: CodecOptions) -> None:
         self.compressor = compressor
+        self.library = compressor.library
         self.encoding = encoding.encode()
         self._template = Payload(metadata={ENCODING: self.encoding})
         self._min_size = options.min_size
@@ -81,6 +96,12 @@ class CompressionStage(Stage):
         if self._keep and len(data) >= len(blob):
             return None
         return _with_data(self._template, data)
+
+    def raw_encode(self, data: bytes) -> bytes:
+        return self.compressor.compress(data)
+
+    def raw_decode(self, data: bytes) -> bytes | memoryview:
+        return self.compressor.decompress(data)
 
     def decode(self, payload: Payload, data: bytes) -> bytes | memoryview:
         try:
@@ -96,6 +117,7 @@ class EncryptionStage(Stage):
     tag(16)``, no associated data, key id in the ``encryption-key-id`` metadata."""
 
     encoding = b"binary/encrypted"
+    library = f"cryptography {_CRYPTOGRAPHY} AESGCM ({_OPENSSL})"
 
     def __init__(self, keyring: Keyring) -> None:
         self._keyring = keyring
@@ -104,9 +126,15 @@ class EncryptionStage(Stage):
             metadata={ENCODING: self.encoding, KEY_ID: keyring.active.encode()}
         )
 
-    def encode(self, blob: bytes) -> Payload:
+    def raw_encode(self, data: bytes) -> bytes:
         nonce = os.urandom(NONCE_SIZE)
-        return _with_data(self._template, nonce + self._cipher.encrypt(nonce, blob, None))
+        return nonce + self._cipher.encrypt(nonce, data, None)
+
+    def raw_decode(self, data: bytes) -> bytes:
+        return self._open(self._keyring.active, data)
+
+    def encode(self, blob: bytes) -> Payload:
+        return _with_data(self._template, self.raw_encode(blob))
 
     def decode(self, payload: Payload, data: bytes) -> bytes:
         raw_id = payload.metadata.get(KEY_ID)
@@ -114,7 +142,9 @@ class EncryptionStage(Stage):
             raise PayloadDecryptionError(
                 f"encrypted payload has no {KEY_ID!r} metadata; cannot choose a key"
             )
-        key_id = raw_id.decode("utf-8", "replace")
+        return self._open(raw_id.decode("utf-8", "replace"), data)
+
+    def _open(self, key_id: str, data: bytes) -> bytes:
         try:
             cipher = self._keyring.cipher(key_id)
         except KeyError:

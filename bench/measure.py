@@ -1,0 +1,234 @@
+"""The timing engine: every case (layer x codec x corpus) timed payload by payload, cases
+interleaved round by round, every round trip checked.
+
+Why not pytest-benchmark's loop: it runs all rounds of one benchmark before the next starts, so
+on a shared machine drift lands on some codecs and not others; and it repeats one callable,
+while a corpus holds many different payloads whose individual latencies we keep. The ideas are
+the same (calibration, warm-up, rounds, raw samples kept): calls that take under
+``MIN_BLOCK_NS`` are repeated in a block and the block is timed; longer calls are timed alone.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio.api.common.v1 import Payload
+
+from bench.corpus.catalog import Corpus
+from bench.plan import CodecUnderTest
+
+MIN_BLOCK_NS = 20_000
+"""Calls shorter than this are repeated and timed as a block (perf_counter resolution and the
+timer's own cost would otherwise dominate)."""
+MAX_REPEATS = 2_000
+
+
+class RoundTripError(AssertionError):
+    """A measured encode/decode did not give back the original bytes: the run is invalid."""
+
+
+@dataclass
+class Samples:
+    """Raw measurements of one case, appended round by round.
+
+    ``encode_ns[r][i]`` is the time of ``encode_repeats[i]`` back-to-back calls on payload ``i``
+    in round ``r`` (divide to get one call); likewise for decode. CPU time is the process's, per
+    round, summed over all payloads (it includes executor threads the codec used).
+    """
+
+    layer: str
+    label: str
+    corpus: str
+    library: str
+    original_bytes: list[int] = field(default_factory=list)
+    encoded_bytes: list[int] = field(default_factory=list)
+    encode_repeats: list[int] = field(default_factory=list)
+    decode_repeats: list[int] = field(default_factory=list)
+    encode_ns: list[list[int]] = field(default_factory=list)
+    decode_ns: list[list[int]] = field(default_factory=list)
+    encode_cpu_ns: list[int] = field(default_factory=list)
+    decode_cpu_ns: list[int] = field(default_factory=list)
+    peak_memory_bytes: int | None = None
+
+
+Call = Callable[[Any], Any]
+
+
+@dataclass
+class Case:
+    """One thing to time: ``encode``/``decode`` over ``inputs``, sync (raw layer) or async (codec
+    layer, as the SDK calls it on its event loop)."""
+
+    samples: Samples
+    inputs: Sequence[Any]
+    encode: Call
+    decode: Call
+    is_async: bool
+    same: Callable[[Any, Any], bool]
+    size_of: Callable[[Any], int]
+    _encoded: list[Any] = field(default_factory=list)
+
+    async def _call(self, fn: Call, arg: Any) -> Any:
+        return (await fn(arg)) if self.is_async else fn(arg)
+
+    async def _block(self, fn: Call, arg: Any, repeats: int) -> tuple[int, int, Any]:
+        out = None
+        cpu = time.process_time_ns()
+        start = time.perf_counter_ns()
+        if self.is_async:
+            for _ in range(repeats):
+                out = await fn(arg)
+        else:
+            for _ in range(repeats):
+                out = fn(arg)
+        wall = time.perf_counter_ns() - start
+        return wall, time.process_time_ns() - cpu, out
+
+    def _check(self, index: int, decoded: Any) -> None:
+        if not self.same(decoded, self.inputs[index]):
+            raise RoundTripError(
+                f"{self.samples.layer} layer, codec {self.samples.label}, corpus "
+                f"{self.samples.corpus}: payload #{index} did not round-trip byte for byte"
+            )
+
+    async def prepare(self) -> None:
+        """Warm up, record sizes, and calibrate how many calls each timed block makes."""
+        s = self.samples
+        self._encoded = []
+        for index, item in enumerate(self.inputs):
+            encoded = await self._call(self.encode, item)  # warm-up call, not timed
+            self._check(index, await self._call(self.decode, encoded))
+            encode_ns, _, _ = await self._block(self.encode, item, 1)
+            decode_ns, _, _ = await self._block(self.decode, encoded, 1)
+            self._encoded.append(encoded)
+            s.original_bytes.append(self.size_of(item))
+            s.encoded_bytes.append(self.size_of(encoded))
+            s.encode_repeats.append(_repeats(encode_ns))
+            s.decode_repeats.append(_repeats(decode_ns))
+
+    async def run_round(self) -> None:
+        """Time every payload once (encode, then decode of that fresh output) and verify it."""
+        s = self.samples
+        encode_row, decode_row = [], []
+        encode_cpu = decode_cpu = 0
+        for index, item in enumerate(self.inputs):
+            wall, cpu, encoded = await self._block(self.encode, item, s.encode_repeats[index])
+            encode_row.append(wall)
+            encode_cpu += cpu
+            wall, cpu, decoded = await self._block(self.decode, encoded, s.decode_repeats[index])
+            decode_row.append(wall)
+            decode_cpu += cpu
+            self._check(index, decoded)
+        # Appended only when complete, so an interrupted round leaves no ragged row.
+        s.encode_ns.append(encode_row)
+        s.decode_ns.append(decode_row)
+        s.encode_cpu_ns.append(encode_cpu)
+        s.decode_cpu_ns.append(decode_cpu)
+
+    async def measure_memory(self) -> None:
+        """Peak Python-heap growth over one untimed pass (outputs are counted; scratch memory
+        that a native library allocates outside Python's allocator is not)."""
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            for item, encoded in zip(self.inputs, self._encoded, strict=True):
+                await self._call(self.decode, await self._call(self.encode, item))
+                await self._call(self.decode, encoded)
+            self.samples.peak_memory_bytes = max(0, tracemalloc.get_traced_memory()[1] - base)
+        finally:
+            tracemalloc.stop()
+
+
+def _repeats(single_ns: int) -> int:
+    return max(1, min(MAX_REPEATS, math.ceil(MIN_BLOCK_NS / max(single_ns, 1))))
+
+
+def _payload_size(item: Any) -> int:
+    if isinstance(item, list):
+        return sum(payload.ByteSize() for payload in item)
+    return len(item)
+
+
+def _same_payloads(decoded: list[Payload], original: list[Payload]) -> bool:
+    return decoded == original
+
+
+def _same_bytes(decoded: bytes | memoryview, original: bytes) -> bool:
+    return decoded == original
+
+
+def build_cases(codecs: Sequence[CodecUnderTest], corpora: Sequence[Corpus]) -> list[Case]:
+    """Codec-layer cases for every codec, and raw-layer cases for every distinct stage of our
+    chains (each compressor, and AES-256-GCM), for every corpus."""
+    cases: list[Case] = []
+    for corpus in corpora:
+        one_each = [[payload] for payload in corpus.payloads]
+        blobs = [payload.SerializeToString() for payload in corpus.payloads]
+        raw_seen: set[str] = set()
+        for row in codecs:
+            chain = row.chain
+            library = "" if chain is None else "; ".join(stage.library for stage in chain.stages)
+            cases.append(
+                Case(
+                    Samples("codec", row.label, corpus.name, library or "-"),
+                    one_each,
+                    row.codec.encode,
+                    row.codec.decode,
+                    True,
+                    _same_payloads,
+                    _payload_size,
+                )
+            )
+            if chain is None:
+                continue
+            for name, stage in zip(chain.spec.split("+"), chain.stages, strict=False):
+                if name in raw_seen:
+                    continue
+                raw_seen.add(name)
+                cases.append(
+                    Case(
+                        Samples("raw", name, corpus.name, stage.library),
+                        blobs,
+                        stage.raw_encode,
+                        stage.raw_decode,
+                        False,
+                        _same_bytes,
+                        _payload_size,
+                    )
+                )
+    return cases
+
+
+async def run_rounds(
+    cases: Sequence[Case],
+    rounds: int,
+    *,
+    seed: int = 0,
+    on_step: Callable[[str], None] = lambda _: None,
+) -> int:
+    """Prepare every case, then run ``rounds`` rounds with the cases in a fresh random order
+    each round (drift hits every case alike), then measure memory. Returns rounds completed;
+    samples of completed work stay in the cases if interrupted."""
+    order = random.Random(seed)
+    for case in cases:
+        await case.prepare()
+        on_step(f"calibrating {case.samples.layer} {case.samples.label}")
+    completed = 0
+    for _ in range(rounds):
+        shuffled = list(cases)
+        order.shuffle(shuffled)
+        for case in shuffled:
+            await case.run_round()
+            on_step(f"round {completed + 1}: {case.samples.layer} {case.samples.label}")
+        completed += 1
+    for case in cases:
+        await case.measure_memory()
+        on_step(f"memory {case.samples.layer} {case.samples.label}")
+    return completed

@@ -1,0 +1,131 @@
+"""What a run measures: profiles (codecs, corpora, rounds) and the codecs they name, including a
+user's own PayloadCodec given as ``package.module:factory``."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from temporalio.converter import PayloadCodec
+
+import payload_codecs
+from bench.errors import UserError
+from payload_codecs import ChainCodec, Keyring
+
+BASELINE = "none"
+_FAMILY_NAMES = {family.name for family in payload_codecs.families()}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named set of codecs and corpora with a number of measured rounds."""
+
+    name: str
+    codecs: tuple[str, ...]
+    corpora: tuple[str, ...]
+    rounds: int
+    description: str
+
+
+_DEFAULTS = ("snappy", "zstd:3", "lz4:1", "gzip:6", "zlib:6")
+QUICK = Profile(
+    "quick",
+    codecs=(
+        BASELINE,
+        *_DEFAULTS,
+        "aes256gcm",
+        *(f"{spec}+aes256gcm" for spec in _DEFAULTS),
+    ),
+    corpora=("synthetic", "histories"),
+    rounds=7,
+    description="every family at its default level, with and without AES-256-GCM",
+)
+FULL = Profile(
+    "full",
+    codecs=(
+        *QUICK.codecs,
+        "zstd:-5",
+        "zstd:1",
+        "zstd:6",
+        "zstd:9",
+        "zstd:19",
+        "zstd:3@cramjam",
+        "lz4:9",
+        "gzip:1",
+        "gzip:9",
+        "gzip:6@cramjam",
+        "zlib:1",
+        "zlib:9",
+        "zlib:6@cramjam",
+    ),
+    corpora=("synthetic", "histories", "classic"),
+    rounds=15,
+    description="levels swept, both implementations, every built-in corpus",
+)
+PROFILES = {profile.name: profile for profile in (QUICK, FULL)}
+
+
+@dataclass(frozen=True)
+class CodecUnderTest:
+    """One codec row: its label in results, the codec, and whether it is one of ours."""
+
+    label: str
+    codec: PayloadCodec
+
+    @property
+    def chain(self) -> ChainCodec | None:
+        """Our chain codec (which also has a raw layer), or ``None`` for a user's own codec."""
+        return self.codec if isinstance(self.codec, ChainCodec) else None
+
+
+def is_factory(text: str) -> bool:
+    """``package.module:factory`` rather than a spec such as ``zstd:3``."""
+    module, sep, attribute = text.partition(":")
+    return bool(sep) and module not in _FAMILY_NAMES and attribute.isidentifier()
+
+
+def load_factory(text: str) -> PayloadCodec:
+    """Call ``package.module:factory`` with no arguments; it must return a PayloadCodec."""
+    module_name, _, attribute = text.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as error:
+        raise UserError(f"cannot load codec factory {text!r}: {error}") from None
+    codec = factory()
+    if not isinstance(codec, PayloadCodec):
+        raise UserError(
+            f"codec factory {text!r} returned {type(codec).__name__}, not a "
+            "temporalio.converter.PayloadCodec"
+        )
+    return codec
+
+
+def codecs_under_test(specs: Sequence[str], keyring: Keyring) -> list[CodecUnderTest]:
+    """The codec rows for ``specs``, in order, the baseline twice as an A/A noise-floor pair.
+
+    The baseline is added when missing: every comparison and the noise floor need it.
+    """
+    rows: list[CodecUnderTest] = []
+    wanted = list(specs)
+    if BASELINE not in wanted:
+        wanted.insert(0, BASELINE)
+    seen: set[str] = set()
+    for text in wanted:
+        codec = (
+            load_factory(text)
+            if is_factory(text)
+            else payload_codecs.from_spec(text, keyring=keyring)
+        )
+        label = text if is_factory(text) else codec.spec  # type: ignore[attr-defined]
+        if label in seen:
+            continue
+        seen.add(label)
+        if label == BASELINE:
+            rows += [
+                CodecUnderTest(f"{BASELINE} (A)", codec),
+                CodecUnderTest(f"{BASELINE} (B)", codec),
+            ]
+        else:
+            rows.append(CodecUnderTest(label, codec))
+    return rows

@@ -1,0 +1,157 @@
+"""The report's figures, drawn with matplotlib's Agg backend from a results file alone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display; must precede pyplot
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from bench.buckets import BUCKETS
+from bench.results import ALL, CaseResult, Results
+
+
+def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
+    """Indices of the points no other point beats on both axes (higher is better on both),
+    ordered by the first axis."""
+    front = [
+        i
+        for i, (x, y) in enumerate(points)
+        if not any(
+            (ox >= x and oy >= y) and (ox > x or oy > y)
+            for j, (ox, oy) in enumerate(points)
+            if j != i
+        )
+    ]
+    return sorted(front, key=lambda i: points[i][0])
+
+
+_FAMILY_COLORS = {
+    "none": "tab:gray",
+    "snappy": "tab:green",
+    "zstd": "tab:blue",
+    "lz4": "tab:purple",
+    "gzip": "tab:brown",
+    "zlib": "tab:orange",
+    "aes256gcm": "tab:red",
+}
+
+
+def _style(codec: str) -> dict[str, str]:
+    """Color by compression family, dashed line and triangle marker when the chain encrypts, so
+    13 or more codecs stay distinguishable."""
+    family = codec.split("+")[0].split(":")[0].split("@")[0].split(" ")[0]
+    encrypted = codec.endswith("+aes256gcm")
+    return {
+        "color": _FAMILY_COLORS.get(family, "black"),
+        "marker": "^" if encrypted else "o",
+        "linestyle": "--" if encrypted else "-",
+    }
+
+
+def _codec_cases(results: Results, corpus: str, *, baseline: bool = True) -> list[CaseResult]:
+    """Codec-layer cases of ``corpus``; without the identity baseline where its near-infinite
+    throughput would squash every other codec into a corner of the plot."""
+    return [
+        c
+        for c in results.cases
+        if c.layer == "codec"
+        and c.corpus == corpus
+        and (baseline or not c.codec.startswith("none"))
+    ]
+
+
+def _save(figure: Figure, path: Path) -> Path:
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def ratio_vs_speed(results: Results, corpus: str, path: Path) -> Path | None:
+    """Compression ratio against encode throughput, with the Pareto frontier."""
+    cases = [
+        c for c in _codec_cases(results, corpus, baseline=False) if "encode_mbps" in c.summary[ALL]
+    ]
+    if not cases:
+        return None
+    points = [
+        (c.summary[ALL]["encode_mbps"]["median"], c.summary[ALL]["ratio"] or 0.0) for c in cases
+    ]
+    front = pareto_front(points)
+    figure, axes = plt.subplots(figsize=(8, 5.5))
+    xs, ys = zip(*points, strict=True)
+    for case, x, y in zip(cases, xs, ys, strict=True):
+        style = _style(case.codec)
+        axes.scatter([x], [y], color=style["color"], marker=style["marker"], zorder=3)
+    axes.plot(
+        [points[i][0] for i in front],
+        [points[i][1] for i in front],
+        color="tab:orange",
+        linestyle="--",
+        zorder=2,
+        label="Pareto frontier",
+    )
+    for case, (x, y) in zip(cases, points, strict=True):
+        axes.annotate(case.codec, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    axes.set_xscale("log")
+    axes.set_xlabel("encode throughput, MB/s of original bytes (median, log scale)")
+    axes.set_ylabel("compression ratio (original / stored)")
+    axes.set_title(f"Ratio vs encode speed, codec layer, corpus {corpus}")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
+    return _save(figure, path)
+
+
+def throughput_by_bucket(results: Results, corpus: str, path: Path) -> Path | None:
+    """Encode and decode throughput per size bucket, one line per codec."""
+    cases = _codec_cases(results, corpus, baseline=False)
+    names = [b.name for b in BUCKETS if any(b.name in c.summary for c in cases)]
+    if not cases or not names:
+        return None
+    figure, panes = plt.subplots(1, 2, figsize=(12, 5), sharey=True)
+    for pane, side in zip(panes, ("encode", "decode"), strict=True):
+        for case in cases:
+            values = [
+                case.summary.get(name, {}).get(f"{side}_mbps", {}).get("median", np.nan)
+                for name in names
+            ]
+            pane.plot(names, values, label=case.codec, **_style(case.codec))
+        pane.set_yscale("log")
+        pane.set_title(f"{side} throughput by payload size, corpus {corpus}")
+        pane.set_xlabel("payload size bucket (serialized, before encoding)")
+        pane.grid(True, which="both", alpha=0.3)
+    panes[0].set_ylabel("MB/s of original bytes (median, log scale)")
+    panes[1].legend(fontsize=7, loc="best")
+    return _save(figure, path)
+
+
+def latency_distribution(results: Results, corpus: str, path: Path) -> Path | None:
+    """Per-payload encode and decode times (median over rounds) as box plots."""
+    cases = [c for c in _codec_cases(results, corpus) if c.samples["encode_ns"]]
+    if not cases:
+        return None
+    figure, panes = plt.subplots(1, 2, figsize=(12, 0.35 * len(cases) + 2.5), sharey=True)
+    for pane, side in zip(panes, ("encode", "decode"), strict=True):
+        data = []
+        for case in cases:
+            rows = np.asarray(case.samples[f"{side}_ns"], dtype=float)
+            per_call = rows / np.asarray(case.samples[f"{side}_repeats"], dtype=float)
+            data.append(np.median(per_call, axis=0) / 1e3)
+        pane.boxplot(
+            data,
+            orientation="horizontal",
+            tick_labels=[c.codec for c in cases],
+            showfliers=True,
+            flierprops={"markersize": 2},
+        )
+        pane.set_xscale("log")
+        pane.set_xlabel(f"{side} time per payload, microseconds (log scale)")
+        pane.grid(True, which="both", axis="x", alpha=0.3)
+    panes[0].set_title(f"Per-payload latency, corpus {corpus}")
+    return _save(figure, path)

@@ -1,0 +1,252 @@
+"""The results file: versioned JSON with the environment, the raw samples and their summaries.
+
+Report, compare and recommend all read this one file; nothing else carries results. Schema
+version 1 (``results.json``)::
+
+    schema, schema_version        "temporal-codec-bench/results", 1
+    run_id, started, finished     ISO 8601 UTC
+    interrupted                   true if Ctrl-C stopped the run; what was measured is kept
+    profile, rounds_planned, rounds_completed, command
+    environment                   CPU, load, Python, package and native library versions, malloc
+                                  variables, git commit (see bench.environment)
+    corpora[]                     name, digest (sha256 of the payloads), payload_count,
+                                  total_bytes, provenance, skipped
+    cases[]                       one per layer x codec x corpus:
+        layer                     "raw" (bytes to bytes) or "codec" (PayloadCodec on Payloads)
+        codec, corpus, library
+        samples                   original_bytes[i], encoded_bytes[i] (serialized, metadata
+                                  included), encode_repeats[i], decode_repeats[i],
+                                  encode_ns[round][i], decode_ns[round][i] (time of repeats[i]
+                                  calls), encode_cpu_ns[round], decode_cpu_ns[round],
+                                  peak_memory_bytes
+        summary                   {bucket name or "all": metrics}, see METRICS
+
+Throughput is in MB/s of original bytes (1 MB = 10^6 bytes, as lzbench counts).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.buckets import BUCKETS, LIMIT_BYTES, WARN_BYTES, bucket_of
+from bench.measure import Samples
+from bench.stats import median_ci, percentiles
+
+SCHEMA = "temporal-codec-bench/results"
+SCHEMA_VERSION = 1
+ALL = "all"
+METRICS = {
+    "payloads": "count of payloads",
+    "original_bytes": "serialized bytes before encoding",
+    "encoded_bytes": "serialized bytes after encoding, as Temporal stores them",
+    "ratio": "original_bytes / encoded_bytes",
+    "bytes_saved": "original_bytes - encoded_bytes",
+    "encode_mbps": "encode throughput in MB/s of original bytes: median, 95% CI, best, rounds",
+    "decode_mbps": "decode throughput in MB/s of original bytes",
+    "encode_payloads_per_s": "payloads encoded per second (median round)",
+    "decode_payloads_per_s": "payloads decoded per second (median round)",
+    "encode_latency_us": "per-payload encode time percentiles (p50, p90, p99), microseconds",
+    "decode_latency_us": "per-payload decode time percentiles",
+    "encode_cpu_per_wall": "process CPU time over wall time while encoding (>1: threads)",
+    "decode_cpu_per_wall": "the same while decoding",
+    "over_warning_before": "payloads above 512 KiB (server warns) before encoding",
+    "over_warning_after": "the same after encoding",
+    "over_limit_before": "payloads above 2 MiB (server rejects) before encoding",
+    "over_limit_after": "the same after encoding",
+    "max_encoded_bytes": "largest payload after encoding",
+    "peak_memory_bytes": "peak Python-heap growth over one pass (bucket all only)",
+}
+
+
+class ResultsError(ValueError):
+    """A results file is missing, unreadable, or of another schema version."""
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    layer: str
+    codec: str
+    corpus: str
+    library: str
+    samples: dict[str, Any]
+    summary: dict[str, dict[str, Any]]
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.layer, self.codec, self.corpus)
+
+
+@dataclass(frozen=True)
+class Results:
+    run_id: str
+    started: str
+    finished: str
+    interrupted: bool
+    profile: str
+    rounds_planned: int
+    rounds_completed: int
+    command: list[str]
+    environment: dict[str, Any]
+    corpora: list[dict[str, Any]]
+    cases: list[CaseResult]
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Sections added by other layers (the client path); kept as they are."""
+
+    def case(self, layer: str, codec: str, corpus: str) -> CaseResult | None:
+        return next((c for c in self.cases if c.key == (layer, codec, corpus)), None)
+
+    def to_json(self) -> dict[str, Any]:
+        document = {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, **asdict(self)}
+        document.update(document.pop("extra"))
+        return document
+
+    @classmethod
+    def from_json(cls, document: Any, source: str = "results") -> Results:
+        if not isinstance(document, dict) or document.get("schema") != SCHEMA:
+            raise ResultsError(f"{source} is not a codec-bench results file")
+        version = document.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ResultsError(
+                f"{source} has results schema version {version!r}; this codec-bench reads "
+                f"version {SCHEMA_VERSION}. Use the codec-bench version that wrote it"
+            )
+        known = {f for f in cls.__dataclass_fields__ if f != "extra"} | {"schema", "schema_version"}
+        try:
+            return cls(
+                **{k: document[k] for k in cls.__dataclass_fields__ if k not in ("cases", "extra")},
+                cases=[CaseResult(**case) for case in document["cases"]],
+                extra={k: v for k, v in document.items() if k not in known},
+            )
+        except (KeyError, TypeError) as error:
+            raise ResultsError(f"{source} is a damaged results file ({error})") from None
+
+
+def summarize(samples: Samples) -> dict[str, dict[str, Any]]:
+    """Metrics per size bucket (by original size) and for all payloads together."""
+    groups: dict[str, list[int]] = {ALL: list(range(len(samples.original_bytes)))}
+    for index, size in enumerate(samples.original_bytes):
+        groups.setdefault(bucket_of(size).name, []).append(index)
+    order = [ALL, *(b.name for b in BUCKETS)]
+    return {name: _metrics(samples, groups[name], name == ALL) for name in order if name in groups}
+
+
+def _per_call(rows: list[list[int]], repeats: list[int]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    blocks = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(repeats))
+    per_call: np.ndarray[Any, np.dtype[np.float64]] = blocks / np.asarray(repeats, dtype=np.float64)
+    return per_call
+
+
+def _metrics(s: Samples, indices: list[int], whole: bool) -> dict[str, Any]:
+    original = [s.original_bytes[i] for i in indices]
+    encoded = [s.encoded_bytes[i] for i in indices]
+    total, stored = sum(original), sum(encoded)
+    metrics: dict[str, Any] = {
+        "payloads": len(indices),
+        "original_bytes": total,
+        "encoded_bytes": stored,
+        "ratio": total / stored if stored else None,
+        "bytes_saved": total - stored,
+        "over_warning_before": sum(size > WARN_BYTES for size in original),
+        "over_warning_after": sum(size > WARN_BYTES for size in encoded),
+        "over_limit_before": sum(size > LIMIT_BYTES for size in original),
+        "over_limit_after": sum(size > LIMIT_BYTES for size in encoded),
+        "max_encoded_bytes": max(encoded, default=0),
+    }
+    if whole:
+        metrics["peak_memory_bytes"] = s.peak_memory_bytes
+    for side, rows, repeats, cpu in (
+        ("encode", s.encode_ns, s.encode_repeats, s.encode_cpu_ns),
+        ("decode", s.decode_ns, s.decode_repeats, s.decode_cpu_ns),
+    ):
+        if not rows:
+            continue
+        per_call = _per_call(rows, repeats)[:, indices]  # rounds x payloads, ns per call
+        round_ns = per_call.sum(axis=1)
+        metrics[f"{side}_mbps"] = median_ci((total / round_ns * 1e3).tolist()).to_json()
+        metrics[f"{side}_payloads_per_s"] = len(indices) / float(np.median(round_ns)) * 1e9
+        metrics[f"{side}_latency_us"] = percentiles((np.median(per_call, axis=0) / 1e3).tolist())
+        if whole:
+            wall = np.asarray(rows, dtype=float).sum(axis=1)
+            metrics[f"{side}_cpu_per_wall"] = float(np.median(np.asarray(cpu) / wall))
+    return metrics
+
+
+def case_result(samples: Samples) -> CaseResult:
+    raw = asdict(samples)
+    layer, codec, corpus, library = (raw.pop(k) for k in ("layer", "label", "corpus", "library"))
+    return CaseResult(layer, codec, corpus, library, raw, summarize(samples))
+
+
+def samples_of(case: CaseResult) -> Samples:
+    """The raw samples of a stored case, to summarize again (e.g. a subset of rounds)."""
+    return Samples(case.layer, case.codec, case.corpus, case.library, **case.samples)
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".partial", dir=path.parent
+    )
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            write(out)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def save(results: Results, path: Path) -> None:
+    """Write ``results`` to ``path`` atomically (a reader never sees half a file)."""
+    _atomic_write(path, lambda out: json.dump(results.to_json(), out, separators=(",", ":")))
+
+
+def load(path: str | os.PathLike[str]) -> Results:
+    """Read a results file; :class:`ResultsError` with one line for every problem."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ResultsError(f"cannot read results {os.fspath(path)!r}: {error.strerror}") from None
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise ResultsError(
+            f"{os.fspath(path)} is not JSON; expected a codec-bench results.json"
+        ) from None
+    return Results.from_json(document, os.fspath(path))
+
+
+def csv_rows(results: Results) -> Iterator[list[Any]]:
+    """One row per layer, codec, corpus, bucket and metric (long format, for pandas)."""
+    yield ["run_id", "layer", "codec", "corpus", "bucket", "metric", "value", "ci_low", "ci_high"]
+    for case in results.cases:
+        for bucket, metrics in case.summary.items():
+            prefix = [results.run_id, case.layer, case.codec, case.corpus, bucket]
+            for name, value in metrics.items():
+                if isinstance(value, dict) and "median" in value:
+                    yield [*prefix, name, value["median"], value["low"], value["high"]]
+                    yield [*prefix, f"{name}_best", value["best"], "", ""]
+                elif isinstance(value, dict):
+                    for sub, number in value.items():
+                        yield [*prefix, f"{name}_{sub}", number, "", ""]
+                else:
+                    yield [*prefix, name, "" if value is None else value, "", ""]
+
+
+def save_csv(results: Results, path: Path) -> None:
+    _atomic_write(path, lambda out: csv.writer(out).writerows(csv_rows(results)))
+
+
+def codecs_in(results: Results, layer: str = "codec") -> Sequence[str]:
+    """Codec labels of ``layer`` in the order they were measured."""
+    return list(dict.fromkeys(c.codec for c in results.cases if c.layer == layer))
