@@ -45,7 +45,12 @@ _FAMILY_COLORS = {
 def _style(codec: str) -> dict[str, str]:
     """Color by compression family, dashed line and triangle marker when the chain encrypts, so
     13 or more codecs stay distinguishable."""
-    family = codec.split("+")[0].split(":")[0].split("@")[0].split(" ")[0]
+    family = (
+        codec.split("+", maxsplit=1)[0]
+        .split(":", maxsplit=1)[0]
+        .split("@", maxsplit=1)[0]
+        .split(" ", maxsplit=1)[0]
+    )
     encrypted = codec.endswith("+aes256gcm")
     return {
         "color": _FAMILY_COLORS.get(family, "black"),
