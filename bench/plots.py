@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -45,12 +46,7 @@ _FAMILY_COLORS = {
 def _style(codec: str) -> dict[str, str]:
     """Color by compression family, dashed line and triangle marker when the chain encrypts, so
     13 or more codecs stay distinguishable."""
-    family = (
-        codec.split("+", maxsplit=1)[0]
-        .split(":", maxsplit=1)[0]
-        .split("@", maxsplit=1)[0]
-        .split(" ", maxsplit=1)[0]
-    )
+    family = re.split(r"[+:@ ]", codec, maxsplit=1)[0]
     encrypted = codec.endswith("+aes256gcm")
     return {
         "color": _FAMILY_COLORS.get(family, "black"),

@@ -70,7 +70,8 @@ def test_describe_text(capsys: pytest.CaptureFixture[str]) -> None:
 def test_describe_an_unknown_corpus(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["corpus", "describe", "nope"]) == 2
     assert capsys.readouterr().err.strip() == (
-        "codec-bench: error: no corpus 'nope': not a built-in name (synthetic, histories) "
+        "codec-bench: error: no corpus 'nope': not a built-in name (synthetic, histories, "
+        "classic) "
         "and no such file"
     )
 
