@@ -10,6 +10,7 @@ the same (calibration, warm-up, rounds, raw samples kept): calls that take under
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 import time
@@ -220,6 +221,7 @@ async def run_rounds(
     for case in cases:
         await case.prepare()
         on_step(f"calibrating {case.samples.layer} {case.samples.label}")
+        await asyncio.sleep(0)
     completed = 0
     for _ in range(rounds):
         shuffled = list(cases)
@@ -227,6 +229,9 @@ async def run_rounds(
         for case in shuffled:
             await case.run_round()
             on_step(f"round {completed + 1}: {case.samples.layer} {case.samples.label}")
+            # Codec calls rarely suspend, so yield here: Ctrl-C (which asyncio turns into a
+            # cancellation) is delivered between cases rather than never.
+            await asyncio.sleep(0)
         completed += 1
     for case in cases:
         await case.measure_memory()

@@ -58,6 +58,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     cases = build_cases(rows, corpora)
     env = environment.collect()
     started = _now()
+    print(
+        f"measuring {len(cases)} cases ({len(rows)} codecs, {len(corpora)} corpora, raw and codec "
+        f"layers) x {rounds} rounds; Ctrl-C stops and keeps what was measured",
+        file=sys.stderr,
+        flush=True,
+    )
     interrupted = False
     with Progress(
         TextColumn("[bold]{task.description}"),

@@ -1,0 +1,119 @@
+"""The results file: summaries with known answers, schema round trip, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from bench import results
+from bench.cli import main
+from bench.measure import Samples
+
+
+def _samples() -> Samples:
+    # Two payloads: 500 B (bucket <1KiB) and 4000 B (1-16KiB); three rounds, steady timings.
+    return Samples(
+        layer="codec",
+        label="fake",
+        corpus="unit",
+        library="-",
+        original_bytes=[500, 4000],
+        encoded_bytes=[250, 1000],
+        encode_repeats=[10, 1],
+        decode_repeats=[1, 1],
+        encode_ns=[[10_000, 4_000]] * 3,  # 1000 ns per call for the first payload
+        decode_ns=[[500, 1_000]] * 3,
+        encode_cpu_ns=[5_000] * 3,
+        decode_cpu_ns=[1_500] * 3,
+        peak_memory_bytes=1234,
+    )
+
+
+def test_summary_metrics_have_known_values() -> None:
+    summary = results.summarize(_samples())
+    assert list(summary) == ["all", "<1KiB", "1-16KiB"]
+    whole = summary["all"]
+    assert whole["payloads"] == 2
+    assert whole["ratio"] == 4500 / 1250
+    assert whole["bytes_saved"] == 3250
+    # 4500 bytes in 1000 + 4000 ns per round = 0.9 bytes/ns = 900 MB/s
+    assert whole["encode_mbps"]["median"] == pytest.approx(900.0)
+    assert whole["encode_mbps"]["low"] == whole["encode_mbps"]["high"] == pytest.approx(900.0)
+    assert whole["decode_mbps"]["median"] == pytest.approx(3000.0)
+    assert whole["encode_payloads_per_s"] == pytest.approx(2 / 5000e-9)
+    assert whole["encode_latency_us"]["p50"] == pytest.approx(2.5)
+    assert whole["encode_cpu_per_wall"] == pytest.approx(5000 / 14000)
+    assert whole["peak_memory_bytes"] == 1234
+    small = summary["<1KiB"]
+    assert small["encode_mbps"]["median"] == pytest.approx(500.0)
+    assert "peak_memory_bytes" not in small
+
+
+def test_limit_counts_before_and_after() -> None:
+    samples = _samples()
+    samples.original_bytes = [600 * 1024, 3 << 20]
+    samples.encoded_bytes = [100, 600 * 1024]
+    whole = results.summarize(samples)["all"]
+    assert (whole["over_warning_before"], whole["over_warning_after"]) == (2, 1)
+    assert (whole["over_limit_before"], whole["over_limit_after"]) == (1, 0)
+    assert whole["max_encoded_bytes"] == 600 * 1024
+
+
+def _results() -> results.Results:
+    return results.Results(
+        run_id="r1",
+        started="s",
+        finished="f",
+        interrupted=False,
+        profile="quick",
+        rounds_planned=3,
+        rounds_completed=3,
+        command=["codec-bench", "run"],
+        environment={"cpu_model": "x"},
+        corpora=[{"name": "unit"}],
+        cases=[results.case_result(_samples())],
+        extra={"client": {"rows": []}},
+    )
+
+
+def test_schema_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "results.json"
+    results.save(_results(), path)
+    loaded = results.load(path)
+    assert loaded == _results()
+    assert json.loads(path.read_text())["schema_version"] == results.SCHEMA_VERSION
+    assert results.samples_of(loaded.cases[0]) == _samples()
+
+
+def test_csv_has_one_row_per_metric(tmp_path: Path) -> None:
+    path = tmp_path / "results.csv"
+    results.save_csv(_results(), path)
+    lines = path.read_text().splitlines()
+    assert lines[0] == "run_id,layer,codec,corpus,bucket,metric,value,ci_low,ci_high"
+    assert "r1,codec,fake,unit,all,encode_mbps,900.0,900.0,900.0" in lines
+    assert "r1,codec,fake,unit,<1KiB,encode_latency_us_p99,1.0,," in lines
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read results"),
+        ("not json", "is not JSON"),
+        ('{"schema": "other"}', "is not a codec-bench results file"),
+        ('{"schema": "temporal-codec-bench/results", "schema_version": 99}', "schema version 99"),
+        ('{"schema": "temporal-codec-bench/results", "schema_version": 1}', "damaged results"),
+    ],
+)
+def test_bad_results_files_are_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, message: str
+) -> None:
+    path = tmp_path / "results.json"
+    if content is not None:
+        path.write_text(content)
+    assert main(["report", str(path)]) == 2
+    captured = capsys.readouterr()
+    [line] = captured.err.strip().splitlines()
+    assert line.startswith("codec-bench: error: ")
+    assert message in line
+    assert not (tmp_path / "report.html").exists()

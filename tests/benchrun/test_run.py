@@ -1,0 +1,149 @@
+"""codec-bench run end to end: what it writes, how it fails, and how it stops."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from bench.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_run_writes_results_csv_and_report(run_folder: Path) -> None:
+    names = {p.name for p in run_folder.iterdir()}
+    assert {"results.json", "results.csv", "report.md", "report.html"} <= names
+    assert any(name.endswith(".png") for name in names)
+    document = json.loads((run_folder / "results.json").read_text())
+    assert document["interrupted"] is False
+    assert document["rounds_completed"] == 3
+    rows = {(c["layer"], c["codec"]) for c in document["cases"]}
+    assert rows == {
+        ("codec", "none (A)"),
+        ("codec", "none (B)"),
+        ("codec", "zstd:3@zstandard"),
+        ("codec", "lz4:1@cramjam+aes256gcm"),
+        ("raw", "zstd:3@zstandard"),
+        ("raw", "lz4:1@cramjam"),
+        ("raw", "aes256gcm"),
+    }
+    env = document["environment"]
+    assert env["native"]["libzstd (zstandard)"]
+    assert env["packages"]["cramjam"]
+    case = document["cases"][0]
+    assert len(case["samples"]["encode_ns"]) == 3
+    assert len(case["samples"]["encode_ns"][0]) == 24
+
+
+def test_results_hold_no_key_material(run_folder: Path) -> None:
+    """The run's AES key is random and stays in its keyring: the only 32-byte values written
+    are sha256 digests of the corpus and its sources, and no base64 key appears."""
+    document = json.loads((run_folder / "results.json").read_text())
+    digests = {corpus["digest"] for corpus in document["corpora"]}
+    digests |= {
+        source["sha256"]
+        for corpus in document["corpora"]
+        for source in corpus["provenance"].get("sources", [])
+    }
+    for path in run_folder.iterdir():
+        if path.suffix in {".json", ".csv", ".md", ".html"}:
+            text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", path.read_text())
+            assert set(re.findall(r"[0-9a-f]{64}", text)) <= digests, path.name
+            assert not re.search(r"[A-Za-z0-9+/]{43}=", text.replace("base64,", "\n")), path.name
+
+
+def test_a_round_trip_mismatch_fails_the_run(
+    small_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "broken"
+    code = main(
+        [
+            "run",
+            "--codec",
+            "tests.benchrun.custom_codecs:corrupting",
+            "--corpus",
+            str(small_corpus),
+            "--rounds",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "tests.benchrun.custom_codecs:corrupting" in err
+    assert "did not round-trip byte for byte" in err
+    assert not (out / "results.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("codec", "message"),
+    [
+        ("tests.benchrun.custom_codecs:missing", "cannot load codec factory"),
+        ("no_such_module:factory", "cannot load codec factory"),
+        ("tests.benchrun.custom_codecs:not_a_codec", "not a temporalio.converter.PayloadCodec"),
+        ("zstd:42", "valid levels"),
+    ],
+)
+def test_bad_codecs_are_one_line_errors(
+    small_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], codec: str, message: str
+) -> None:
+    assert (
+        main(["run", "--codec", codec, "--corpus", str(small_corpus), "--out", str(tmp_path / "x")])
+        == 2
+    )
+    assert message in capsys.readouterr().err
+
+
+def test_a_non_empty_output_folder_is_not_overwritten(run_folder: Path, small_corpus: Path) -> None:
+    before = (run_folder / "results.json").read_bytes()
+    assert (
+        main(["run", "--codec", "zstd:3", "--corpus", str(small_corpus), "--out", str(run_folder)])
+        == 2
+    )
+    assert (run_folder / "results.json").read_bytes() == before
+
+
+def test_ctrl_c_keeps_what_was_measured_marked_interrupted(
+    small_corpus: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "interrupted"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bench.cli",
+            "run",
+            "--codec",
+            "zstd:3",
+            "--corpus",
+            str(small_corpus),
+            "--rounds",
+            "100000",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert process.stderr is not None
+    assert process.stderr.readline().startswith("measuring ")
+    time.sleep(3)  # long enough for calibration and some rounds
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "interrupted after" in err
+    document = json.loads((out / "results.json").read_text())
+    assert document["interrupted"] is True
+    assert 1 <= document["rounds_completed"] < 100000
+    assert (out / "report.html").exists()
+    assert "This run was interrupted" in (out / "report.md").read_text()
