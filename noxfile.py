@@ -1,5 +1,5 @@
-"""Sessions: ``nox -s tests`` (the whole suite, real-server tests included), ``nox -s lint``
-(ruff and mypy), ``nox -s bench`` (the benchmark; arrives with the benchmark issue)."""
+"""Sessions: ``nox -s bench`` (the benchmark), ``nox -s tests`` (the whole suite, real-server
+tests included), ``nox -s lint`` (ruff and mypy)."""
 
 from __future__ import annotations
 
@@ -26,3 +26,11 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmark, quick profile by default; arguments go to ``codec-bench run``
+    (e.g. ``nox -s bench -- --profile full``). Prints where the report is."""
+    session.install(*PROJECT)
+    session.run("codec-bench", "run", *(session.posargs or ["--profile", "quick"]))

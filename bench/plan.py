@@ -38,7 +38,7 @@ QUICK = Profile(
         *(f"{spec}+aes256gcm" for spec in _DEFAULTS),
     ),
     corpora=("synthetic", "histories"),
-    rounds=7,
+    rounds=11,
     description="every family at its default level, with and without AES-256-GCM",
 )
 FULL = Profile(
