@@ -118,7 +118,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    print(f"results: {out / 'results.json'}\nreport:  {page}")
+    print(f"results: {(out / 'results.json').resolve()}\nreport:  {page.resolve()}")
     return 0
 
 
