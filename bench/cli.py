@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import re
 import sys
@@ -167,6 +168,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = argv
     try:
         return int(args.run(args))
+    except BrokenPipeError:
+        # The reader of our output went away (e.g. `| head`): not an error worth a message.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (UserError, ValueError, OSError) as error:
         print(f"codec-bench: error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -3,11 +3,8 @@ started on free loopback ports and always stopped, on errors and interrupts too.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -17,8 +14,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
+from bench.processes import spawn, stop
+
 NAMESPACE = "default"
-_PR_SET_PDEATHSIG = 1
 
 
 class DevServerError(RuntimeError):
@@ -52,13 +50,6 @@ def free_ports(count: int) -> list[int]:
     finally:
         for sock in sockets:
             sock.close()
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    # Linux: the kernel sends SIGTERM to the server if the harness dies without cleaning up
-    # (SIGKILL, OOM), so no server outlives its run.
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class DevServer:
@@ -96,7 +87,7 @@ class DevServer:
             port, http_port, metrics_port = free_ports(3)
             self.address = f"127.0.0.1:{port}"
             with open(log_path, "wb") as log:
-                self._process = subprocess.Popen(
+                self._process = spawn(
                     [
                         cli,
                         "server",
@@ -117,12 +108,8 @@ class DevServer:
                             for name, kind in self._search_attributes.items()
                         ),
                     ],
-                    stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                    # Only prctl runs before exec: no locks, so threads in the parent are harmless.
-                    preexec_fn=_die_with_parent,  # noqa: PLW1509
                 )
             reason = self._wait_ready(cli)
             if not reason:
@@ -169,17 +156,7 @@ class DevServer:
 
     def _kill(self) -> None:
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-                try:
-                    os.killpg(process.pid, sig)
-                except ProcessLookupError:
-                    break
-                try:
-                    process.wait(wait)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
+        stop(process)
 
     def __enter__(self) -> DevServer:
         return self.start()

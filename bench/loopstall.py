@@ -51,6 +51,11 @@ class StallMonitor:
             self._ticks += 1
             last = now
 
+    def take(self) -> int:
+        """Longest stall in nanoseconds since the monitor started or since the last take."""
+        longest, self._longest_ns = self._longest_ns, 0
+        return max(longest, 0)
+
     async def __aenter__(self) -> StallMonitor:
         self._task = asyncio.get_running_loop().create_task(self._tick())
         await asyncio.sleep(0)  # let the ticker take its first timestamp

@@ -18,6 +18,17 @@ _FAMILY_NAMES = {family.name for family in payload_codecs.families()}
 
 
 @dataclass(frozen=True)
+class ClientPlan:
+    """How much client-path work a run does."""
+
+    rounds: int
+    per_bucket: int
+    """Payloads sampled from each size bucket of each corpus."""
+    concurrency: int
+    """Workflows in flight in the throughput pass."""
+
+
+@dataclass(frozen=True)
 class Profile:
     """A named set of codecs and corpora with a number of measured rounds."""
 
@@ -25,6 +36,7 @@ class Profile:
     codecs: tuple[str, ...]
     corpora: tuple[str, ...]
     rounds: int
+    client: ClientPlan
     description: str
 
 
@@ -37,8 +49,9 @@ QUICK = Profile(
         "aes256gcm",
         *(f"{spec}+aes256gcm" for spec in _DEFAULTS),
     ),
-    corpora=("synthetic", "histories"),
+    corpora=("synthetic", "histories", "sizes"),
     rounds=11,
+    client=ClientPlan(rounds=3, per_bucket=2, concurrency=8),
     description="every family at its default level, with and without AES-256-GCM",
 )
 FULL = Profile(
@@ -59,8 +72,9 @@ FULL = Profile(
         "zlib:9",
         "zlib:6@cramjam",
     ),
-    corpora=("synthetic", "histories", "classic"),
+    corpora=("synthetic", "histories", "sizes", "classic"),
     rounds=15,
+    client=ClientPlan(rounds=5, per_bucket=4, concurrency=16),
     description="levels swept, both implementations, every built-in corpus",
 )
 PROFILES = {profile.name: profile for profile in (QUICK, FULL)}
@@ -68,10 +82,12 @@ PROFILES = {profile.name: profile for profile in (QUICK, FULL)}
 
 @dataclass(frozen=True)
 class CodecUnderTest:
-    """One codec row: its label in results, the codec, and whether it is one of ours."""
+    """One codec row: its label in results, the codec, and the text that named it (which a
+    worker process uses to build the same codec)."""
 
     label: str
     codec: PayloadCodec
+    text: str
 
     @property
     def chain(self) -> ChainCodec | None:
@@ -101,6 +117,18 @@ def load_factory(text: str) -> PayloadCodec:
     return codec
 
 
+def build_codec(text: str, keyring: Keyring) -> PayloadCodec:
+    """The codec that ``text`` names: a spec, or a user's ``package.module:factory``."""
+    if is_factory(text):
+        return load_factory(text)
+    return payload_codecs.from_spec(text, keyring=keyring)
+
+
+def label_of(text: str, codec: PayloadCodec) -> str:
+    """Row label: the canonical spec of our codecs, the factory string of a user's."""
+    return codec.spec if isinstance(codec, ChainCodec) else text
+
+
 def codecs_under_test(specs: Sequence[str], keyring: Keyring) -> list[CodecUnderTest]:
     """The codec rows for ``specs``, in order, the baseline twice as an A/A noise-floor pair.
 
@@ -112,20 +140,16 @@ def codecs_under_test(specs: Sequence[str], keyring: Keyring) -> list[CodecUnder
         wanted.insert(0, BASELINE)
     seen: set[str] = set()
     for text in wanted:
-        codec = (
-            load_factory(text)
-            if is_factory(text)
-            else payload_codecs.from_spec(text, keyring=keyring)
-        )
-        label = text if is_factory(text) else codec.spec  # type: ignore[attr-defined]
+        codec = build_codec(text, keyring)
+        label = label_of(text, codec)
         if label in seen:
             continue
         seen.add(label)
         if label == BASELINE:
             rows += [
-                CodecUnderTest(f"{BASELINE} (A)", codec),
-                CodecUnderTest(f"{BASELINE} (B)", codec),
+                CodecUnderTest(f"{BASELINE} (A)", codec, text),
+                CodecUnderTest(f"{BASELINE} (B)", codec, text),
             ]
         else:
-            rows.append(CodecUnderTest(label, codec))
+            rows.append(CodecUnderTest(label, codec, text))
     return rows

@@ -156,3 +156,28 @@ def latency_distribution(results: Results, corpus: str, path: Path) -> Path | No
         pane.grid(True, which="both", axis="x", alpha=0.3)
     panes[0].set_title(f"Per-payload latency, corpus {corpus}")
     return _save(figure, path)
+
+
+def client_path(results: Results, corpus: str, path: Path) -> Path | None:
+    """Workflow round-trip latency and stored history bytes per codec (client layer)."""
+    cases = [c for c in results.cases if c.layer == "client" and c.corpus == corpus]
+    cases = [c for c in cases if "history_bytes_per_workflow" in c.summary[ALL]]
+    if not cases:
+        return None
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 0.35 * len(cases) + 2.5), sharey=True)
+    latencies = [
+        [ns / 1e6 for row in c.samples["latency_ns"] for ns in row if ns >= 0] for c in cases
+    ]
+    labels = [c.codec for c in cases]
+    left.boxplot(
+        latencies, orientation="horizontal", tick_labels=labels, flierprops={"markersize": 2}
+    )
+    left.set_xscale("log")
+    left.set_xlabel("workflow round trip, ms (log scale)")
+    left.set_title(f"Client path, corpus {corpus}")
+    left.grid(True, which="both", axis="x", alpha=0.3)
+    stored = [c.summary[ALL]["history_bytes_per_workflow"] / 1024 for c in cases]
+    right.barh(range(1, len(cases) + 1), stored, color=[_style(c.codec)["color"] for c in cases])
+    right.set_xlabel("history the server stores per workflow, KiB (median)")
+    right.grid(True, axis="x", alpha=0.3)
+    return _save(figure, path)

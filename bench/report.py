@@ -180,6 +180,100 @@ def _noise_floor(results: Results, corpus: str) -> list[Block]:
     ]
 
 
+def _client_cases(results: Results, corpus: str) -> list[CaseResult]:
+    return [c for c in results.cases if c.layer == "client" and c.corpus == corpus]
+
+
+def _client_table(results: Results, corpus: str) -> Table:
+    cases = _client_cases(results, corpus)
+    base = results.case("client", f"{BASELINE} (A)", corpus)
+    base_m = base.summary[ALL] if base else {}
+    base_p50 = base_m.get("latency_ms", {}).get("p50", {}).get("median")
+    base_history = base_m.get("history_bytes_per_workflow")
+    rows = []
+    for case in cases:
+        m = case.summary[ALL]
+        latency = m.get("latency_ms")
+        if latency is None:
+            rows.append([case.codec, *["-"] * 8, str(m.get("errors", 0))])
+            continue
+        p50 = latency["p50"]
+        in_codec = m["client_codec_us_per_workflow"] + m["worker_codec_us_per_workflow"]
+        delta = f"{p50['median'] - base_p50:+,.1f}" if base_p50 is not None else "-"
+        history = m["history_bytes_per_workflow"]
+        versus = f"{history / base_history:.2f}x" if base_history else "-"
+        throughput = m.get("throughput_wps")
+        rows.append(
+            [
+                case.codec,
+                f"{p50['median']:,.1f} [{p50['low']:,.1f}-{p50['high']:,.1f}]",
+                f"{latency['p90']['median']:,.1f} / {latency['p99']['median']:,.1f}",
+                delta,
+                f"{in_codec / 1e3:,.2f}",
+                f"{_size(history)} ({versus})",
+                f"{throughput['median']:,.1f} [{throughput['low']:,.1f}-{throughput['high']:,.1f}]"
+                if throughput
+                else "-",
+                f"{m['worker_max_stall_ms']:,.1f}",
+                str(m.get("errors", 0)),
+            ]
+        )
+    concurrency = cases[0].summary[ALL].get("concurrency", "?") if cases else "?"
+    return Table(
+        [
+            "codec",
+            "p50 ms [95% CI]",
+            "p90 / p99 ms",
+            "p50 vs none (A), ms",
+            "in codec, ms per workflow (client + worker)",
+            "history stored per workflow (vs none)",
+            f"workflows/s at {concurrency} in flight",
+            "worker max stall, ms",
+            "errors",
+        ],
+        rows,
+    )
+
+
+def _client_buckets(results: Results, corpus: str) -> Table:
+    cases = _client_cases(results, corpus)
+    buckets = [b.name for b in BUCKETS if any(b.name in c.summary for c in cases)]
+    rows = []
+    for case in cases:
+        cells = [case.codec]
+        for bucket in buckets:
+            m = case.summary.get(bucket, {})
+            if "latency_ms" in m:
+                cells.append(
+                    f"{m['latency_ms']['p50']['median']:,.1f} ms / "
+                    f"{_size(m['history_bytes_per_workflow'])}"
+                )
+            else:
+                cells.append("-")
+        rows.append(cells)
+    return Table(["codec (p50 latency / history per workflow)", *buckets], rows)
+
+
+def _client_section(results: Results, corpus: str, folder: Path) -> list[Block]:
+    if not _client_cases(results, corpus):
+        return []
+    blocks: list[Block] = [
+        "Client path: each sampled payload as the input of a workflow that passes it through an "
+        "activity and returns it, through a real client, server and worker (its own process). "
+        "Latency is per workflow over sequential runs; the in-codec time (client and worker) is "
+        "set against the difference to the baseline: where the difference is much larger, it "
+        "comes from moving and storing bytes, not from the codec; where it is negative, smaller "
+        "payloads made the round trip faster than no codec at all.",
+        _client_table(results, corpus),
+        "By payload size bucket:",
+        _client_buckets(results, corpus),
+    ]
+    image = plots.client_path(results, corpus, folder / f"client-{corpus}.png")
+    if image is not None:
+        blocks.append(Image(image, f"Client path latency and stored history, corpus {corpus}"))
+    return blocks
+
+
 def _environment(results: Results) -> Table:
     env = results.environment
     cores = f"{env.get('cpu_count')} cores, {env.get('cpu_affinity')} usable"
@@ -232,6 +326,11 @@ def build_sections(results: Results, folder: Path) -> list[Section]:
         "Compare runs with `codec-bench compare A.json B.json`; choose a codec with "
         "`codec-bench recommend results.json`."
     )
+    client = results.extra.get("client", {})
+    if client:
+        head.blocks.append(
+            "Client layer: " + ", ".join(f"{k} {v}" for k, v in client.items()) + "."
+        )
     if results.interrupted:
         head.blocks.append(
             "**This run was interrupted.** The figures use only the rounds measured before "
@@ -270,6 +369,7 @@ def build_sections(results: Results, folder: Path) -> list[Section]:
                 overhead,
             ]
         part.blocks += ["A/A noise floor:", *_noise_floor(results, corpus)]
+        part.blocks += _client_section(results, corpus, folder)
         sections.append(part)
     sections.append(Section("Corpora", [_corpus_table(results)]))
     sections.append(Section("Environment", [_environment(results)]))

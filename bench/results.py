@@ -12,7 +12,8 @@ version 1 (``results.json``)::
     corpora[]                     name, digest (sha256 of the payloads), payload_count,
                                   total_bytes, provenance, skipped
     cases[]                       one per layer x codec x corpus:
-        layer                     "raw" (bytes to bytes) or "codec" (PayloadCodec on Payloads)
+        layer                     "raw" (bytes to bytes), "codec" (PayloadCodec on Payloads) or
+                                  "client" (a workflow round trip through client, server, worker)
         codec, corpus, library
         samples                   original_bytes[i], encoded_bytes[i] (serialized, metadata
                                   included), encode_repeats[i], decode_repeats[i],
@@ -20,6 +21,13 @@ version 1 (``results.json``)::
                                   calls), encode_cpu_ns[round], decode_cpu_ns[round],
                                   peak_memory_bytes
         summary                   {bucket name or "all": metrics}, see METRICS
+      client-layer samples        original_bytes[i] of the sampled payloads; per round r and
+                                  payload i: latency_ns, history_bytes (history_size_bytes from
+                                  describe), client_codec_ns, worker_codec_ns, worker_stall_ns
+                                  (-1 where the workflow failed); throughput_wps[r] at
+                                  `concurrency`; errors, first_error, workflow_ids (last round)
+    client                        how the client layer ran: server (embedded or address),
+                                  rounds, per_bucket, concurrency, or why it did not
 
 Throughput is in MB/s of original bytes (1 MB = 10^6 bytes, as lzbench counts).
 """
@@ -38,8 +46,9 @@ from typing import Any
 import numpy as np
 
 from bench.buckets import BUCKETS, LIMIT_BYTES, WARN_BYTES, bucket_of
+from bench.clientpath import ClientSamples
 from bench.measure import Samples
-from bench.stats import median_ci, percentiles
+from bench.stats import median_ci, percentile_ci, percentiles
 
 SCHEMA = "temporal-codec-bench/results"
 SCHEMA_VERSION = 1
@@ -64,6 +73,13 @@ METRICS = {
     "over_limit_after": "the same after encoding",
     "max_encoded_bytes": "largest payload after encoding",
     "peak_memory_bytes": "peak Python-heap growth over one pass (bucket all only)",
+    "latency_ms": "client layer: workflow round-trip time percentiles with 95% CIs",
+    "history_bytes_per_workflow": "client layer: history_size_bytes the server stores (median)",
+    "client_codec_us_per_workflow": "client layer: time inside the codec in the client",
+    "worker_codec_us_per_workflow": "client layer: time inside the codec in the worker",
+    "worker_max_stall_ms": "client layer: the worker's longest event-loop stall",
+    "throughput_wps": "client layer: workflows per second at `concurrency` in flight",
+    "errors": "client layer: workflows that failed",
 }
 
 
@@ -178,6 +194,48 @@ def _metrics(s: Samples, indices: list[int], whole: bool) -> dict[str, Any]:
             wall = np.asarray(rows, dtype=float).sum(axis=1)
             metrics[f"{side}_cpu_per_wall"] = float(np.median(np.asarray(cpu) / wall))
     return metrics
+
+
+def _client_metrics(s: ClientSamples, indices: list[int], whole: bool) -> dict[str, Any]:
+    def cells(rows: list[list[int]]) -> list[int]:
+        return [row[i] for row in rows for i in indices if row[i] >= 0]
+
+    latency_ms = [ns / 1e6 for ns in cells(s.latency_ns)]
+    metrics: dict[str, Any] = {
+        "workflows": len(indices) * len(s.latency_ns),
+        "original_bytes_per_workflow": sum(s.original_bytes[i] for i in indices) / len(indices),
+    }
+    if latency_ms:
+        metrics["latency_ms"] = {
+            f"p{q}": percentile_ci(latency_ms, q).to_json() for q in (50, 90, 99)
+        }
+        metrics["history_bytes_per_workflow"] = float(np.median(cells(s.history_bytes)))
+        metrics["client_codec_us_per_workflow"] = float(np.median(cells(s.client_codec_ns))) / 1e3
+        metrics["worker_codec_us_per_workflow"] = float(np.median(cells(s.worker_codec_ns))) / 1e3
+        metrics["worker_max_stall_ms"] = max(cells(s.worker_stall_ns)) / 1e6
+    if whole:
+        metrics["errors"] = s.errors
+        metrics["first_error"] = s.first_error
+        metrics["concurrency"] = s.concurrency
+        if s.throughput_wps:
+            metrics["throughput_wps"] = median_ci(s.throughput_wps).to_json()
+    return metrics
+
+
+def client_case_result(samples: ClientSamples) -> CaseResult:
+    """A client-layer case: its samples and metrics per size bucket of the sampled payloads."""
+    groups: dict[str, list[int]] = {ALL: list(range(len(samples.original_bytes)))}
+    for index, size in enumerate(samples.original_bytes):
+        groups.setdefault(bucket_of(size).name, []).append(index)
+    order = [ALL, *(b.name for b in BUCKETS)]
+    summary = {
+        name: _client_metrics(samples, groups[name], name == ALL)
+        for name in order
+        if groups.get(name)
+    }
+    raw = asdict(samples)
+    label, corpus = raw.pop("label"), raw.pop("corpus")
+    return CaseResult("client", label, corpus, "temporal dev server or cluster", raw, summary)
 
 
 def case_result(samples: Samples) -> CaseResult:

@@ -8,6 +8,7 @@ import asyncio
 import secrets
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.progress import (
@@ -20,13 +21,19 @@ from rich.progress import (
 )
 
 from bench import environment, report, results
+from bench.clientpath import ClientSamples, WorkerFailed, WorkerProcess, run_client_layer, run_keys
 from bench.corpus import catalog
+from bench.corpus.fetch import ClusterOptions
+from bench.devserver import DevServer, DevServerError
 from bench.errors import UserError
 from bench.measure import build_cases, run_rounds
-from bench.plan import PROFILES, codecs_under_test
-from payload_codecs import Keyring
+from bench.plan import PROFILES, ClientPlan, CodecUnderTest, codecs_under_test
 
 EXIT_INTERRUPTED = 130
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def _now() -> str:
@@ -52,10 +59,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_id = _run_id()
     out = _out_folder(args, run_id)
     # A fresh random key per run: encryption cost does not depend on the key, and no real key
-    # should ever sit in a benchmark.
-    rows = codecs_under_test(args.codec or profile.codecs, Keyring.generate("bench"))
+    # should ever sit in a benchmark. The worker process gets the same key in its environment.
+    keyring, key_env = run_keys()
+    rows = codecs_under_test(args.codec or profile.codecs, keyring)
     corpora = [catalog.load(name) for name in (args.corpus or profile.corpora)]
     cases = build_cases(rows, corpora)
+    client_plan = ClientPlan(
+        rounds=args.client_rounds or profile.client.rounds,
+        per_bucket=args.client_per_bucket or profile.client.per_bucket,
+        concurrency=args.concurrency or profile.client.concurrency,
+    )
+    client_steps = 0 if args.no_client else (client_plan.rounds + 1) * len(rows) * len(corpora)
     env = environment.collect()
     started = _now()
     print(
@@ -65,6 +79,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         flush=True,
     )
     interrupted = False
+    failure: str | None = None
+    client_samples: list[ClientSamples] = []
+    client_info: dict[str, object] = {"status": "not run (--no-client)"} if args.no_client else {}
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -76,15 +93,31 @@ def cmd_run(args: argparse.Namespace) -> int:
         transient=True,
         disable=not sys.stderr.isatty(),
     ) as progress:
-        task = progress.add_task("measuring", total=len(cases) * (rounds + 2))
+        task = progress.add_task("measuring", total=len(cases) * (rounds + 2) + client_steps)
 
         def step(what: str) -> None:
             progress.update(task, advance=1, description=what[:60])
 
         try:
             asyncio.run(run_rounds(cases, rounds, seed=args.seed, on_step=step))
+            if not args.no_client:
+                _client_layer(
+                    args,
+                    rows=rows,
+                    corpora=corpora,
+                    plan=client_plan,
+                    key_env=key_env,
+                    run_id=run_id,
+                    into=client_samples,
+                    info=client_info,
+                    step=step,
+                )
         except KeyboardInterrupt:
             interrupted = True
+            client_info.setdefault("status", "not run (interrupted before it)")
+        except (WorkerFailed, DevServerError) as error:
+            failure = f"client layer stopped: {error}"
+            client_info["status"] = f"failed: {error}"
     document = results.Results(
         run_id=run_id,
         started=started,
@@ -106,11 +139,16 @@ def cmd_run(args: argparse.Namespace) -> int:
             }
             for corpus in corpora
         ],
-        cases=[results.case_result(case.samples) for case in cases if case.samples.original_bytes],
+        cases=[results.case_result(case.samples) for case in cases if case.samples.original_bytes]
+        + [results.client_case_result(s) for s in client_samples if s.latency_ns],
+        extra={"client": client_info},
     )
     results.save(document, out / "results.json")
     results.save_csv(document, out / "results.csv")
     _, page = report.write_report(document, out)
+    if failure is not None:
+        print(f"codec-bench: error: {failure}; what was measured is in {out}", file=sys.stderr)
+        return 1
     if interrupted:
         print(
             f"codec-bench: interrupted after {document.rounds_completed} of {rounds} rounds; "
@@ -120,6 +158,77 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     print(f"results: {(out / 'results.json').resolve()}\nreport:  {page.resolve()}")
     return 0
+
+
+def _client_layer(
+    args: argparse.Namespace,
+    *,
+    rows: list[CodecUnderTest],
+    corpora: list[catalog.Corpus],
+    plan: ClientPlan,
+    key_env: dict[str, str],
+    run_id: str,
+    into: list[ClientSamples],
+    info: dict[str, object],
+    step: Callable[[str], None],
+) -> None:
+    """Run the client layer against ``--address`` or an embedded dev server, and always stop
+    the server and the worker process, whatever happens."""
+    info.update(
+        rounds=plan.rounds,
+        per_bucket=plan.per_bucket,
+        concurrency=plan.concurrency,
+        namespace=args.namespace,
+        status="started",
+    )
+    server: DevServer | None = None
+    worker: WorkerProcess | None = None
+    try:
+        if args.address:
+            address = args.address
+            info["server"] = f"existing cluster at {address}"
+        else:
+            server = DevServer().start()
+            address = server.address
+            info["server"] = "embedded temporal server start-dev (in memory)"
+            print(
+                f"started Temporal dev server pid {server.pid} at {address}",
+                file=sys.stderr,
+                flush=True,
+            )
+        cluster = ClusterOptions(
+            address,
+            args.namespace,
+            args.tls,
+            args.tls_cert,
+            args.tls_key,
+            args.tls_ca,
+            args.api_key,
+        )
+        worker = WorkerProcess(cluster, run_id, [row.text for row in rows], key_env)
+        _say(f"started worker pid {worker.pid}")
+        asyncio.run(
+            run_client_layer(
+                rows,
+                corpora,
+                cluster,
+                worker,
+                prefix=run_id,
+                plan=plan,
+                into=into,
+                on_step=step,
+                seed=args.seed,
+            )
+        )
+        info["status"] = "complete"
+    except KeyboardInterrupt:
+        info["status"] = "interrupted"
+        raise
+    finally:
+        if worker is not None:
+            worker.close()
+        if server is not None:
+            server.stop()
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -152,6 +261,20 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     run.add_argument("--seed", type=int, default=0, help="seed of the case order")
     run.add_argument("--out", help="output folder (default results/<run-id>/)")
     run.add_argument("--force", action="store_true", help="write into a non-empty --out")
+    client = run.add_argument_group(
+        "client layer", "a real client, server and worker; default: an embedded dev server"
+    )
+    client.add_argument("--no-client", action="store_true", help="skip the client layer")
+    client.add_argument("--address", help="HOST:PORT of an existing cluster instead")
+    client.add_argument("--namespace", default="default")
+    client.add_argument("--tls", action="store_true", help="connect with TLS")
+    client.add_argument("--tls-cert", type=Path, help="client certificate (mTLS)")
+    client.add_argument("--tls-key", type=Path, help="client private key (mTLS)")
+    client.add_argument("--tls-ca", type=Path, help="server root CA certificate")
+    client.add_argument("--api-key", help="Temporal Cloud API key; prefer TEMPORAL_API_KEY")
+    client.add_argument("--concurrency", type=int, help="workflows in flight for throughput")
+    client.add_argument("--client-rounds", type=int, help="client-layer rounds")
+    client.add_argument("--client-per-bucket", type=int, help="payloads per size bucket")
     run.set_defaults(run=cmd_run)
     rebuild = sub.add_parser("report", help="rebuild report.md and report.html from results.json")
     rebuild.add_argument("results", help="a results.json")

@@ -64,6 +64,30 @@ def median_ci(samples: Sequence[float], *, higher_is_better: bool = True) -> Est
     return Estimate(median, min(low, median), max(high, median), best, int(values.size))
 
 
+def percentile_ci(samples: Sequence[float], q: float) -> Estimate:
+    """The ``q``-th percentile with a 95 % percentile-bootstrap interval; ``best`` is the
+    minimum (these are latencies)."""
+    values = np.asarray(samples, dtype=float)
+    if values.size == 0:
+        raise ValueError("no samples")
+    point = float(np.percentile(values, q))
+    if values.size < 3 or np.all(values == values[0]):
+        return Estimate(
+            point, float(values.min()), float(values.max()), float(values.min()), int(values.size)
+        )
+    result = stats.bootstrap(
+        (values,),
+        lambda sample, axis: np.percentile(sample, q, axis=axis),
+        confidence_level=CONFIDENCE,
+        method="percentile",
+        n_resamples=2000,
+        vectorized=True,
+        rng=np.random.default_rng(_SEED),
+    )
+    low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
+    return Estimate(point, min(low, point), max(high, point), float(values.min()), int(values.size))
+
+
 def percentiles(values: Sequence[float], qs: Sequence[float] = (50, 90, 99)) -> dict[str, float]:
     """``{"p50": ..., "p90": ..., "p99": ...}`` of ``values`` (linear interpolation)."""
     array = np.asarray(values, dtype=float)

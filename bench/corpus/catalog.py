@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import lzma
+import random
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,7 +27,9 @@ BUILTIN: Mapping[str, str] = {
     ),
     "histories": "payloads of six recorded Temporal histories (sdk-python and sdk-go test data)",
     "classic": "five classic compression test files (Canterbury, Snappy), one payload each",
+    "sizes": "JSON record lists of about 1 KiB, 64 KiB, 256 KiB and 1 MiB, three of each",
 }
+SIZES = (1 << 10, 64 << 10, 256 << 10, 1 << 20)
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,19 @@ def _classic() -> Corpus:
     return Corpus("classic", payloads, provenance)
 
 
+def _sizes() -> Corpus:
+    rng = random.Random(synthetic.DEFAULT_SEED)
+    payloads = tuple(synthetic.json_records(rng, size) for size in SIZES for _ in range(3))
+    provenance = {
+        "kind": "synthetic",
+        "generator": "bench.corpus.synthetic.json_records",
+        "seed": synthetic.DEFAULT_SEED,
+        "sizes": list(SIZES),
+        "tool_version": __version__,
+    }
+    return Corpus("sizes", payloads, provenance)
+
+
 def _synthetic() -> Corpus:
     provenance = synthetic.provenance(synthetic.DEFAULT_SEED, synthetic.DEFAULT_COUNT, None, None)
     return Corpus("synthetic", tuple(synthetic.generate()), provenance)
@@ -121,6 +137,8 @@ def load(name_or_path: str) -> Corpus:
         return _histories()
     if name_or_path == "classic":
         return _classic()
+    if name_or_path == "sizes":
+        return _sizes()
     path = corpus_file(name_or_path)
     with CorpusReader(path) as reader:
         payloads = tuple(reader)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from temporalio.api.history.v1 import History
-from temporalio.client import Client
+from temporalio.client import Client, PayloadLimitsConfig
 from temporalio.service import TLSConfig
 
 
@@ -33,8 +33,11 @@ class ClusterOptions:
         )
 
 
-async def connect(options: ClusterOptions) -> Client:
-    """A client without any codec: histories are read as the server stores them."""
+async def connect(options: ClusterOptions, *, warn_payload_bytes: int | None = None) -> Client:
+    """A client without any codec: histories are read as the server stores them.
+
+    ``warn_payload_bytes`` raises the SDK's large-payload warning threshold (the benchmark sends
+    large payloads on purpose and counts them itself)."""
     # None lets the SDK decide: TLS exactly when an API key is given.
     tls: bool | TLSConfig | None = True if options.tls else None
     if options.tls_cert or options.tls_key or options.tls_ca:
@@ -50,6 +53,9 @@ async def connect(options: ClusterOptions) -> Client:
         namespace=options.namespace,
         tls=tls,
         api_key=options.api_key or os.environ.get("TEMPORAL_API_KEY") or None,
+        payload_limits=PayloadLimitsConfig(
+            payloads_warn_size=warn_payload_bytes or PayloadLimitsConfig().payloads_warn_size
+        ),
     )
 
 

@@ -7,6 +7,7 @@ The same seed and options give byte-identical payloads (no clock, no global rand
 from __future__ import annotations
 
 import base64
+import json
 import math
 import random
 import string
@@ -136,11 +137,12 @@ def small_json(rng: random.Random, size: int) -> Payload:
 def json_records(rng: random.Random, size: int) -> Payload:
     """A JSON document holding a list of records (a page of query results, a batch)."""
     records: list[dict[str, Any]] = []
-    estimate = 0
-    while estimate < size:
+    length = 0
+    while length < size:
         record = _record(rng)
         records.append(record)
-        estimate += len(str(record)) - 10  # JSON is a little shorter than repr
+        length += len(json.dumps(record, separators=(",", ":"))) + 1  # as the converter writes
+
     return _CONVERTER.to_payloads([{"page": rng.randint(1, 100), "records": records}])[0]
 
 

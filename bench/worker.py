@@ -1,0 +1,128 @@
+"""The client path's worker, in a process of its own (``python -m bench.worker``), so that client
+and worker do not share one event loop, as in a real deployment.
+
+One Temporal worker per codec, on task queue ``PREFIX-INDEX``, all in this process. The harness
+talks over stdin/stdout, one JSON line each way: ``take`` answers with the in-codec time per
+codec and the event loop's longest stall since the last ``take``; ``exit`` (or end of input)
+stops. The process ends with ``os._exit`` once its answer is flushed: the SDK can crash at
+interpreter exit (sdk-python issue 300) and nothing of value remains by then.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import json
+import os
+import sys
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.converter import (
+    DataConverter,
+    DefaultFailureConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    PayloadCodec,
+)
+from temporalio.worker import Worker
+
+from bench.codectime import TimedCodec
+from bench.corpus.fetch import ClusterOptions, connect
+from bench.loopstall import StallMonitor
+from bench.plan import build_codec
+from bench.roundtrip import RoundTripWorkflow, echo
+from payload_codecs import ChainCodec, Keyring
+
+QUIET_PAYLOAD_BYTES = 64 << 20
+"""Above any payload Temporal accepts: the SDK's large-payload warnings would only be noise
+(the benchmark sends large payloads on purpose and counts them itself)."""
+
+
+def converter_for(codec: TimedCodec) -> DataConverter:
+    """The default converter with ``codec``; failures are encoded too when it encrypts."""
+    inner: PayloadCodec = codec.inner
+    encrypts = isinstance(inner, ChainCodec) and inner.encrypts
+    return dataclasses.replace(
+        DataConverter.default,
+        payload_codec=codec,
+        failure_converter_class=(
+            DefaultFailureConverterWithEncodedAttributes if encrypts else DefaultFailureConverter
+        ),
+    )
+
+
+# The answers get stdout to themselves: anything else that writes there (the SDK's core logs)
+# is sent to stderr instead, so it cannot garble the protocol. Set up in main().
+_answers = sys.stdout
+
+
+def _send(message: object) -> None:
+    _answers.write(json.dumps(message) + "\n")
+    _answers.flush()
+
+
+async def serve(cluster: ClusterOptions, prefix: str, specs: list[str]) -> None:
+    keyring = Keyring.from_env() if os.environ.get("PAYLOAD_CODEC_KEYS") else Keyring.generate()
+    base = await connect(cluster, warn_payload_bytes=QUIET_PAYLOAD_BYTES)
+    codecs = [TimedCodec(build_codec(spec, keyring)) for spec in specs]
+    loop = asyncio.get_running_loop()
+    async with contextlib.AsyncExitStack() as stack, StallMonitor() as monitor:
+        for index, codec in enumerate(codecs):
+            client = Client(
+                base.service_client,
+                namespace=cluster.namespace,
+                data_converter=converter_for(codec),
+            )
+            await stack.enter_async_context(
+                Worker(
+                    client,
+                    task_queue=f"{prefix}-{index}",
+                    workflows=[RoundTripWorkflow],
+                    activities=[echo],
+                    max_concurrent_activities=64,
+                )
+            )
+        _send({"ready": True, "pid": os.getpid()})
+        while True:
+            line = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
+            if line == "take":
+                times = [dataclasses.asdict(codec.take()) for codec in codecs]
+                _send({"codecs": times, "stall_ns": monitor.take()})
+            elif line in ("exit", ""):
+                break
+
+
+def main() -> None:
+    global _answers  # noqa: PLW0603 - the one process-wide protocol channel
+    _answers = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    parser = argparse.ArgumentParser(prog="python -m bench.worker")
+    parser.add_argument("--address", required=True)
+    parser.add_argument("--namespace", default="default")
+    parser.add_argument("--task-queue-prefix", required=True)
+    parser.add_argument("--codec", action="append", required=True)
+    parser.add_argument("--tls", action="store_true")
+    parser.add_argument("--tls-cert", type=Path)
+    parser.add_argument("--tls-key", type=Path)
+    parser.add_argument("--tls-ca", type=Path)
+    args = parser.parse_args()
+    cluster = ClusterOptions(
+        args.address, args.namespace, args.tls, args.tls_cert, args.tls_key, args.tls_ca
+    )
+    code = 0
+    try:
+        asyncio.run(serve(cluster, args.task_queue_prefix, args.codec))
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as error:  # reported to the harness, which owns the user's terminal
+        print(f"worker failed: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+        code = 1
+    _answers.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()

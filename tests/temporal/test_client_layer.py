@@ -1,0 +1,212 @@
+"""The client layer against a real server: results, history sizes, and no process left behind
+after a normal end, Ctrl-C, or a worker killed mid-run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+
+from bench import devserver
+from bench.cli import main
+from bench.devserver import DevServer
+
+pytestmark = pytest.mark.temporal
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("client") / "tiny.corpus"
+    assert (
+        main(
+            [
+                "corpus",
+                "generate",
+                "--count",
+                "6",
+                "--seed",
+                "2",
+                "--buckets",
+                "<1KiB,1-16KiB",
+                "--out",
+                str(path),
+            ]
+        )
+        == 0
+    )
+    return path
+
+
+FAST = ["--rounds", "1", "--client-rounds", "2", "--client-per-bucket", "1", "--concurrency", "2"]
+
+
+def test_a_short_run_writes_the_client_section_and_true_history_sizes(
+    dev_server: DevServer, tiny_corpus: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    assert (
+        main(
+            [
+                "run",
+                "--codec",
+                "zstd:3",
+                "--corpus",
+                str(tiny_corpus),
+                *FAST,
+                "--address",
+                dev_server.address,
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    document = json.loads((out / "results.json").read_text())
+    assert document["client"]["status"] == "complete"
+    assert document["client"]["server"] == f"existing cluster at {dev_server.address}"
+    clients = {c["codec"]: c for c in document["cases"] if c["layer"] == "client"}
+    assert set(clients) == {"none (A)", "none (B)", "zstd:3@zstandard"}
+
+    async def described(workflow_id: str) -> int:
+        client = await Client.connect(dev_server.address)
+        info = await client.get_workflow_handle(workflow_id).describe()
+        return int(info.raw_info.history_size_bytes)
+
+    for case in clients.values():
+        samples = case["samples"]
+        assert len(samples["latency_ns"]) == 2
+        assert all(ns > 0 for ns in samples["latency_ns"][-1])
+        assert samples["errors"] == 0
+        sizes = [asyncio.run(described(wid)) for wid in samples["workflow_ids"]]
+        assert sizes == samples["history_bytes"][-1]
+        assert case["summary"]["all"]["throughput_wps"]["median"] > 0
+    # Compression shrinks what the server stores.
+    assert (
+        clients["zstd:3@zstandard"]["summary"]["all"]["history_bytes_per_workflow"]
+        < clients["none (A)"]["summary"]["all"]["history_bytes_per_workflow"]
+    )
+    report = (out / "report.md").read_text()
+    assert "Client path: each sampled payload" in report
+    assert "![Client path latency and stored history" in report
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _start_run(tiny_corpus: Path, out: Path, *extra: str) -> tuple[subprocess.Popen[str], int, int]:
+    """Start an embedded-server run; return it with the dev server's and the worker's pids."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bench.cli",
+            "run",
+            "--codec",
+            "zstd:3",
+            "--corpus",
+            str(tiny_corpus),
+            "--out",
+            str(out),
+            *extra,
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert process.stderr is not None
+    server = worker = 0
+    deadline = time.monotonic() + 120
+    while not (server and worker) and time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line:
+            break
+        if found := re.match(r"started Temporal dev server pid (\d+)", line):
+            server = int(found[1])
+        if found := re.match(r"started worker pid (\d+)", line):
+            worker = int(found[1])
+    assert server, "the run never said it started a dev server"
+    assert worker, "the run never said it started a worker"
+    return process, server, worker
+
+
+def _finish(process: subprocess.Popen[str]) -> str:
+    _, err = process.communicate(timeout=120)
+    return err
+
+
+def test_no_process_is_left_after_a_normal_end(tiny_corpus: Path, tmp_path: Path) -> None:
+    process, server, worker = _start_run(tiny_corpus, tmp_path / "run", *FAST)
+    _finish(process)
+    assert process.returncode == 0
+    assert not _alive(server)
+    assert not _alive(worker)
+
+
+def test_no_process_is_left_after_ctrl_c(tiny_corpus: Path, tmp_path: Path) -> None:
+    process, server, worker = _start_run(
+        tiny_corpus, tmp_path / "run", "--rounds", "1", "--client-rounds", "1000"
+    )
+    time.sleep(3)  # well into the client layer
+    process.send_signal(signal.SIGINT)
+    err = _finish(process)
+    assert process.returncode == 130, err
+    assert not _alive(server)
+    assert not _alive(worker)
+    document = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert document["interrupted"] is True
+    assert document["client"]["status"] == "interrupted"
+
+
+def test_a_worker_killed_mid_run_stops_the_run_cleanly(tiny_corpus: Path, tmp_path: Path) -> None:
+    process, server, worker = _start_run(
+        tiny_corpus, tmp_path / "run", "--rounds", "1", "--client-rounds", "1000"
+    )
+    time.sleep(3)
+    os.kill(worker, signal.SIGKILL)
+    err = _finish(process)
+    assert process.returncode == 1
+    assert f"client layer stopped: worker pid {worker} exited with code -9" in err
+    assert not _alive(server)
+    document = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert document["client"]["status"].startswith("failed: worker pid")
+    assert any(c["layer"] == "codec" for c in document["cases"])  # in-process results kept
+
+
+def test_a_busy_port_is_retried_on_fresh_ports(monkeypatch: pytest.MonkeyPatch) -> None:
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    busy = holder.getsockname()[1]
+    real = devserver.free_ports
+    calls: list[list[int]] = []
+
+    def first_busy(count: int) -> list[int]:
+        ports = [busy, *real(count - 1)] if not calls else real(count)
+        calls.append(ports)
+        return ports
+
+    monkeypatch.setattr(devserver, "free_ports", first_busy)
+    try:
+        with DevServer(startup_timeout=20) as server:
+            assert len(calls) >= 2
+            assert server.address != f"127.0.0.1:{busy}"
+    finally:
+        holder.close()
