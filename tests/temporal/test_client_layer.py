@@ -15,11 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
-from temporalio.client import Client
-
 from bench import devserver
 from bench.cli import main
 from bench.devserver import DevServer
+from temporalio.client import Client
 
 pytestmark = pytest.mark.temporal
 ROOT = Path(__file__).resolve().parents[2]
