@@ -51,8 +51,16 @@ class WorkerFailed(RuntimeError):
 
 
 def run_keys() -> tuple[Keyring, dict[str, str]]:
-    """A fresh random key for this run: the keyring for the harness, and the environment that
-    gives the worker process the same key (it never reaches a file, log or result)."""
+    """The run's keyring, and the environment that gives worker processes the same keys (keys
+    never reach a file, log or result). ``PAYLOAD_CODEC_KEYS`` when set (so that workers on
+    other machines can join the run), else a fresh random key."""
+    if os.environ.get("PAYLOAD_CODEC_KEYS"):
+        env = {
+            name: os.environ[name]
+            for name in ("PAYLOAD_CODEC_KEYS", "PAYLOAD_CODEC_ACTIVE_KEY")
+            if name in os.environ
+        }
+        return Keyring.from_env(), env
     key = secrets.token_bytes(32)
     env = {"PAYLOAD_CODEC_KEYS": f"{KEY_ID}={base64.b64encode(key).decode()}"}
     return Keyring({KEY_ID: key}, KEY_ID), env

@@ -19,8 +19,12 @@ _FAMILY_NAMES = {family.name for family in payload_codecs.families()}
 
 @dataclass(frozen=True)
 class ClientPlan:
-    """How much client-path work a run does."""
+    """How much client-path work a run does. ``codecs`` and ``corpora`` are the profile's
+    subset for this slow layer (empty: all of the run's); a run's own --codec or --corpus
+    choices replace them."""
 
+    codecs: tuple[str, ...]
+    corpora: tuple[str, ...]
     rounds: int
     per_bucket: int
     """Payloads sampled from each size bucket of each corpus."""
@@ -51,7 +55,13 @@ QUICK = Profile(
     ),
     corpora=("synthetic", "histories", "sizes"),
     rounds=11,
-    client=ClientPlan(rounds=3, per_bucket=2, concurrency=8),
+    client=ClientPlan(
+        codecs=(BASELINE, "snappy", "zstd:3", "zstd:3+aes256gcm"),
+        corpora=("sizes",),
+        rounds=3,
+        per_bucket=2,
+        concurrency=8,
+    ),
     description="every family at its default level, with and without AES-256-GCM",
 )
 FULL = Profile(
@@ -74,7 +84,7 @@ FULL = Profile(
     ),
     corpora=("synthetic", "histories", "sizes", "classic"),
     rounds=15,
-    client=ClientPlan(rounds=5, per_bucket=4, concurrency=16),
+    client=ClientPlan(codecs=(), corpora=(), rounds=5, per_bucket=3, concurrency=16),
     description="levels swept, both implementations, every built-in corpus",
 )
 PROFILES = {profile.name: profile for profile in (QUICK, FULL)}

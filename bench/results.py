@@ -146,13 +146,48 @@ class Results:
             raise ResultsError(f"{source} is a damaged results file ({error})") from None
 
 
-def summarize(samples: Samples) -> dict[str, dict[str, Any]]:
-    """Metrics per size bucket (by original size) and for all payloads together."""
-    groups: dict[str, list[int]] = {ALL: list(range(len(samples.original_bytes)))}
-    for index, size in enumerate(samples.original_bytes):
+def bucket_indices(original_bytes: Sequence[int]) -> dict[str, list[int]]:
+    """Payload indices by size bucket of their original size, ``"all"`` first, in bucket order."""
+    groups: dict[str, list[int]] = {ALL: list(range(len(original_bytes)))}
+    for index, size in enumerate(original_bytes):
         groups.setdefault(bucket_of(size).name, []).append(index)
     order = [ALL, *(b.name for b in BUCKETS)]
-    return {name: _metrics(samples, groups[name], name == ALL) for name in order if name in groups}
+    return {name: groups[name] for name in order if groups.get(name)}
+
+
+def summarize(samples: Samples) -> dict[str, dict[str, Any]]:
+    """Metrics per size bucket (by original size) and for all payloads together."""
+    groups = bucket_indices(samples.original_bytes)
+    return {name: _metrics(samples, indices, name == ALL) for name, indices in groups.items()}
+
+
+def round_throughput(
+    rows: list[list[int]], repeats: list[int], indices: list[int], total_bytes: int
+) -> list[float]:
+    """MB/s of original bytes in each round over the payloads ``indices``."""
+    round_ns = _per_call(rows, repeats)[:, indices].sum(axis=1)
+    return [float(x) for x in total_bytes / round_ns * 1e3]
+
+
+def series(case: CaseResult, bucket: str, metric: str) -> list[float]:
+    """The raw samples behind ``metric`` of ``case`` in ``bucket``, for tests between runs:
+    per-round MB/s for ``encode_mbps``/``decode_mbps``, per-workflow milliseconds for the client
+    layer's ``latency_ms``, per-round workflows/s for ``throughput_wps``; empty if none."""
+    s = case.samples
+    indices = bucket_indices(s["original_bytes"]).get(bucket, [])
+    if not indices:
+        return []
+    if metric in ("encode_mbps", "decode_mbps"):
+        side = metric.removesuffix("_mbps")
+        if not s[f"{side}_ns"]:
+            return []
+        total = sum(s["original_bytes"][i] for i in indices)
+        return round_throughput(s[f"{side}_ns"], s[f"{side}_repeats"], indices, total)
+    if metric == "latency_ms":
+        return [row[i] / 1e6 for row in s["latency_ns"] for i in indices if row[i] >= 0]
+    if metric == "throughput_wps" and bucket == ALL:
+        return list(s["throughput_wps"])
+    return []
 
 
 def _per_call(rows: list[list[int]], repeats: list[int]) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -187,7 +222,9 @@ def _metrics(s: Samples, indices: list[int], whole: bool) -> dict[str, Any]:
             continue
         per_call = _per_call(rows, repeats)[:, indices]  # rounds x payloads, ns per call
         round_ns = per_call.sum(axis=1)
-        metrics[f"{side}_mbps"] = median_ci((total / round_ns * 1e3).tolist()).to_json()
+        metrics[f"{side}_mbps"] = median_ci(
+            round_throughput(rows, repeats, indices, total)
+        ).to_json()
         metrics[f"{side}_payloads_per_s"] = len(indices) / float(np.median(round_ns)) * 1e9
         metrics[f"{side}_latency_us"] = percentiles((np.median(per_call, axis=0) / 1e3).tolist())
         if whole:
@@ -224,14 +261,9 @@ def _client_metrics(s: ClientSamples, indices: list[int], whole: bool) -> dict[s
 
 def client_case_result(samples: ClientSamples) -> CaseResult:
     """A client-layer case: its samples and metrics per size bucket of the sampled payloads."""
-    groups: dict[str, list[int]] = {ALL: list(range(len(samples.original_bytes)))}
-    for index, size in enumerate(samples.original_bytes):
-        groups.setdefault(bucket_of(size).name, []).append(index)
-    order = [ALL, *(b.name for b in BUCKETS)]
     summary = {
-        name: _client_metrics(samples, groups[name], name == ALL)
-        for name in order
-        if groups.get(name)
+        name: _client_metrics(samples, indices, name == ALL)
+        for name, indices in bucket_indices(samples.original_bytes).items()
     }
     raw = asdict(samples)
     label, corpus = raw.pop("label"), raw.pop("corpus")

@@ -65,11 +65,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     corpora = [catalog.load(name) for name in (args.corpus or profile.corpora)]
     cases = build_cases(rows, corpora)
     client_plan = ClientPlan(
+        codecs=() if args.codec else profile.client.codecs,
+        corpora=() if args.corpus else profile.client.corpora,
         rounds=args.client_rounds or profile.client.rounds,
         per_bucket=args.client_per_bucket or profile.client.per_bucket,
         concurrency=args.concurrency or profile.client.concurrency,
     )
-    client_steps = 0 if args.no_client else (client_plan.rounds + 1) * len(rows) * len(corpora)
+    client_rows = [r for r in rows if not client_plan.codecs or r.text in client_plan.codecs]
+    client_corpora = [
+        c for c in corpora if not client_plan.corpora or c.name in client_plan.corpora
+    ]
+    client_steps = (
+        0 if args.no_client else (client_plan.rounds + 1) * len(client_rows) * len(client_corpora)
+    )
     env = environment.collect()
     started = _now()
     print(
@@ -103,8 +111,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             if not args.no_client:
                 _client_layer(
                     args,
-                    rows=rows,
-                    corpora=corpora,
+                    rows=client_rows,
+                    corpora=client_corpora,
                     plan=client_plan,
                     key_env=key_env,
                     run_id=run_id,
@@ -205,15 +213,21 @@ def _client_layer(
             args.tls_ca,
             args.api_key,
         )
-        worker = WorkerProcess(cluster, run_id, [row.text for row in rows], key_env)
+        prefix = args.task_queue_prefix or run_id
+        texts = [row.text for row in rows]
+        worker = WorkerProcess(cluster, prefix, texts, key_env)
         _say(f"started worker pid {worker.pid}")
+        _say(
+            "more workers may join: python -m bench.worker --address ADDRESS "
+            f"--task-queue-prefix {prefix} " + " ".join(f"--codec {t}" for t in texts)
+        )
         asyncio.run(
             run_client_layer(
                 rows,
                 corpora,
                 cluster,
                 worker,
-                prefix=run_id,
+                prefix=prefix,
                 plan=plan,
                 into=into,
                 on_step=step,
@@ -275,6 +289,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     client.add_argument("--concurrency", type=int, help="workflows in flight for throughput")
     client.add_argument("--client-rounds", type=int, help="client-layer rounds")
     client.add_argument("--client-per-bucket", type=int, help="payloads per size bucket")
+    client.add_argument(
+        "--task-queue-prefix",
+        help="task queues PREFIX-N (default: the run id); lets workers "
+        "on other machines join the run",
+    )
     run.set_defaults(run=cmd_run)
     rebuild = sub.add_parser("report", help="rebuild report.md and report.html from results.json")
     rebuild.add_argument("results", help="a results.json")

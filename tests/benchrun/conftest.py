@@ -50,6 +50,7 @@ def run_folder(tmp_path_factory: pytest.TempPathFactory, small_corpus: Path) -> 
                 "--out",
                 str(out),
                 "--force",
+                "--no-client",
             ]
         )
         == 0

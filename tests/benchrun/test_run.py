@@ -129,6 +129,7 @@ def test_ctrl_c_keeps_what_was_measured_marked_interrupted(
             "100000",
             "--out",
             str(out),
+            "--no-client",
         ],
         cwd=ROOT,
         stderr=subprocess.PIPE,

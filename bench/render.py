@@ -1,0 +1,103 @@
+"""Markdown and self-contained HTML from one list of sections, so the two never disagree.
+Used by the report, compare and recommend."""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Table:
+    header: list[str]
+    rows: list[list[str]]
+
+
+@dataclass(frozen=True)
+class Image:
+    path: Path
+    alt: str
+
+
+Block = str | Table | Image
+
+
+@dataclass
+class Section:
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+def markdown(sections: Sequence[Section], title: str) -> str:
+    out = [f"# {title}", ""]
+    for section in sections:
+        out += [f"## {section.title}", ""]
+        for block in section.blocks:
+            if isinstance(block, Table):
+                out.append("| " + " | ".join(block.header) + " |")
+                out.append("|" + "---|" * len(block.header))
+                out += ["| " + " | ".join(row) + " |" for row in block.rows]
+            elif isinstance(block, Image):
+                out.append(f"![{block.alt}]({block.path.name})")
+            else:
+                out.append(block)
+            out.append("")
+    return "\n".join(out)
+
+
+_CSS = (
+    "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;"
+    "color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:.85em}"
+    "th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}"
+    "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}"
+    "img{max-width:100%;border:1px solid #eee;margin:.5em 0}code{background:#f5f5f5}"
+)
+
+
+def _inline(text: str) -> str:
+    escaped = html.escape(text)
+    parts = escaped.split("`")
+    escaped = "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+    parts = escaped.split("**")
+    return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def page(sections: Sequence[Section], title: str) -> str:
+    out = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+    ]
+    for section in sections:
+        out.append(f"<h2>{html.escape(section.title)}</h2>")
+        for block in section.blocks:
+            if isinstance(block, Table):
+                out.append("<table><thead><tr>")
+                out += [f"<th>{html.escape(cell)}</th>" for cell in block.header]
+                out.append("</tr></thead><tbody>")
+                for row in block.rows:
+                    out.append(
+                        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+                    )
+                out.append("</tbody></table>")
+            elif isinstance(block, Image):
+                data = base64.b64encode(block.path.read_bytes()).decode()
+                out.append(
+                    f"<img alt='{html.escape(block.alt)}' src='data:image/png;base64,{data}'>"
+                )
+            else:
+                out.append(f"<p>{_inline(block)}</p>")
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def write(folder: Path, stem: str, sections: Sequence[Section], title: str) -> tuple[Path, Path]:
+    """``STEM.md`` and ``STEM.html`` in ``folder``; returns both paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    md_path, html_path = folder / f"{stem}.md", folder / f"{stem}.html"
+    md_path.write_text(markdown(sections, title), encoding="utf-8")
+    html_path.write_text(page(sections, title), encoding="utf-8")
+    return md_path, html_path
