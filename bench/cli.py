@@ -16,7 +16,7 @@ from pathlib import Path
 from temporalio.api.common.v1 import Payload
 
 import payload_codecs
-from bench import run
+from bench import compare, recommend, render, results, run
 from bench.corpus import commands as corpus_commands
 from bench.errors import UserError
 from bench.loopstall import codec_stalls
@@ -123,6 +123,60 @@ def _cmd_record_cost(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    runs = [results.load(path) for path in args.results]
+    comparison = compare.compare(runs, min_effect=args.min_effect / 100, normalize=args.normalize)
+    if args.json:
+        print(json.dumps(comparison.to_json(), indent=2))
+    else:
+        print(render.markdown(compare.sections(comparison, None), "Codec benchmark comparison"))
+    if args.out:
+        _, page = compare.write(comparison, Path(args.out))
+        print(f"comparison: {page.resolve()}", file=sys.stderr)
+    if args.fail_on_regression is not None:
+        regressions = comparison.regressions(args.fail_on_regression)
+        for run_id, codec, ratio, rows in regressions:
+            worst = min(rows, key=lambda d: d.speedup or 1.0)
+            print(
+                f"codec-bench: regression: {run_id} {codec}: {ratio - 1:+.1%} over all payloads "
+                f"(worst: {worst.layer} {worst.corpus} {worst.metric} "
+                f"{(worst.speedup or 1) - 1:+.1%}, p={worst.p_value:.2g})",
+                file=sys.stderr,
+            )
+        return EXIT_FAILED if regressions else 0
+    return 0
+
+
+def _cmd_recommend(args: argparse.Namespace) -> int:
+    costs = recommend.Costs(
+        volume_gb=args.volume_gb,
+        storage_per_gb=args.storage_price,
+        transfer_per_gb=args.transfer_price,
+        cpu_per_hour=args.cpu_price,
+    )
+    objective = args.objective or ("cost" if costs.given else "balanced")
+    limits = recommend.Constraints(
+        must_encrypt=args.must_encrypt,
+        max_encode_us=args.max_encode_us,
+        max_decode_us=args.max_decode_us,
+        max_latency_ms=args.max_latency_ms,
+        min_ratio=args.min_ratio,
+        headroom=None if args.headroom is None else args.headroom / 100,
+    )
+    rec = recommend.recommend(
+        results.load(args.results),
+        corpus=args.corpus,
+        objective=objective,
+        limits=limits,
+        costs=costs,
+    )
+    if args.json:
+        print(json.dumps(rec.to_json(), indent=2))
+    else:
+        print(render.markdown(recommend.sections(rec), "Codec recommendation"))
+    return 0 if rec.winner else EXIT_FAILED
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codec-bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -131,6 +185,60 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_parsers(sub)
     corpus_commands.add_parser(sub)
+    compared = sub.add_parser("compare", help="significance-tested changes between runs")
+    compared.add_argument(
+        "results", nargs="+", help="results.json files; the first is the reference"
+    )
+    compared.add_argument("--out", help="folder for compare.md, compare.html and plots")
+    compared.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    compared.add_argument(
+        "--normalize",
+        action="store_true",
+        help="divide out machine-wide drift (same machine, different times)",
+    )
+    compared.add_argument(
+        "--min-effect",
+        type=float,
+        default=compare.MIN_EFFECT * 100,
+        help="smallest change in %% that is called (default 5)",
+    )
+    compared.add_argument(
+        "--fail-on-regression",
+        type=float,
+        metavar="PCT",
+        help="exit 1 if any row is significantly slower by PCT %% or more",
+    )
+    compared.set_defaults(run=_cmd_compare)
+    advice = sub.add_parser("recommend", help="the codec to deploy under your constraints")
+    advice.add_argument("results", help="a results.json")
+    advice.add_argument("--corpus", help="corpus to judge by (default: the run's first)")
+    advice.add_argument(
+        "--objective",
+        choices=recommend.OBJECTIVES,
+        help="default: cost when a price is given, else balanced",
+    )
+    advice.add_argument("--must-encrypt", action="store_true")
+    advice.add_argument("--max-encode-us", type=float, help="per-payload encode p99 limit")
+    advice.add_argument("--max-decode-us", type=float, help="per-payload decode p99 limit")
+    advice.add_argument("--max-latency-ms", type=float, help="workflow round trip p50 limit")
+    advice.add_argument("--min-ratio", type=float, help="smallest acceptable compression ratio")
+    advice.add_argument(
+        "--headroom",
+        type=float,
+        metavar="PCT",
+        help="%% of the 2 MiB payload limit the largest payload must leave free",
+    )
+    advice.add_argument(
+        "--volume-gb",
+        type=float,
+        default=100.0,
+        help="original payload GB per month, for the cost model (default 100)",
+    )
+    advice.add_argument("--storage-price", type=float, default=0.0, help="price per GB stored")
+    advice.add_argument("--transfer-price", type=float, default=0.0, help="price per GB moved")
+    advice.add_argument("--cpu-price", type=float, default=0.0, help="price per CPU hour")
+    advice.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    advice.set_defaults(run=_cmd_recommend)
     stall = sub.add_parser(
         "stall", help="longest asyncio event-loop stall while a codec works, in-loop vs offloaded"
     )

@@ -181,3 +181,31 @@ def client_path(results: Results, corpus: str, path: Path) -> Path | None:
     right.set_xlabel("history the server stores per workflow, KiB (median)")
     right.grid(True, axis="x", alpha=0.3)
     return _save(figure, path)
+
+
+def comparison_deltas(
+    rows: Sequence[tuple[str, float, float, float, str]],
+    xlabel: str,
+    min_effect: float,
+    path: Path,
+) -> Path | None:
+    """Each ``(label, ratio, low, high, verdict)`` as a percentage change with its interval;
+    green faster, red slower, gray no significant change; dotted lines at the minimum effect."""
+    if not rows:
+        return None
+    figure, axes = plt.subplots(figsize=(9, 0.28 * len(rows) + 1.5))
+    colors = {"faster": "tab:green", "slower": "tab:red"}
+    for y, (_, ratio, low, high, verdict) in enumerate(rows):
+        axes.errorbar(
+            (ratio - 1) * 100,
+            y,
+            xerr=[[(ratio - low) * 100], [(high - ratio) * 100]],
+            fmt="o",
+            color=colors.get(verdict, "gray"),
+        )
+    axes.set_yticks(range(len(rows)), [row[0] for row in rows], fontsize=6)
+    axes.axvline(0, color="black", linewidth=0.8)
+    for edge in (-min_effect * 100, min_effect * 100):
+        axes.axvline(edge, color="gray", linestyle=":", linewidth=0.8)
+    axes.set_xlabel(xlabel)
+    return _save(figure, path)

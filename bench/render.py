@@ -22,7 +22,13 @@ class Image:
     alt: str
 
 
-Block = str | Table | Image
+@dataclass(frozen=True)
+class Code:
+    text: str
+    language: str = ""
+
+
+Block = str | Table | Image | Code
 
 
 @dataclass
@@ -42,6 +48,8 @@ def markdown(sections: Sequence[Section], title: str) -> str:
                 out += ["| " + " | ".join(row) + " |" for row in block.rows]
             elif isinstance(block, Image):
                 out.append(f"![{block.alt}]({block.path.name})")
+            elif isinstance(block, Code):
+                out += [f"```{block.language}", block.text, "```"]
             else:
                 out.append(block)
             out.append("")
@@ -83,6 +91,8 @@ def page(sections: Sequence[Section], title: str) -> str:
                         "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
                     )
                 out.append("</tbody></table>")
+            elif isinstance(block, Code):
+                out.append(f"<pre><code>{html.escape(block.text)}</code></pre>")
             elif isinstance(block, Image):
                 data = base64.b64encode(block.path.read_bytes()).decode()
                 out.append(

@@ -177,15 +177,16 @@ def series(case: CaseResult, bucket: str, metric: str) -> list[float]:
     indices = bucket_indices(s["original_bytes"]).get(bucket, [])
     if not indices:
         return []
-    if metric in ("encode_mbps", "decode_mbps"):
+    client = case.layer == "client"
+    if metric in ("encode_mbps", "decode_mbps") and not client:
         side = metric.removesuffix("_mbps")
         if not s[f"{side}_ns"]:
             return []
         total = sum(s["original_bytes"][i] for i in indices)
         return round_throughput(s[f"{side}_ns"], s[f"{side}_repeats"], indices, total)
-    if metric == "latency_ms":
+    if metric == "latency_ms" and client:
         return [row[i] / 1e6 for row in s["latency_ns"] for i in indices if row[i] >= 0]
-    if metric == "throughput_wps" and bucket == ALL:
+    if metric == "throughput_wps" and client and bucket == ALL:
         return list(s["throughput_wps"])
     return []
 

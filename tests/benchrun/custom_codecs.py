@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Sequence
 
 from temporalio.api.common.v1 import Payload
@@ -30,3 +32,36 @@ def corrupting() -> PayloadCodec:
 
 def not_a_codec() -> object:
     return "nope"
+
+
+class _Slowed(PayloadCodec):
+    """zstd:3 made slower by a set share of its own time (busy work, so it costs CPU as real
+    work would): a regression the comparison must catch."""
+
+    def __init__(self, slowdown: float) -> None:
+        from payload_codecs import from_spec
+
+        self.inner = from_spec("zstd:3")
+        self.slowdown = slowdown
+
+    def _stall(self, start: float) -> None:
+        end = time.perf_counter() + (time.perf_counter() - start) * self.slowdown
+        while time.perf_counter() < end:
+            pass
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        start = time.perf_counter()
+        out = await self.inner.encode(payloads)
+        self._stall(start)
+        return out
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        start = time.perf_counter()
+        out = await self.inner.decode(payloads)
+        self._stall(start)
+        return out
+
+
+def maybe_slow() -> PayloadCodec:
+    """zstd:3, slowed by CODEC_BENCH_TEST_SLOWDOWN (a fraction, default 0) of its own time."""
+    return _Slowed(float(os.environ.get("CODEC_BENCH_TEST_SLOWDOWN", "0")))
