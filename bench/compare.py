@@ -205,6 +205,7 @@ def compare(
                 peer_metrics = peer.summary.get(bucket)
                 if peer_metrics is None:
                     continue
+                where = (other.run_id, case.layer, case.codec, case.corpus, bucket)
                 for metric, higher_is_better in TIMED.items():
                     a, b = series(case, bucket, metric), series(peer, bucket, metric)
                     if not a or not b:
@@ -215,11 +216,7 @@ def compare(
                     speedup = ratio if higher_is_better else 1 / ratio
                     result.deltas.append(
                         Delta(
-                            other.run_id,
-                            case.layer,
-                            case.codec,
-                            case.corpus,
-                            bucket,
+                            *where,
                             metric,
                             float(np.median(a)),
                             float(np.median(b)),
@@ -235,13 +232,12 @@ def compare(
                     if metric in metrics and metric in peer_metrics:
                         x, y = float(metrics[metric]), float(peer_metrics[metric])
                         same = abs(y - x) <= tolerance * abs(x)
+                        verdict = (
+                            ("identical" if x == y else "within tolerance") if same else "changed"
+                        )
                         result.deltas.append(
                             Delta(
-                                other.run_id,
-                                case.layer,
-                                case.codec,
-                                case.corpus,
-                                bucket,
+                                *where,
                                 metric,
                                 x,
                                 y,
@@ -249,9 +245,7 @@ def compare(
                                 None,
                                 None,
                                 None,
-                                ("identical" if x == y else "within tolerance")
-                                if same
-                                else "changed",
+                                verdict,
                                 None,
                             )
                         )

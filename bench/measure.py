@@ -23,6 +23,7 @@ from temporalio.api.common.v1 import Payload
 
 from bench.corpus.catalog import Corpus
 from bench.plan import CodecUnderTest
+from payload_codecs import serialize
 
 MIN_BLOCK_NS = 20_000
 """Calls shorter than this are repeated and timed as a block (perf_counter resolution and the
@@ -171,7 +172,7 @@ def build_cases(codecs: Sequence[CodecUnderTest], corpora: Sequence[Corpus]) -> 
     cases: list[Case] = []
     for corpus in corpora:
         one_each = [[payload] for payload in corpus.payloads]
-        blobs = [payload.SerializeToString() for payload in corpus.payloads]
+        blobs = [serialize(payload) for payload in corpus.payloads]
         raw_seen: set[str] = set()
         for row in codecs:
             chain = row.chain

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from temporalio.api.common.v1 import Payload
 
-from payload_codecs import ChainCodec, CompressionStage, RecordingCodec
+from payload_codecs import ChainCodec, CompressionStage, RecordingCodec, serialize
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ async def measure_overhead(
     if not isinstance(stage, CompressionStage):
         raise ValueError(f"{codec.spec!r} does not start with a compression stage")
     compressor = stage.compressor
-    blob = payload.SerializeToString()
+    blob = serialize(payload)
     compressed = compressor.compress(blob)
     [encoded] = await codec.encode([payload])
     if (await codec.decode([encoded]))[0] != payload:

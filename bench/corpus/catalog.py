@@ -19,7 +19,7 @@ from temporalio.converter import DataConverter
 from bench import __version__
 from bench.corpus import synthetic
 from bench.corpus.history import extract, parse_histories
-from payload_codecs import CorpusReader
+from payload_codecs import CorpusReader, serialize
 
 BUILTIN: Mapping[str, str] = {
     "synthetic": (
@@ -46,7 +46,7 @@ class Corpus:
         """sha256 of the serialized payloads in order: identifies the data in results."""
         hasher = hashlib.sha256()
         for payload in self.payloads:
-            hasher.update(payload.SerializeToString(deterministic=True))
+            hasher.update(serialize(payload))
         return hasher.hexdigest()
 
     @property

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from bench.cli import main
+
+from tests.processes import start_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -115,11 +114,8 @@ def test_ctrl_c_keeps_what_was_measured_marked_interrupted(
     small_corpus: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "interrupted"
-    process = subprocess.Popen(
+    process = start_cli(
         [
-            sys.executable,
-            "-m",
-            "bench.cli",
             "run",
             "--codec",
             "zstd:3",
@@ -130,11 +126,7 @@ def test_ctrl_c_keeps_what_was_measured_marked_interrupted(
             "--out",
             str(out),
             "--no-client",
-        ],
-        cwd=ROOT,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        ]
     )
     assert process.stderr is not None
     assert process.stderr.readline().startswith("measuring ")

@@ -126,3 +126,26 @@ def test_encode_does_not_mutate_its_input() -> None:
     snapshot = original.SerializeToString()
     encode(from_spec("zstd:3+aes256gcm", keyring=KEYRING), [original])
     assert original.SerializeToString() == snapshot
+
+
+def test_encoding_is_byte_identical_in_every_process() -> None:
+    """Metadata map order differs between processes unless serialization sorts it; compressed
+    bytes (and so stored sizes) must not."""
+    import subprocess
+    import sys
+
+    program = (
+        "import asyncio, sys\n"
+        "from temporalio.api.common.v1 import Payload\n"
+        "from payload_codecs import from_spec\n"
+        "p = Payload(metadata={f'key-{i}': bytes([i]) * 9 for i in range(12)}, data=b'x' * 300)\n"
+        "[e] = asyncio.run(from_spec('zstd:3').encode([p]))\n"
+        "sys.stdout.write(e.data.hex())\n"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", program], capture_output=True, text=True, check=True
+        ).stdout
+        for _ in range(4)
+    }
+    assert len(outputs) == 1

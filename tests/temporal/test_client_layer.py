@@ -10,7 +10,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +18,8 @@ from bench import devserver
 from bench.cli import main
 from bench.devserver import DevServer
 from temporalio.client import Client
+
+from tests.processes import alive, start_cli
 
 pytestmark = pytest.mark.temporal
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,35 +101,11 @@ def test_a_short_run_writes_the_client_section_and_true_history_sizes(
     assert "![Client path latency and stored history" in report
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def _start_run(tiny_corpus: Path, out: Path, *extra: str) -> tuple[subprocess.Popen[str], int, int]:
     """Start an embedded-server run; return it with the dev server's and the worker's pids."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bench.cli",
-            "run",
-            "--codec",
-            "zstd:3",
-            "--corpus",
-            str(tiny_corpus),
-            "--out",
-            str(out),
-            *extra,
-        ],
-        cwd=ROOT,
-        stderr=subprocess.PIPE,
+    process = start_cli(
+        ["run", "--codec", "zstd:3", "--corpus", str(tiny_corpus), "--out", str(out), *extra],
         stdout=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert process.stderr is not None
     server = worker = 0
@@ -155,8 +132,8 @@ def test_no_process_is_left_after_a_normal_end(tiny_corpus: Path, tmp_path: Path
     process, server, worker = _start_run(tiny_corpus, tmp_path / "run", *FAST)
     _finish(process)
     assert process.returncode == 0
-    assert not _alive(server)
-    assert not _alive(worker)
+    assert not alive(server)
+    assert not alive(worker)
 
 
 def test_no_process_is_left_after_ctrl_c(tiny_corpus: Path, tmp_path: Path) -> None:
@@ -167,8 +144,8 @@ def test_no_process_is_left_after_ctrl_c(tiny_corpus: Path, tmp_path: Path) -> N
     process.send_signal(signal.SIGINT)
     err = _finish(process)
     assert process.returncode == 130, err
-    assert not _alive(server)
-    assert not _alive(worker)
+    assert not alive(server)
+    assert not alive(worker)
     document = json.loads((tmp_path / "run" / "results.json").read_text())
     assert document["interrupted"] is True
     assert document["client"]["status"] == "interrupted"
@@ -183,7 +160,7 @@ def test_a_worker_killed_mid_run_stops_the_run_cleanly(tiny_corpus: Path, tmp_pa
     err = _finish(process)
     assert process.returncode == 1
     assert f"client layer stopped: worker pid {worker} exited with code -9" in err
-    assert not _alive(server)
+    assert not alive(server)
     document = json.loads((tmp_path / "run" / "results.json").read_text())
     assert document["client"]["status"].startswith("failed: worker pid")
     assert any(c["layer"] == "codec" for c in document["cases"])  # in-process results kept

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from bench.devserver import DevServer, free_ports
 
+from tests.processes import alive
+
 pytestmark = pytest.mark.temporal
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_the_server_answers_on_loopback_and_is_gone_after_stop() -> None:
@@ -23,9 +15,9 @@ def test_the_server_answers_on_loopback_and_is_gone_after_stop() -> None:
         assert server.address.startswith("127.0.0.1:")
         pid = server.pid
         assert pid is not None
-        assert _alive(pid)
+        assert alive(pid)
     assert server.pid is None
-    assert not _alive(pid)
+    assert not alive(pid)
 
 
 def test_free_ports_are_distinct() -> None:

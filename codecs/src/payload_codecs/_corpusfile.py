@@ -31,6 +31,8 @@ from typing import Any, BinaryIO
 from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
 
+from payload_codecs._codec import serialize
+
 CORPUS_FORMAT_VERSION = 1
 MAGIC = b"TCBCORP\n"
 FORMAT_NAME = "temporal-codec-bench corpus"
@@ -68,8 +70,7 @@ class CorpusWriter:
         self._file.write(MAGIC + _U32.pack(len(header_bytes)) + header_bytes)
 
     def write(self, payload: Payload) -> None:
-        # Deterministic: map order (metadata) would otherwise vary between processes.
-        self.write_serialized(payload.SerializeToString(deterministic=True))
+        self.write_serialized(serialize(payload))
 
     def write_serialized(self, blob: bytes) -> None:
         """Append one already serialized Payload."""

@@ -19,6 +19,7 @@ from typing import Literal
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
+from payload_codecs._codec import serialize
 from payload_codecs._corpusfile import CorpusWriter
 
 Direction = Literal["encode", "decode", "both"]
@@ -109,7 +110,7 @@ class RecordingCodec(PayloadCodec):
         for payload in payloads:
             if self._rate < 1.0 and self._random() >= self._rate:
                 continue
-            blob = payload.SerializeToString()
+            blob = serialize(payload)
             if (
                 self._accepted >= self._max_payloads
                 or self._accepted_bytes + len(blob) > self._max_bytes

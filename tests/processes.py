@@ -1,0 +1,32 @@
+"""Helpers for tests that run codec-bench as a separate process, as a user would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def start_cli(args: Sequence[str], **popen: object) -> subprocess.Popen[str]:
+    """``python -m bench.cli ARGS`` from the project root, stderr piped, text mode."""
+    return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
+        [sys.executable, "-m", "bench.cli", *args],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        **popen,
+    )
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with ``pid`` exists (reaped children do not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
