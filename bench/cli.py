@@ -18,7 +18,7 @@ from temporalio.api.common.v1 import Payload
 import payload_codecs
 from bench import compare, recommend, render, results, run
 from bench.corpus import commands as corpus_commands
-from bench.errors import UserError
+from bench.errors import UserError, positive_int
 from bench.loopstall import codec_stalls
 from bench.measure import RoundTripError
 from bench.overhead import measure_recording_cost, run_overhead
@@ -244,7 +244,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     stall.add_argument("--codec", action="append", required=True, help="codec spec (repeatable)")
     stall.add_argument("--size", type=_size, default=2 << 20, help="payload size (default 2MiB)")
-    stall.add_argument("--repeats", type=int, default=5)
+    stall.add_argument("--repeats", type=positive_int, default=5)
     stall.set_defaults(run=_cmd_stall)
     overhead = sub.add_parser(
         "overhead", help="codec path throughput as a share of the bare library call"

@@ -25,7 +25,7 @@ from bench.clientpath import ClientSamples, WorkerFailed, WorkerProcess, run_cli
 from bench.corpus import catalog
 from bench.corpus.fetch import ClusterOptions
 from bench.devserver import DevServer, DevServerError
-from bench.errors import UserError
+from bench.errors import UserError, positive_int
 from bench.measure import build_cases, run_rounds
 from bench.plan import PROFILES, ClientPlan, CodecUnderTest, codecs_under_test
 
@@ -63,6 +63,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     keyring, key_env = run_keys()
     rows = codecs_under_test(args.codec or profile.codecs, keyring)
     corpora = [catalog.load(name) for name in (args.corpus or profile.corpora)]
+    for corpus in corpora:
+        if not corpus.payloads:
+            raise UserError(f"corpus {corpus.name} holds no payloads; there is nothing to measure")
     cases = build_cases(rows, corpora)
     client_plan = ClientPlan(
         codecs=() if args.codec else profile.client.codecs,
@@ -271,7 +274,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         action="append",
         help=f"built-in name ({', '.join(catalog.BUILTIN)}) or corpus file (repeatable)",
     )
-    run.add_argument("--rounds", type=int, help="measured rounds (default: the profile's)")
+    run.add_argument("--rounds", type=positive_int, help="measured rounds (default: the profile's)")
     run.add_argument("--seed", type=int, default=0, help="seed of the case order")
     run.add_argument("--out", help="output folder (default results/<run-id>/)")
     run.add_argument("--force", action="store_true", help="write into a non-empty --out")
@@ -286,9 +289,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     client.add_argument("--tls-key", type=Path, help="client private key (mTLS)")
     client.add_argument("--tls-ca", type=Path, help="server root CA certificate")
     client.add_argument("--api-key", help="Temporal Cloud API key; prefer TEMPORAL_API_KEY")
-    client.add_argument("--concurrency", type=int, help="workflows in flight for throughput")
-    client.add_argument("--client-rounds", type=int, help="client-layer rounds")
-    client.add_argument("--client-per-bucket", type=int, help="payloads per size bucket")
+    client.add_argument(
+        "--concurrency", type=positive_int, help="workflows in flight for throughput"
+    )
+    client.add_argument("--client-rounds", type=positive_int, help="client-layer rounds")
+    client.add_argument("--client-per-bucket", type=positive_int, help="payloads per size bucket")
     client.add_argument(
         "--task-queue-prefix",
         help="task queues PREFIX-N (default: the run id); lets workers "

@@ -44,3 +44,15 @@ def test_stall_reports_in_loop_and_offloaded_rows(capsys: pytest.CaptureFixture[
         ["lz4:1@cramjam", "in-loop"],
         ["lz4:1@cramjam", "offloaded"],
     ]
+
+
+def test_counts_must_be_positive_whole_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (
+        ["run", "--concurrency", "0"],
+        ["run", "--rounds", "-3"],
+        ["corpus", "generate", "--count", "x", "--out", "never.corpus"],
+    ):
+        with pytest.raises(SystemExit) as caught:
+            main(argv)
+        assert caught.value.code == 2
+        assert "is not a whole number of 1 or more" in capsys.readouterr().err

@@ -20,7 +20,7 @@ from bench.corpus import catalog, synthetic
 from bench.corpus.describe import summarize
 from bench.corpus.fetch import ClusterOptions, connect, fetch_histories
 from bench.corpus.history import Extraction, extract, parse_histories
-from bench.errors import UserError
+from bench.errors import UserError, positive_int
 from payload_codecs import ChainCodec, CorpusReader, CorpusWriter, Keyring, from_spec
 
 
@@ -212,7 +212,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     generate = commands.add_parser("generate", help="seeded synthetic payloads, Temporal-shaped")
     output(generate)
     generate.add_argument("--seed", type=int, default=synthetic.DEFAULT_SEED)
-    generate.add_argument("--count", type=int, default=synthetic.DEFAULT_COUNT)
+    generate.add_argument("--count", type=positive_int, default=synthetic.DEFAULT_COUNT)
     generate.add_argument(
         "--mix",
         help="shape weights, e.g. small-json=40,protobuf=15 (shapes: "
@@ -238,7 +238,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     fetch.add_argument("--namespace", default="default")
     fetch.add_argument("--workflow-id", action="append", default=[], help="repeatable")
     fetch.add_argument("--query", help="visibility query, e.g. \"WorkflowType='Order'\"")
-    fetch.add_argument("--limit", type=int, help="at most this many histories")
+    fetch.add_argument("--limit", type=positive_int, help="at most this many histories")
     fetch.add_argument("--tls", action="store_true", help="connect with TLS")
     fetch.add_argument("--tls-cert", type=Path, help="client certificate (mTLS)")
     fetch.add_argument("--tls-key", type=Path, help="client private key (mTLS)")

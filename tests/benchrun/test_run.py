@@ -140,3 +140,18 @@ def test_ctrl_c_keeps_what_was_measured_marked_interrupted(
     assert 1 <= document["rounds_completed"] < 100000
     assert (out / "report.html").exists()
     assert "This run was interrupted" in (out / "report.md").read_text()
+
+
+def test_an_empty_corpus_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from payload_codecs import CorpusWriter
+
+    empty = tmp_path / "empty.corpus"
+    with CorpusWriter(empty, {"kind": "test"}):
+        pass
+    assert (
+        main(["run", "--codec", "zstd:3", "--corpus", str(empty), "--out", str(tmp_path / "x")])
+        == 2
+    )
+    assert "corpus empty holds no payloads" in capsys.readouterr().err
