@@ -135,39 +135,83 @@ def test_compare_writes_markdown_html_json_and_gates_on_regressions(
     assert main(["compare", str(a), str(b), "--fail-on-regression", "40"]) == 0
 
 
-def test_a_deliberately_slowed_codec_is_flagged_and_only_it(
-    small_corpus: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+@pytest.fixture(scope="module")
+def steady_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Enough bytes per round (about 4 MiB) that one round is not at the mercy of a single
+    scheduler hiccup."""
+    path = tmp_path_factory.mktemp("steady") / "steady.corpus"
+    assert (
+        main(
+            [
+                "corpus",
+                "generate",
+                "--count",
+                "150",
+                "--seed",
+                "8",
+                "--buckets",
+                "1-16KiB,16-256KiB",
+                "--out",
+                str(path),
+            ]
+        )
+        == 0
+    )
+    return path
+
+
+def _slowed_comparison(
+    corpus: Path, folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> set[str]:
+    """Run the codecs plainly, then with the test codec slowed (25 % more time: -20 % speed),
+    compare with the regression gate, and return the codecs the gate flags."""
     args = [
         "run",
         "--codec",
         "tests.benchrun.custom_codecs:maybe_slow",
         "--codec",
         "lz4",
+        "--codec",
+        "zstd:3",
         "--corpus",
-        str(small_corpus),
+        str(corpus),
         "--rounds",
-        "9",
+        "30",
         "--no-client",
+        "--force",
     ]
-    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    monkeypatch.delenv("CODEC_BENCH_TEST_SLOWDOWN", raising=False)
+    assert main([*args, "--out", str(folder / "a")]) == 0
     monkeypatch.setenv("CODEC_BENCH_TEST_SLOWDOWN", "0.25")
-    assert main([*args, "--out", str(tmp_path / "b")]) == 0
+    assert main([*args, "--out", str(folder / "b")]) == 0
     capsys.readouterr()
     code = main(
         [
             "compare",
-            str(tmp_path / "a" / "results.json"),
-            str(tmp_path / "b" / "results.json"),
+            str(folder / "a" / "results.json"),
+            str(folder / "b" / "results.json"),
             "--fail-on-regression",
-            "12",
+            "10",
             "--normalize",
         ]
     )
     err = capsys.readouterr().err
-    assert code == 1, err
     flagged = {line.split()[3].rstrip(":") for line in err.splitlines() if "regression:" in line}
+    assert code == (1 if flagged else 0)
+    return flagged
+
+
+def test_a_deliberately_slowed_codec_is_flagged_and_only_it(
+    steady_corpus: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Two separate runs drift by tens of percent on a shared machine; --normalize divides that
+    out (measured on the raw layer, which the slowed codec does not touch). This is a statistical
+    check: a false alarm on another codec fails at once, but a first attempt that flags nothing
+    (about one in forty here) is tried once more."""
+    flagged = _slowed_comparison(steady_corpus, tmp_path, monkeypatch, capsys)
+    if not flagged:
+        flagged = _slowed_comparison(steady_corpus, tmp_path, monkeypatch, capsys)
     assert flagged == {"tests.benchrun.custom_codecs:maybe_slow"}
