@@ -38,7 +38,7 @@ from bench.corpus.fetch import ClusterOptions, connect
 from bench.measure import RoundTripError
 from bench.plan import ClientPlan, CodecUnderTest
 from bench.processes import spawn, stop
-from bench.roundtrip import RoundTripWorkflow
+from bench.roundtrip import RoundTripWorkflow, task_queue
 from bench.worker import QUIET_PAYLOAD_BYTES, converter_for
 from payload_codecs import Keyring
 
@@ -208,15 +208,19 @@ class _Case:
     timed: TimedCodec
     payloads: list[Payload]
     samples: ClientSamples
+    task_queue: str
+
+    def workflow_id(self, tag: str) -> str:
+        return f"{self.task_queue}-{self.samples.corpus}-{tag}"
 
 
-async def _one(case: _Case, payload: Payload, workflow_id: str, task_queue: str) -> int:
+async def _one(case: _Case, payload: Payload, workflow_id: str) -> int:
     start = time.perf_counter_ns()
     handle = await case.client.start_workflow(
         RoundTripWorkflow.run,
         RawValue(payload),
         id=workflow_id,
-        task_queue=task_queue,
+        task_queue=case.task_queue,
         execution_timeout=WORKFLOW_TIMEOUT,
     )
     result = await handle.result(rpc_timeout=WORKFLOW_TIMEOUT)
@@ -229,16 +233,15 @@ async def _one(case: _Case, payload: Payload, workflow_id: str, task_queue: str)
     return elapsed
 
 
-async def _sequential(case: _Case, worker: WorkerProcess, prefix: str, round_no: int) -> None:
+async def _sequential(case: _Case, worker: WorkerProcess, round_no: int) -> None:
     s = case.samples
     latency, history, client_ns, worker_ns, stall, ids = [], [], [], [], [], []
-    task_queue = f"{prefix}-{case.index}"
     await worker.take()
     case.timed.take()
     for position, payload in enumerate(case.payloads):
-        workflow_id = f"{prefix}-{case.index}-{s.corpus}-r{round_no}-{position}"
+        workflow_id = case.workflow_id(f"r{round_no}-{position}")
         try:
-            latency.append(await _one(case, payload, workflow_id, task_queue))
+            latency.append(await _one(case, payload, workflow_id))
             described = await case.client.get_workflow_handle(workflow_id).describe()
             history.append(described.raw_info.history_size_bytes)
         except RoundTripError:
@@ -263,16 +266,14 @@ async def _sequential(case: _Case, worker: WorkerProcess, prefix: str, round_no:
     s.workflow_ids = ids
 
 
-async def _concurrent(case: _Case, prefix: str, round_no: int, concurrency: int) -> None:
+async def _concurrent(case: _Case, round_no: int, concurrency: int) -> None:
     """Workflows per second with ``concurrency`` in flight, over at least two waves."""
     payloads = case.payloads * max(1, -(-2 * concurrency // len(case.payloads)))
     gate = asyncio.Semaphore(concurrency)
-    task_queue = f"{prefix}-{case.index}"
 
     async def one(position: int, payload: Payload) -> None:
         async with gate:
-            workflow_id = f"{prefix}-{case.index}-{case.samples.corpus}-c{round_no}-{position}"
-            await _one(case, payload, workflow_id, task_queue)
+            await _one(case, payload, case.workflow_id(f"c{round_no}-{position}"))
 
     start = time.perf_counter()
     await asyncio.gather(*(one(i, p) for i, p in enumerate(payloads)))
@@ -327,26 +328,23 @@ async def run_client_layer(
                 payloads = sample_payloads(corpus, plan.per_bucket)
                 samples = ClientSamples(row.label, corpus.name, [p.ByteSize() for p in payloads])
                 samples.concurrency = plan.concurrency
-                cases.append(_Case(index, row, client, timed, payloads, samples))
+                cases.append(
+                    _Case(index, row, client, timed, payloads, samples, task_queue(prefix, index))
+                )
         into.extend(case.samples for case in cases)
         # One unrecorded pass first: the first workflows on a fresh server and worker are slower
         # (connections, caches, the server's own warm-up), which would land on the first cases.
         for case in cases:
             for position, payload in enumerate(case.payloads):
-                await _one(
-                    case,
-                    payload,
-                    f"{prefix}-{case.index}-{case.samples.corpus}-w{position}",
-                    f"{prefix}-{case.index}",
-                )
+                await _one(case, payload, case.workflow_id(f"w{position}"))
             on_step(f"client warm-up: {case.row.label} {case.samples.corpus}")
         order = random.Random(seed)
         for round_no in range(plan.rounds):
             shuffled = list(cases)
             order.shuffle(shuffled)
             for case in shuffled:
-                await _sequential(case, worker, prefix, round_no)
-                await _concurrent(case, prefix, round_no, plan.concurrency)
+                await _sequential(case, worker, round_no)
+                await _concurrent(case, round_no, plan.concurrency)
                 on_step(f"client round {round_no + 1}: {case.row.label} {case.samples.corpus}")
 
     await _while_alive(worker, measure())

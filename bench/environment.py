@@ -10,6 +10,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 import zlib
 from importlib import metadata
 from pathlib import Path
@@ -29,6 +30,11 @@ PACKAGES = (
     "scipy",
     "matplotlib",
 )
+
+
+def utc_now() -> str:
+    """The current time as ISO 8601 UTC, as results and provenance record it."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def _cpu_model() -> str:

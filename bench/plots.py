@@ -58,13 +58,8 @@ def _style(codec: str) -> dict[str, str]:
 def _codec_cases(results: Results, corpus: str, *, baseline: bool = True) -> list[CaseResult]:
     """Codec-layer cases of ``corpus``; without the identity baseline where its near-infinite
     throughput would squash every other codec into a corner of the plot."""
-    return [
-        c
-        for c in results.cases
-        if c.layer == "codec"
-        and c.corpus == corpus
-        and (baseline or not c.codec.startswith("none"))
-    ]
+    cases = results.cases_of("codec", corpus)
+    return cases if baseline else [c for c in cases if not c.codec.startswith("none")]
 
 
 def _save(figure: Figure, path: Path) -> Path:
@@ -160,7 +155,7 @@ def latency_distribution(results: Results, corpus: str, path: Path) -> Path | No
 
 def client_path(results: Results, corpus: str, path: Path) -> Path | None:
     """Workflow round-trip latency and stored history bytes per codec (client layer)."""
-    cases = [c for c in results.cases if c.layer == "client" and c.corpus == corpus]
+    cases = results.cases_of("client", corpus)
     cases = [c for c in cases if "history_bytes_per_workflow" in c.summary[ALL]]
     if not cases:
         return None

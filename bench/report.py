@@ -13,7 +13,7 @@ from bench import plots, render
 from bench.buckets import BUCKETS
 from bench.plan import BASELINE
 from bench.render import Block, Image, Section, Table
-from bench.results import ALL, CaseResult, Results
+from bench.results import ALL, Results
 
 
 def _mbps(estimate: dict[str, Any] | None) -> str:
@@ -40,12 +40,8 @@ def _corpora(results: Results) -> list[str]:
     return [c["name"] for c in results.corpora]
 
 
-def _codec_cases(results: Results, corpus: str) -> list[CaseResult]:
-    return [c for c in results.cases if c.layer == "codec" and c.corpus == corpus]
-
-
 def _ranking(results: Results, corpus: str) -> Table:
-    cases = _codec_cases(results, corpus)
+    cases = results.cases_of("codec", corpus)
     timed = [c for c in cases if "encode_mbps" in c.summary[ALL]]
     points = [
         (c.summary[ALL]["encode_mbps"]["median"], c.summary[ALL]["ratio"] or 0) for c in timed
@@ -91,7 +87,7 @@ def _ranking(results: Results, corpus: str) -> Table:
 
 def _headroom(results: Results, corpus: str) -> Table:
     rows = []
-    for case in _codec_cases(results, corpus):
+    for case in results.cases_of("codec", corpus):
         m = case.summary[ALL]
         rows.append(
             [
@@ -118,7 +114,7 @@ def _overhead(results: Results, corpus: str) -> Table | None:
     """Codec-layer throughput as a share of the raw layer's for single-stage codecs."""
     buckets = [ALL, *(b.name for b in BUCKETS)]
     rows = []
-    for case in _codec_cases(results, corpus):
+    for case in results.cases_of("codec", corpus):
         raw = results.case("raw", case.codec, corpus)
         if raw is None:
             continue
@@ -157,12 +153,8 @@ def _noise_floor(results: Results, corpus: str) -> list[Block]:
     ]
 
 
-def _client_cases(results: Results, corpus: str) -> list[CaseResult]:
-    return [c for c in results.cases if c.layer == "client" and c.corpus == corpus]
-
-
 def _client_table(results: Results, corpus: str) -> Table:
-    cases = _client_cases(results, corpus)
+    cases = results.cases_of("client", corpus)
     base = results.case("client", f"{BASELINE} (A)", corpus)
     base_m = base.summary[ALL] if base else {}
     base_p50 = base_m.get("latency_ms", {}).get("p50", {}).get("median")
@@ -213,7 +205,7 @@ def _client_table(results: Results, corpus: str) -> Table:
 
 
 def _client_buckets(results: Results, corpus: str) -> Table:
-    cases = _client_cases(results, corpus)
+    cases = results.cases_of("client", corpus)
     buckets = [b.name for b in BUCKETS if any(b.name in c.summary for c in cases)]
     rows = []
     for case in cases:
@@ -232,7 +224,7 @@ def _client_buckets(results: Results, corpus: str) -> Table:
 
 
 def _client_section(results: Results, corpus: str, folder: Path) -> list[Block]:
-    if not _client_cases(results, corpus):
+    if not results.cases_of("client", corpus):
         return []
     blocks: list[Block] = [
         "Client path: each sampled payload as the input of a workflow that passes it through an "

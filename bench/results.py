@@ -117,6 +117,10 @@ class Results:
     extra: dict[str, Any] = field(default_factory=dict)
     """Sections added by other layers (the client path); kept as they are."""
 
+    def cases_of(self, layer: str, corpus: str) -> list[CaseResult]:
+        """The cases of one layer and corpus, in the order they were measured."""
+        return [c for c in self.cases if c.layer == layer and c.corpus == corpus]
+
     def case(self, layer: str, codec: str, corpus: str) -> CaseResult | None:
         return next((c for c in self.cases if c.key == (layer, codec, corpus)), None)
 
@@ -336,8 +340,3 @@ def csv_rows(results: Results) -> Iterator[list[Any]]:
 
 def save_csv(results: Results, path: Path) -> None:
     _atomic_write(path, lambda out: csv.writer(out).writerows(csv_rows(results)))
-
-
-def codecs_in(results: Results, layer: str = "codec") -> Sequence[str]:
-    """Codec labels of ``layer`` in the order they were measured."""
-    return list(dict.fromkeys(c.codec for c in results.cases if c.layer == layer))

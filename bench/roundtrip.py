@@ -28,3 +28,9 @@ class RoundTripWorkflow:
             start_to_close_timeout=timedelta(seconds=60),
             retry_policy=RetryPolicy(maximum_attempts=1),
         )
+
+
+def task_queue(prefix: str, index: int) -> str:
+    """Task queue of codec row ``index`` of a run: the harness and every worker process that
+    joins it (also on other machines) must agree on it."""
+    return f"{prefix}-{index}"

@@ -25,6 +25,7 @@ from bench.clientpath import ClientSamples, WorkerFailed, WorkerProcess, run_cli
 from bench.corpus import catalog
 from bench.corpus.fetch import ClusterOptions
 from bench.devserver import DevServer, DevServerError
+from bench.environment import utc_now
 from bench.errors import UserError, positive_int
 from bench.measure import build_cases, run_rounds
 from bench.plan import PROFILES, ClientPlan, CodecUnderTest, codecs_under_test
@@ -34,10 +35,6 @@ EXIT_INTERRUPTED = 130
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def _run_id() -> str:
@@ -58,8 +55,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     rounds = args.rounds or profile.rounds
     run_id = _run_id()
     out = _out_folder(args, run_id)
-    # A fresh random key per run: encryption cost does not depend on the key, and no real key
-    # should ever sit in a benchmark. The worker process gets the same key in its environment.
+    # A fresh random key unless PAYLOAD_CODEC_KEYS is set (so that workers elsewhere can join):
+    # encryption cost does not depend on the key. The worker gets the keys in its environment.
     keyring, key_env = run_keys()
     rows = codecs_under_test(args.codec or profile.codecs, keyring)
     corpora = [catalog.load(name) for name in (args.corpus or profile.corpora)]
@@ -82,12 +79,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         0 if args.no_client else (client_plan.rounds + 1) * len(client_rows) * len(client_corpora)
     )
     env = environment.collect()
-    started = _now()
-    print(
+    started = utc_now()
+    _say(
         f"measuring {len(cases)} cases ({len(rows)} codecs, {len(corpora)} corpora, raw and codec "
-        f"layers) x {rounds} rounds; Ctrl-C stops and keeps what was measured",
-        file=sys.stderr,
-        flush=True,
+        f"layers) x {rounds} rounds; Ctrl-C stops and keeps what was measured"
     )
     interrupted = False
     failure: str | None = None
@@ -132,7 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     document = results.Results(
         run_id=run_id,
         started=started,
-        finished=_now(),
+        finished=utc_now(),
         interrupted=interrupted,
         profile=profile.name,
         rounds_planned=rounds,

@@ -32,7 +32,7 @@ from bench.codectime import TimedCodec
 from bench.corpus.fetch import ClusterOptions, connect
 from bench.loopstall import StallMonitor
 from bench.plan import build_codec
-from bench.roundtrip import RoundTripWorkflow, echo
+from bench.roundtrip import RoundTripWorkflow, echo, task_queue
 from payload_codecs import ChainCodec, Keyring
 
 QUIET_PAYLOAD_BYTES = 64 << 20
@@ -78,7 +78,7 @@ async def serve(cluster: ClusterOptions, prefix: str, specs: list[str]) -> None:
             await stack.enter_async_context(
                 Worker(
                     client,
-                    task_queue=f"{prefix}-{index}",
+                    task_queue=task_queue(prefix, index),
                     workflows=[RoundTripWorkflow],
                     activities=[echo],
                     max_concurrent_activities=64,

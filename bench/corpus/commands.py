@@ -7,7 +7,6 @@ import asyncio
 import dataclasses
 import json
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -20,12 +19,9 @@ from bench.corpus import catalog, synthetic
 from bench.corpus.describe import summarize
 from bench.corpus.fetch import ClusterOptions, connect, fetch_histories
 from bench.corpus.history import Extraction, extract, parse_histories
+from bench.environment import utc_now
 from bench.errors import UserError, positive_int
 from payload_codecs import ChainCodec, CorpusReader, CorpusWriter, Keyring, from_spec
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def _warn(message: str) -> None:
@@ -98,7 +94,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         "kind": "import",
         "sources": sources,
         "decoded_with": decoder.spec if decoder else None,
-        "created": _now(),
+        "created": utc_now(),
         "tool_version": __version__,
     }
     with CorpusWriter(out, provenance) as writer:
@@ -164,7 +160,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         "query": args.query,
         "limit": args.limit,
         "decoded_with": decoder.spec if decoder else None,
-        "created": _now(),
+        "created": utc_now(),
         "tool_version": __version__,
     }
     with CorpusWriter(out, provenance) as writer:
