@@ -16,12 +16,14 @@ from pathlib import Path
 from temporalio.api.common.v1 import Payload
 
 import payload_codecs
-from bench import compare, recommend, render, results, run
-from bench.corpus import commands as corpus_commands
+from bench.commands import corpus as corpus_commands
+from bench.commands import run
 from bench.errors import UserError, positive_int
-from bench.loopstall import codec_stalls
-from bench.measure import RoundTripError
-from bench.overhead import measure_recording_cost, run_overhead
+from bench.layers.inprocess import RoundTripError
+from bench.outputs import compare, recommend, render
+from bench.probes.loopstall import codec_stalls
+from bench.probes.overhead import measure_recording_cost, run_overhead
+from bench.results import schema as results
 
 DEFAULT_SIZES = [1 << 10, 64 << 10, 1 << 20]
 DEFAULT_RATES = [0.0, 0.001, 0.01, 0.1, 1.0]

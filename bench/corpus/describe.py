@@ -11,7 +11,7 @@ from typing import Any
 import zstandard
 from temporalio.api.common.v1 import Payload
 
-from bench.buckets import BUCKETS, LIMIT_BYTES, MIB, WARN_BYTES, bucket_of
+from bench.results.buckets import BUCKETS, LIMIT_BYTES, MIB, WARN_BYTES, bucket_of
 
 ESTIMATE_BYTES = 16 * MIB
 """Compressibility is estimated on the first this many bytes, so describe stays quick."""

@@ -23,7 +23,7 @@ from temporalio.api.workflowservice.v1 import ListWorkflowExecutionsResponse
 from temporalio.converter import BinaryProtoPayloadConverter, DataConverter
 
 from bench import __version__
-from bench.buckets import KIB, LIMIT_BYTES, Bucket
+from bench.results.buckets import KIB, LIMIT_BYTES, Bucket
 
 _CONVERTER = DataConverter.default.payload_converter
 _PROTO = BinaryProtoPayloadConverter()

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from bench import results
 from bench.cli import main
-from bench.compare import FASTER, SAME, SLOWER, compare, judge
-from bench.measure import Samples
+from bench.layers.inprocess import Samples
+from bench.outputs.compare import FASTER, SAME, SLOWER, compare, judge
+from bench.results import schema as results
 
 
 def _samples(label: str, scale: float, seed: int, rounds: int = 11) -> Samples:

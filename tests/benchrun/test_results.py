@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from bench import results
 from bench.cli import main
-from bench.measure import Samples
+from bench.layers.inprocess import Samples
+from bench.results import schema as results
 
 
 def _samples() -> Samples:

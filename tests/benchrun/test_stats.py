@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from bench.plots import pareto_front
-from bench.stats import median_ci, percentiles
+from bench.outputs.plots import pareto_front
+from bench.results.stats import median_ci, percentiles
 
 
 def test_median_and_best_of_a_known_sample() -> None:

@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from bench.loopstall import StallMonitor
+from bench.probes.loopstall import StallMonitor
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import (
     DefaultFailureConverter,
@@ -146,7 +146,7 @@ def test_data_converter_encrypts_failures_when_the_chain_encrypts() -> None:
 
 
 def test_overhead_measurement_reports_both_paths_for_a_compression_codec() -> None:
-    from bench.overhead import measure_overhead
+    from bench.probes.overhead import measure_overhead
 
     payload = json_payload(COMPRESSIBLE)
     result = asyncio.run(

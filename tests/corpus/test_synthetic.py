@@ -7,9 +7,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from bench.buckets import LIMIT_BYTES, bucket_of, parse_buckets
 from bench.cli import main
 from bench.corpus import synthetic
+from bench.results.buckets import LIMIT_BYTES, bucket_of, parse_buckets
 from temporalio.converter import DataConverter
 
 from payload_codecs import CorpusReader

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from bench.devserver import DevServer
+from bench.temporal.devserver import DevServer
 
 SEARCH_ATTRIBUTE = "CodecBenchTag"
 

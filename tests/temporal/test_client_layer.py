@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
-from bench import devserver
 from bench.cli import main
-from bench.devserver import DevServer
+from bench.temporal import devserver
+from bench.temporal.devserver import DevServer
 from temporalio.client import Client
 
 from tests.processes import alive, start_cli

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from bench.devserver import DevServer
+from bench.temporal.devserver import DevServer
 from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.converter import DataConverter

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from bench.cli import main
-from bench.devserver import DevServer, temporal_cli
+from bench.temporal.devserver import DevServer, temporal_cli
 from temporalio import client as temporal_client
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, OutboundInterceptor, StartWorkflowInput

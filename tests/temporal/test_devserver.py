@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from bench.devserver import DevServer, free_ports
+from bench.temporal.devserver import DevServer, free_ports
 
 from tests.processes import alive
 

@@ -20,15 +20,23 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from bench import environment, report, results
-from bench.clientpath import ClientSamples, WorkerFailed, WorkerProcess, run_client_layer, run_keys
 from bench.corpus import catalog
-from bench.corpus.fetch import ClusterOptions
-from bench.devserver import DevServer, DevServerError
-from bench.environment import utc_now
 from bench.errors import UserError, positive_int
-from bench.measure import build_cases, run_rounds
+from bench.layers.client import (
+    ClientSamples,
+    WorkerFailed,
+    WorkerProcess,
+    run_client_layer,
+    run_keys,
+)
+from bench.layers.inprocess import build_cases, run_rounds
+from bench.outputs import report
 from bench.plan import PROFILES, ClientPlan, CodecUnderTest, codecs_under_test
+from bench.results import environment
+from bench.results import schema as results
+from bench.results.environment import utc_now
+from bench.temporal.cluster import ClusterOptions
+from bench.temporal.devserver import DevServer, DevServerError
 
 EXIT_INTERRUPTED = 130
 
@@ -216,7 +224,7 @@ def _client_layer(
         worker = WorkerProcess(cluster, prefix, texts, key_env)
         _say(f"started worker pid {worker.pid}")
         _say(
-            "more workers may join: python -m bench.worker --address ADDRESS "
+            "more workers may join: python -m bench.temporal.worker --address ADDRESS "
             f"--task-queue-prefix {prefix} " + " ".join(f"--codec {t}" for t in texts)
         )
         asyncio.run(

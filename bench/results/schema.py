@@ -8,7 +8,7 @@ version 1 (``results.json``)::
     interrupted                   true if Ctrl-C stopped the run; what was measured is kept
     profile, rounds_planned, rounds_completed, command
     environment                   CPU, load, Python, package and native library versions, malloc
-                                  variables, git commit (see bench.environment)
+                                  variables, git commit (see bench.results.environment)
     corpora[]                     name, digest (sha256 of the payloads), payload_count,
                                   total_bytes, provenance, skipped
     cases[]                       one per layer x codec x corpus:
@@ -45,10 +45,10 @@ from typing import Any
 
 import numpy as np
 
-from bench.buckets import BUCKETS, LIMIT_BYTES, WARN_BYTES, bucket_of
-from bench.clientpath import ClientSamples
-from bench.measure import Samples
-from bench.stats import median_ci, percentile_ci, percentiles
+from bench.layers.client import ClientSamples
+from bench.layers.inprocess import Samples
+from bench.results.buckets import BUCKETS, LIMIT_BYTES, WARN_BYTES, bucket_of
+from bench.results.stats import median_ci, percentile_ci, percentiles
 
 SCHEMA = "temporal-codec-bench/results"
 SCHEMA_VERSION = 1

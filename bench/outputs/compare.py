@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from bench import plots, render
+from bench.outputs import plots, render
+from bench.outputs.render import Image, Section, Table
 from bench.plan import BASELINE
-from bench.render import Image, Section, Table
-from bench.results import ALL, Results, series
+from bench.results.schema import ALL, Results, series
 
 ALPHA = 0.01
 MIN_EFFECT = 0.05

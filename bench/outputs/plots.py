@@ -13,8 +13,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from bench.buckets import BUCKETS
-from bench.results import ALL, CaseResult, Results
+from bench.results.buckets import BUCKETS
+from bench.results.schema import ALL, CaseResult, Results
 
 
 def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:

@@ -14,13 +14,14 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from bench import __version__
-from bench.buckets import parse_buckets
 from bench.corpus import catalog, synthetic
 from bench.corpus.describe import summarize
-from bench.corpus.fetch import ClusterOptions, connect, fetch_histories
+from bench.corpus.fetch import fetch_histories
 from bench.corpus.history import Extraction, extract, parse_histories
-from bench.environment import utc_now
 from bench.errors import UserError, positive_int
+from bench.results.buckets import parse_buckets
+from bench.results.environment import utc_now
+from bench.temporal.cluster import ClusterOptions, connect
 from payload_codecs import ChainCodec, CorpusReader, CorpusWriter, Keyring, from_spec
 
 

@@ -31,15 +31,15 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.common import RawValue
 
-from bench.buckets import bucket_of
-from bench.codectime import TimedCodec
 from bench.corpus.catalog import Corpus
-from bench.corpus.fetch import ClusterOptions, connect
-from bench.measure import RoundTripError
+from bench.layers.inprocess import RoundTripError
 from bench.plan import ClientPlan, CodecUnderTest
-from bench.processes import spawn, stop
-from bench.roundtrip import RoundTripWorkflow, task_queue
-from bench.worker import QUIET_PAYLOAD_BYTES, converter_for
+from bench.results.buckets import bucket_of
+from bench.temporal.cluster import ClusterOptions, connect
+from bench.temporal.codectime import TimedCodec
+from bench.temporal.processes import spawn, stop
+from bench.temporal.worker import QUIET_PAYLOAD_BYTES, converter_for
+from bench.temporal.workflows import RoundTripWorkflow, task_queue
 from payload_codecs import Keyring
 
 WORKFLOW_TIMEOUT = timedelta(seconds=120)
@@ -67,7 +67,7 @@ def run_keys() -> tuple[Keyring, dict[str, str]]:
 
 
 class WorkerProcess:
-    """``python -m bench.worker`` as a child process, spoken to over stdin/stdout."""
+    """``python -m bench.temporal.worker`` as a child process, spoken to over stdin/stdout."""
 
     def __init__(
         self, cluster: ClusterOptions, prefix: str, texts: Sequence[str], env: dict[str, str]
@@ -76,7 +76,7 @@ class WorkerProcess:
         command = [
             sys.executable,
             "-m",
-            "bench.worker",
+            "bench.temporal.worker",
             "--address",
             cluster.address,
             "--namespace",

@@ -1,5 +1,5 @@
-"""The client path's worker, in a process of its own (``python -m bench.worker``), so that client
-and worker do not share one event loop, as in a real deployment.
+"""The client path's worker, in a process of its own (``python -m bench.temporal.worker``), so
+that client and worker do not share one event loop, as in a real deployment.
 
 One Temporal worker per codec, on task queue ``PREFIX-INDEX``, all in this process. The harness
 talks over stdin/stdout, one JSON line each way: ``take`` answers with the in-codec time per
@@ -28,11 +28,11 @@ from temporalio.converter import (
 )
 from temporalio.worker import Worker
 
-from bench.codectime import TimedCodec
-from bench.corpus.fetch import ClusterOptions, connect
-from bench.loopstall import StallMonitor
 from bench.plan import build_codec
-from bench.roundtrip import RoundTripWorkflow, echo, task_queue
+from bench.probes.loopstall import StallMonitor
+from bench.temporal.cluster import ClusterOptions, connect
+from bench.temporal.codectime import TimedCodec
+from bench.temporal.workflows import RoundTripWorkflow, echo, task_queue
 from payload_codecs import ChainCodec, Keyring
 
 QUIET_PAYLOAD_BYTES = 64 << 20
@@ -98,7 +98,7 @@ def main() -> None:
     global _answers  # noqa: PLW0603 - the one process-wide protocol channel
     _answers = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    parser = argparse.ArgumentParser(prog="python -m bench.worker")
+    parser = argparse.ArgumentParser(prog="python -m bench.temporal.worker")
     parser.add_argument("--address", required=True)
     parser.add_argument("--namespace", default="default")
     parser.add_argument("--task-queue-prefix", required=True)

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import plots, render
-from bench.buckets import BUCKETS
+from bench.outputs import plots, render
+from bench.outputs.render import Block, Image, Section, Table
 from bench.plan import BASELINE
-from bench.render import Block, Image, Section, Table
-from bench.results import ALL, Results
+from bench.results.buckets import BUCKETS
+from bench.results.schema import ALL, Results
 
 
 def _mbps(estimate: dict[str, Any] | None) -> str:

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bench import plots
-from bench.buckets import LIMIT_BYTES
+from bench.outputs import plots
+from bench.outputs.render import Code, Section, Table
 from bench.plan import BASELINE
-from bench.render import Code, Section, Table
-from bench.results import ALL, Results
+from bench.results.buckets import LIMIT_BYTES
+from bench.results.schema import ALL, Results
 
 OBJECTIVES = ("storage", "latency", "cpu", "balanced", "cost")
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
-from bench.processes import spawn, stop
+from bench.temporal.processes import spawn, stop
 
 NAMESPACE = "default"
 
