@@ -10,6 +10,10 @@ class UserError(Exception):
     """A mistake the user can fix: bad input, a missing file, an existing output."""
 
 
+class RoundTripError(AssertionError):
+    """A measured encode/decode did not give back the original bytes: the run is invalid."""
+
+
 def positive_int(text: str) -> int:
     """argparse type for counts that must be 1 or more (rounds, concurrency, limits)."""
     try:

@@ -11,9 +11,12 @@ from temporalio.converter import PayloadCodec
 
 import payload_codecs
 from bench.errors import UserError
+from bench.results import CodecFacts
 from payload_codecs import ChainCodec, Keyring
 
 BASELINE = "none"
+REPLICAS = ("A", "B")
+"""The two rows of a noise-floor pair: the same codec measured twice."""
 _FAMILY_NAMES = {family.name for family in payload_codecs.families()}
 
 
@@ -96,17 +99,27 @@ PROFILES = {profile.name: profile for profile in (QUICK, FULL)}
 
 @dataclass(frozen=True)
 class CodecUnderTest:
-    """One codec row: its label in results, the codec, and the text that named it (which a
-    worker process uses to build the same codec)."""
+    """One codec row: its label in results, the codec, the text that named it (which a worker
+    process uses to build the same codec), and the facts results keep about it."""
 
     label: str
     codec: PayloadCodec
     text: str
+    facts: CodecFacts
 
     @property
     def chain(self) -> ChainCodec | None:
         """Our chain codec (which also has a raw layer), or ``None`` for a user's own codec."""
         return self.codec if isinstance(self.codec, ChainCodec) else None
+
+
+def facts_of(text: str, codec: PayloadCodec, replica: str | None = None) -> CodecFacts:
+    """What results record about a codec row: from its spec for our codecs; a user's codec is
+    ``custom`` and says itself whether it encrypts (an ``encrypts`` attribute)."""
+    if isinstance(codec, ChainCodec):
+        return CodecFacts.of_spec(codec.spec, replica)
+    encrypts = bool(getattr(codec, "encrypts", False))
+    return CodecFacts(text, "custom", encrypts=encrypts, replica=replica)
 
 
 def is_factory(text: str) -> bool:
@@ -131,10 +144,19 @@ def load_factory(text: str) -> PayloadCodec:
     return codec
 
 
-def build_codec(text: str, keyring: Keyring) -> PayloadCodec:
-    """The codec that ``text`` names: a spec, or a user's ``package.module:factory``."""
+def build_codec(text: str, keyring: Keyring | None) -> PayloadCodec:
+    """The codec that ``text`` names: a spec, or a user's ``package.module:factory``. An
+    encrypting spec without a keyring is a ``ValueError`` that says how to give keys."""
     if is_factory(text):
         return load_factory(text)
+    if keyring is None and any(
+        stage.family.kind is payload_codecs.Kind.ENCRYPTION
+        for stage in payload_codecs.parse_spec(text)
+    ):
+        raise ValueError(
+            f"codec {text!r} encrypts but no keys were given; set PAYLOAD_CODEC_KEYS to the "
+            "run's keys (id=BASE64KEY)"
+        )
     return payload_codecs.from_spec(text, keyring=keyring)
 
 
@@ -161,9 +183,9 @@ def codecs_under_test(specs: Sequence[str], keyring: Keyring) -> list[CodecUnder
         seen.add(label)
         if label == BASELINE:
             rows += [
-                CodecUnderTest(f"{BASELINE} (A)", codec, text),
-                CodecUnderTest(f"{BASELINE} (B)", codec, text),
+                CodecUnderTest(f"{BASELINE} ({r})", codec, text, facts_of(text, codec, r))
+                for r in REPLICAS
             ]
         else:
-            rows.append(CodecUnderTest(label, codec, text))
+            rows.append(CodecUnderTest(label, codec, text, facts_of(text, codec)))
     return rows

@@ -6,27 +6,23 @@ import argparse
 import asyncio
 import dataclasses
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
 from bench import __version__
+from bench.commands.common import Subparsers, add_json_flag, command, warn
 from bench.corpus import catalog, synthetic
 from bench.corpus.describe import summarize
 from bench.corpus.fetch import fetch_histories
 from bench.corpus.history import Extraction, extract, parse_histories
 from bench.errors import UserError, positive_int
+from bench.keys import user_keyring
+from bench.progress import Progress
 from bench.results.buckets import parse_buckets
 from bench.results.environment import utc_now
 from bench.temporal.cluster import ClusterOptions, connect
-from payload_codecs import ChainCodec, CorpusReader, CorpusWriter, Keyring, from_spec
-
-
-def _warn(message: str) -> None:
-    print(f"codec-bench: warning: {message}", file=sys.stderr)
+from payload_codecs import ChainCodec, CorpusReader, CorpusWriter, from_spec
 
 
 def _out(args: argparse.Namespace) -> Path:
@@ -40,12 +36,7 @@ def _decoder(args: argparse.Namespace) -> ChainCodec | None:
     """The codec that decodes already-encoded payloads, when the user named one."""
     if not args.codec:
         return None
-    keyring = None
-    if args.keys_file:
-        keyring = Keyring.from_file(args.keys_file)
-    elif "aes256gcm" in args.codec:
-        keyring = Keyring.from_env()
-    return from_spec(args.codec, keyring=keyring)
+    return from_spec(args.codec, keyring=user_keyring(args.keys_file))
 
 
 def _report(out: Path, writer: CorpusWriter) -> None:
@@ -53,7 +44,7 @@ def _report(out: Path, writer: CorpusWriter) -> None:
     encoded = {k: v for k, v in writer.skipped.items() if k.startswith("encoded:")}
     if encoded:
         kinds = ", ".join(f"{n} {k.removeprefix('encoded:')}" for k, n in encoded.items())
-        _warn(
+        warn(
             f"skipped payloads that a codec had already encoded ({kinds}); pass --codec SPEC "
             "(and --keys-file or PAYLOAD_CODEC_KEYS for encryption) to decode and keep them"
         )
@@ -107,15 +98,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 async def _fetch(args: argparse.Namespace, writer: CorpusWriter, decoder: ChainCodec | None) -> int:
-    options = ClusterOptions(
-        address=args.address,
-        namespace=args.namespace,
-        tls=args.tls,
-        tls_cert=args.tls_cert,
-        tls_key=args.tls_key,
-        tls_ca=args.tls_ca,
-        api_key=args.api_key,
-    )
+    options = ClusterOptions.from_args(args)
     try:
         client = await connect(options)
     except RuntimeError as error:
@@ -128,21 +111,13 @@ async def _fetch(args: argparse.Namespace, writer: CorpusWriter, decoder: ChainC
         else (len(args.workflow_id) if not args.query else None)
     )
     fetched = 0
-    with Progress(
-        TextColumn("fetching histories"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    ) as progress:
-        task = progress.add_task("fetch", total=total)
-        async for _, history in fetch_histories(
+    with Progress(total, "fetching histories") as progress:
+        async for workflow_id, history in fetch_histories(
             client, workflow_ids=args.workflow_id, query=args.query, limit=args.limit
         ):
             _write(writer, extract(history, decoder))
             fetched += 1
-            progress.advance(task)
+            progress.step(workflow_id)
     return fetched
 
 
@@ -188,26 +163,28 @@ def cmd_describe(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, help="corpus file to write")
+    parser.add_argument("--force", action="store_true", help="replace --out if it exists")
+
+
+def _decoding(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--codec", help="decode payloads a codec already encoded, e.g. zstd:3+aes256gcm"
+    )
+    parser.add_argument(
+        "--keys-file",
+        help='keyring JSON {"active": ID, "keys": {ID: BASE64}}; '
+        "default: PAYLOAD_CODEC_KEYS from the environment",
+    )
+
+
+def add_parser(sub: Subparsers) -> None:
     corpus = sub.add_parser("corpus", help="make, import, fetch and describe payload corpora")
     commands = corpus.add_subparsers(dest="corpus_command", required=True)
 
-    def output(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--out", required=True, help="corpus file to write")
-        parser.add_argument("--force", action="store_true", help="replace --out if it exists")
-
-    def decoding(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--codec", help="decode payloads a codec already encoded, e.g. zstd:3+aes256gcm"
-        )
-        parser.add_argument(
-            "--keys-file",
-            help='keyring JSON {"active": ID, "keys": {ID: BASE64}}; '
-            "default: PAYLOAD_CODEC_KEYS from the environment",
-        )
-
-    generate = commands.add_parser("generate", help="seeded synthetic payloads, Temporal-shaped")
-    output(generate)
+    generate = command(commands, "generate", "seeded synthetic payloads, Temporal-shaped")
+    _output(generate)
     generate.add_argument("--seed", type=int, default=synthetic.DEFAULT_SEED)
     generate.add_argument("--count", type=positive_int, default=synthetic.DEFAULT_COUNT)
     generate.add_argument(
@@ -220,34 +197,26 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     generate.add_argument("--buckets", help="only these size buckets, e.g. '<1KiB,1-16KiB'")
     generate.set_defaults(run=cmd_generate)
 
-    imported = commands.add_parser(
-        "import", help="payloads of history exports (temporal workflow show --output json)"
+    imported = command(
+        commands, "import", "payloads of history exports (temporal workflow show --output json)"
     )
     imported.add_argument("files", nargs="+", help="history JSON files")
-    output(imported)
-    decoding(imported)
+    _output(imported)
+    _decoding(imported)
     imported.set_defaults(run=cmd_import)
 
-    fetch = commands.add_parser("fetch", help="payloads of histories pulled from a cluster")
-    output(fetch)
-    decoding(fetch)
-    fetch.add_argument("--address", default="localhost:7233", help="HOST:PORT of the frontend")
-    fetch.add_argument("--namespace", default="default")
+    fetch = command(commands, "fetch", "payloads of histories pulled from a cluster")
+    _output(fetch)
+    _decoding(fetch)
+    ClusterOptions.add_arguments(fetch, address_default="localhost:7233")
     fetch.add_argument("--workflow-id", action="append", default=[], help="repeatable")
     fetch.add_argument("--query", help="visibility query, e.g. \"WorkflowType='Order'\"")
     fetch.add_argument("--limit", type=positive_int, help="at most this many histories")
-    fetch.add_argument("--tls", action="store_true", help="connect with TLS")
-    fetch.add_argument("--tls-cert", type=Path, help="client certificate (mTLS)")
-    fetch.add_argument("--tls-key", type=Path, help="client private key (mTLS)")
-    fetch.add_argument("--tls-ca", type=Path, help="server root CA certificate")
-    fetch.add_argument(
-        "--api-key", help="Temporal Cloud API key; prefer TEMPORAL_API_KEY in the environment"
-    )
     fetch.set_defaults(run=cmd_fetch)
 
-    describe = commands.add_parser("describe", help="what a corpus holds")
+    describe = command(commands, "describe", "what a corpus holds")
     describe.add_argument(
         "corpus", help=f"corpus file or built-in name ({', '.join(catalog.BUILTIN)})"
     )
-    describe.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    add_json_flag(describe)
     describe.set_defaults(run=cmd_describe)

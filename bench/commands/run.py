@@ -1,48 +1,66 @@
-"""``codec-bench run``: plan, measure, write results and the report. Ctrl-C keeps what was
-measured, marked interrupted."""
+"""``codec-bench run``: plan, measure every layer, write results and the report. Ctrl-C keeps
+what was measured, marked interrupted."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import secrets
-import sys
+import shlex
 import time
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-
+from bench.commands.common import Subparsers, command, say
 from bench.corpus import catalog
 from bench.errors import UserError, positive_int
-from bench.layers.client import (
-    ClientSamples,
-    WorkerFailed,
-    WorkerProcess,
-    run_client_layer,
-    run_keys,
-)
-from bench.layers.inprocess import build_cases, run_rounds
-from bench.outputs import report
-from bench.plan import PROFILES, ClientPlan, CodecUnderTest, codecs_under_test
-from bench.results import environment
-from bench.results import schema as results
+from bench.keys import KEYS_ENV, run_keyring
+from bench.layers.client import ClientCase, run_client_layer
+from bench.layers.inprocess import Case, build_cases, run_rounds
+from bench.plan import PROFILES, ClientPlan, CodecUnderTest, Profile, codecs_under_test
+from bench.progress import Progress
+from bench.results import CorpusInfo, Layer, Results, environment, save, save_csv
 from bench.results.environment import utc_now
 from bench.temporal.cluster import ClusterOptions
 from bench.temporal.devserver import DevServer, DevServerError
+from bench.temporal.worker_process import WORKER_MODULE, WorkerFailed, WorkerProcess, worker_argv
 
+EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 
 
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+@dataclass
+class Plan:
+    """What this run measures, decided before anything is timed."""
+
+    run_id: str
+    out: Path
+    profile: Profile
+    rounds: int
+    rows: list[CodecUnderTest]
+    corpora: list[catalog.Corpus]
+    cases: list[Case]
+    client: ClientPlan
+    client_rows: list[CodecUnderTest]
+    client_corpora: list[catalog.Corpus]
+    key_env: dict[str, str]
+    run_client: bool
+
+    @property
+    def steps(self) -> int:
+        client = (self.client.rounds + 1) * len(self.client_rows) * len(self.client_corpora)
+        return len(self.cases) * (self.rounds + 2) + (client if self.run_client else 0)
+
+
+@dataclass
+class Outcome:
+    """How the measuring went: what the client layer produced and why a run stopped early."""
+
+    client_cases: list[ClientCase] = field(default_factory=list)
+    layers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    interrupted: bool = False
+    failure: str | None = None
 
 
 def _run_id() -> str:
@@ -58,185 +76,100 @@ def _out_folder(args: argparse.Namespace, run_id: str) -> Path:
     return out
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _plan(args: argparse.Namespace) -> Plan:
     profile = PROFILES[args.profile]
-    rounds = args.rounds or profile.rounds
     run_id = _run_id()
     out = _out_folder(args, run_id)
-    # A fresh random key unless PAYLOAD_CODEC_KEYS is set (so that workers elsewhere can join):
-    # encryption cost does not depend on the key. The worker gets the keys in its environment.
-    keyring, key_env = run_keys()
+    keyring, key_env = run_keyring()
     rows = codecs_under_test(args.codec or profile.codecs, keyring)
     corpora = [catalog.load(name) for name in (args.corpus or profile.corpora)]
     for corpus in corpora:
         if not corpus.payloads:
             raise UserError(f"corpus {corpus.name} holds no payloads; there is nothing to measure")
-    cases = build_cases(rows, corpora)
-    client_plan = ClientPlan(
+    client = ClientPlan(
         codecs=() if args.codec else profile.client.codecs,
         corpora=() if args.corpus else profile.client.corpora,
         rounds=args.client_rounds or profile.client.rounds,
         per_bucket=args.client_per_bucket or profile.client.per_bucket,
         concurrency=args.concurrency or profile.client.concurrency,
     )
-    client_rows = [r for r in rows if not client_plan.codecs or r.text in client_plan.codecs]
-    client_corpora = [
-        c for c in corpora if not client_plan.corpora or c.name in client_plan.corpora
-    ]
-    client_steps = (
-        0 if args.no_client else (client_plan.rounds + 1) * len(client_rows) * len(client_corpora)
-    )
-    env = environment.collect()
-    started = utc_now()
-    _say(
-        f"measuring {len(cases)} cases ({len(rows)} codecs, {len(corpora)} corpora, raw and codec "
-        f"layers) x {rounds} rounds; Ctrl-C stops and keeps what was measured"
-    )
-    interrupted = False
-    failure: str | None = None
-    client_samples: list[ClientSamples] = []
-    client_info: dict[str, object] = {"status": "not run (--no-client)"} if args.no_client else {}
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        refresh_per_second=2,
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    ) as progress:
-        task = progress.add_task("measuring", total=len(cases) * (rounds + 2) + client_steps)
-
-        def step(what: str) -> None:
-            progress.update(task, advance=1, description=what[:60])
-
-        try:
-            asyncio.run(run_rounds(cases, rounds, seed=args.seed, on_step=step))
-            if not args.no_client:
-                _client_layer(
-                    args,
-                    rows=client_rows,
-                    corpora=client_corpora,
-                    plan=client_plan,
-                    key_env=key_env,
-                    run_id=run_id,
-                    into=client_samples,
-                    info=client_info,
-                    step=step,
-                )
-        except KeyboardInterrupt:
-            interrupted = True
-            client_info.setdefault("status", "not run (interrupted before it)")
-        except (WorkerFailed, DevServerError) as error:
-            failure = f"client layer stopped: {error}"
-            client_info["status"] = f"failed: {error}"
-    document = results.Results(
+    return Plan(
         run_id=run_id,
-        started=started,
-        finished=utc_now(),
-        interrupted=interrupted,
-        profile=profile.name,
-        rounds_planned=rounds,
-        rounds_completed=min((len(c.samples.encode_ns) for c in cases), default=0),
-        command=["codec-bench", *args.argv],
-        environment=env,
-        corpora=[
-            {
-                "name": corpus.name,
-                "digest": corpus.digest,
-                "payload_count": len(corpus.payloads),
-                "total_bytes": corpus.total_bytes,
-                "provenance": dict(corpus.provenance),
-                "skipped": dict(corpus.skipped),
-            }
-            for corpus in corpora
-        ],
-        cases=[results.case_result(case.samples) for case in cases if case.samples.original_bytes]
-        + [results.client_case_result(s) for s in client_samples if s.latency_ns],
-        extra={"client": client_info},
+        out=out,
+        profile=profile,
+        rounds=args.rounds or profile.rounds,
+        rows=rows,
+        corpora=corpora,
+        cases=build_cases(rows, corpora),
+        client=client,
+        client_rows=[r for r in rows if not client.codecs or r.text in client.codecs],
+        client_corpora=[c for c in corpora if not client.corpora or c.name in client.corpora],
+        key_env=key_env,
+        run_client=not args.no_client,
     )
-    results.save(document, out / "results.json")
-    results.save_csv(document, out / "results.csv")
-    _, page = report.write_report(document, out)
-    if failure is not None:
-        print(f"codec-bench: error: {failure}; what was measured is in {out}", file=sys.stderr)
-        return 1
-    if interrupted:
-        print(
-            f"codec-bench: interrupted after {document.rounds_completed} of {rounds} rounds; "
-            f"what was measured is in {out}",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
-    print(f"results: {(out / 'results.json').resolve()}\nreport:  {page.resolve()}")
-    return 0
+
+
+def _measure(args: argparse.Namespace, plan: Plan) -> Outcome:
+    outcome = Outcome()
+    if not plan.run_client:
+        outcome.layers["client"] = {"status": "not run (--no-client)"}
+    say(
+        f"measuring {len(plan.cases)} cases ({len(plan.rows)} codecs, {len(plan.corpora)} "
+        f"corpora, raw and codec layers) x {plan.rounds} rounds; Ctrl-C stops and keeps what "
+        "was measured"
+    )
+    with Progress(plan.steps, "measuring") as progress:
+        try:
+            asyncio.run(run_rounds(plan.cases, plan.rounds, seed=args.seed, on_step=progress.step))
+            if plan.run_client:
+                _client_layer(args, plan, outcome, progress)
+        except KeyboardInterrupt:
+            outcome.interrupted = True
+            outcome.layers.setdefault("client", {"status": "not run (interrupted before it)"})
+        except (WorkerFailed, DevServerError) as error:
+            outcome.failure = f"client layer stopped: {error}"
+            outcome.layers["client"]["status"] = f"failed: {error}"
+    return outcome
 
 
 def _client_layer(
-    args: argparse.Namespace,
-    *,
-    rows: list[CodecUnderTest],
-    corpora: list[catalog.Corpus],
-    plan: ClientPlan,
-    key_env: dict[str, str],
-    run_id: str,
-    into: list[ClientSamples],
-    info: dict[str, object],
-    step: Callable[[str], None],
+    args: argparse.Namespace, plan: Plan, outcome: Outcome, progress: Progress
 ) -> None:
-    """Run the client layer against ``--address`` or an embedded dev server, and always stop
-    the server and the worker process, whatever happens."""
-    info.update(
-        rounds=plan.rounds,
-        per_bucket=plan.per_bucket,
-        concurrency=plan.concurrency,
-        namespace=args.namespace,
-        status="started",
-    )
+    """The client layer against ``--address`` or an embedded dev server; the server and the
+    worker process are always stopped, whatever happens."""
+    info = outcome.layers["client"] = {
+        "rounds": plan.client.rounds,
+        "per_bucket": plan.client.per_bucket,
+        "concurrency": plan.client.concurrency,
+        "namespace": args.namespace,
+        "status": "started",
+    }
+    cluster = ClusterOptions.from_args(args)
     server: DevServer | None = None
     worker: WorkerProcess | None = None
     try:
-        if args.address:
-            address = args.address
-            info["server"] = f"existing cluster at {address}"
+        if cluster.address is not None:
+            info["server"] = f"existing cluster at {cluster.address}"
         else:
-            server = DevServer().start()
-            address = server.address
+            server = DevServer(namespace=cluster.namespace).start()
+            cluster = cluster.at(server.address)
             info["server"] = "embedded temporal server start-dev (in memory)"
-            print(
-                f"started Temporal dev server pid {server.pid} at {address}",
-                file=sys.stderr,
-                flush=True,
-            )
-        cluster = ClusterOptions(
-            address,
-            args.namespace,
-            args.tls,
-            args.tls_cert,
-            args.tls_key,
-            args.tls_ca,
-            args.api_key,
-        )
-        prefix = args.task_queue_prefix or run_id
-        texts = [row.text for row in rows]
-        worker = WorkerProcess(cluster, prefix, texts, key_env)
-        _say(f"started worker pid {worker.pid}")
-        _say(
-            "more workers may join: python -m bench.temporal.worker --address ADDRESS "
-            f"--task-queue-prefix {prefix} " + " ".join(f"--codec {t}" for t in texts)
-        )
+            say(f"started Temporal dev server pid {server.pid} at {server.address}")
+        prefix = args.task_queue_prefix or plan.run_id
+        texts = [row.text for row in plan.client_rows]
+        worker = WorkerProcess(cluster, prefix, texts, plan.key_env)
+        say(f"started worker pid {worker.pid}")
+        say(_join_line(cluster, prefix, plan.client_rows))
         asyncio.run(
             run_client_layer(
-                rows,
-                corpora,
+                plan.client_rows,
+                plan.client_corpora,
                 cluster,
                 worker,
                 prefix=prefix,
-                plan=plan,
-                into=into,
-                on_step=step,
+                plan=plan.client,
+                into=outcome.client_cases,
+                on_step=progress.step,
                 seed=args.seed,
             )
         )
@@ -251,16 +184,69 @@ def _client_layer(
             server.stop()
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    document = results.load(args.results)
-    folder = Path(args.out) if args.out else Path(args.results).parent
-    markdown, page = report.write_report(document, folder)
-    print(f"report: {page}\n        {markdown}")
+def _join_line(cluster: ClusterOptions, prefix: str, rows: list[CodecUnderTest]) -> str:
+    """The command that adds a worker to this run from another shell or machine."""
+    argv = worker_argv(cluster, prefix, [row.text for row in rows])
+    command = shlex.join(["python", "-m", WORKER_MODULE, *argv])
+    keys = f"{KEYS_ENV}=<the same keys> " if any(row.facts.encrypts for row in rows) else ""
+    api = "TEMPORAL_API_KEY=<the same key> " if cluster.api_key else ""
+    return f"more workers may join: {keys}{api}{command}"
+
+
+def _results(args: argparse.Namespace, plan: Plan, outcome: Outcome, started: str) -> Results:
+    cases = [case.result() for case in plan.cases if case.samples.original_bytes]
+    cases += [case.result() for case in outcome.client_cases if case.samples.latency_ns]
+    return Results(
+        run_id=plan.run_id,
+        started=started,
+        finished=utc_now(),
+        interrupted=outcome.interrupted,
+        profile=plan.profile.name,
+        rounds_planned=plan.rounds,
+        rounds_completed=min((c.samples.rounds for c in plan.cases), default=0),
+        command=["codec-bench", *args.argv],
+        environment=environment.collect(),
+        corpora=[
+            CorpusInfo(
+                name=corpus.name,
+                digest=corpus.digest,
+                payload_count=len(corpus.payloads),
+                total_bytes=corpus.total_bytes,
+                provenance=dict(corpus.provenance),
+                skipped=dict(corpus.skipped),
+            )
+            for corpus in plan.corpora
+        ],
+        cases=cases,
+        layers=outcome.layers,
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bench.outputs import report  # matplotlib only for the commands that plot
+
+    plan = _plan(args)
+    started = utc_now()
+    outcome = _measure(args, plan)
+    document = _results(args, plan, outcome, started)
+    save(document, plan.out / "results.json")
+    save_csv(document, plan.out / "results.csv")
+    _, page = report.write_report(document, plan.out)
+    if outcome.failure is not None:
+        say(f"codec-bench: error: {outcome.failure}; what was measured is in {plan.out}")
+        return EXIT_FAILED
+    if outcome.interrupted:
+        say(
+            f"codec-bench: interrupted after {document.rounds_completed} of {plan.rounds} "
+            f"rounds; what was measured is in {plan.out}"
+        )
+        return EXIT_INTERRUPTED
+    print(f"results: {(plan.out / 'results.json').resolve()}\nreport:  {page.resolve()}")
     return 0
 
 
-def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    run = sub.add_parser("run", help="measure codecs over corpora; write results and a report")
+def add_parser(sub: Subparsers) -> None:
+    run = command(sub, "run", "measure codecs over corpora; write results and a report")
     run.add_argument(
         "--profile",
         choices=sorted(PROFILES),
@@ -282,16 +268,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     run.add_argument("--out", help="output folder (default results/<run-id>/)")
     run.add_argument("--force", action="store_true", help="write into a non-empty --out")
     client = run.add_argument_group(
-        "client layer", "a real client, server and worker; default: an embedded dev server"
+        f"{Layer.CLIENT} layer", "a real client, server and worker; default: an embedded dev server"
     )
     client.add_argument("--no-client", action="store_true", help="skip the client layer")
-    client.add_argument("--address", help="HOST:PORT of an existing cluster instead")
-    client.add_argument("--namespace", default="default")
-    client.add_argument("--tls", action="store_true", help="connect with TLS")
-    client.add_argument("--tls-cert", type=Path, help="client certificate (mTLS)")
-    client.add_argument("--tls-key", type=Path, help="client private key (mTLS)")
-    client.add_argument("--tls-ca", type=Path, help="server root CA certificate")
-    client.add_argument("--api-key", help="Temporal Cloud API key; prefer TEMPORAL_API_KEY")
+    ClusterOptions.add_arguments(
+        client, address_help="HOST:PORT of an existing cluster instead of the embedded one"
+    )
     client.add_argument(
         "--concurrency", type=positive_int, help="workflows in flight for throughput"
     )
@@ -299,11 +281,6 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     client.add_argument("--client-per-bucket", type=positive_int, help="payloads per size bucket")
     client.add_argument(
         "--task-queue-prefix",
-        help="task queues PREFIX-N (default: the run id); lets workers "
-        "on other machines join the run",
+        help="task queues PREFIX-N (default: the run id); lets workers on other machines join",
     )
     run.set_defaults(run=cmd_run)
-    rebuild = sub.add_parser("report", help="rebuild report.md and report.html from results.json")
-    rebuild.add_argument("results", help="a results.json")
-    rebuild.add_argument("--out", help="folder for the report (default: beside the results)")
-    rebuild.set_defaults(run=cmd_report)

@@ -11,181 +11,31 @@ order every round, so drift of the in-memory dev server hits all of them alike.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import json
-import os
 import random
-import secrets
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.common import RawValue
 
 from bench.corpus.catalog import Corpus
-from bench.layers.inprocess import RoundTripError
+from bench.errors import RoundTripError
 from bench.plan import ClientPlan, CodecUnderTest
+from bench.results import CaseResult, Layer, case_result
 from bench.results.buckets import bucket_of
-from bench.temporal.cluster import ClusterOptions, connect
+from bench.results.samples import FAILED, ClientSamples
+from bench.temporal.cluster import QUIET_PAYLOAD_BYTES, ClusterOptions, connect
 from bench.temporal.codectime import TimedCodec
-from bench.temporal.processes import spawn, stop
-from bench.temporal.worker import QUIET_PAYLOAD_BYTES, converter_for
+from bench.temporal.worker_process import WorkerProcess
 from bench.temporal.workflows import RoundTripWorkflow, task_queue
-from payload_codecs import Keyring
+from payload_codecs import data_converter
 
 WORKFLOW_TIMEOUT = timedelta(seconds=120)
-KEY_ID = "bench"
-
-
-class WorkerFailed(RuntimeError):
-    """The worker process died or stopped answering."""
-
-
-def run_keys() -> tuple[Keyring, dict[str, str]]:
-    """The run's keyring, and the environment that gives worker processes the same keys (keys
-    never reach a file, log or result). ``PAYLOAD_CODEC_KEYS`` when set (so that workers on
-    other machines can join the run), else a fresh random key."""
-    if os.environ.get("PAYLOAD_CODEC_KEYS"):
-        env = {
-            name: os.environ[name]
-            for name in ("PAYLOAD_CODEC_KEYS", "PAYLOAD_CODEC_ACTIVE_KEY")
-            if name in os.environ
-        }
-        return Keyring.from_env(), env
-    key = secrets.token_bytes(32)
-    env = {"PAYLOAD_CODEC_KEYS": f"{KEY_ID}={base64.b64encode(key).decode()}"}
-    return Keyring({KEY_ID: key}, KEY_ID), env
-
-
-class WorkerProcess:
-    """``python -m bench.temporal.worker`` as a child process, spoken to over stdin/stdout."""
-
-    def __init__(
-        self, cluster: ClusterOptions, prefix: str, texts: Sequence[str], env: dict[str, str]
-    ) -> None:
-        self._log = tempfile.NamedTemporaryFile(prefix="codec-bench-worker-", suffix=".log")  # noqa: SIM115
-        command = [
-            sys.executable,
-            "-m",
-            "bench.temporal.worker",
-            "--address",
-            cluster.address,
-            "--namespace",
-            cluster.namespace,
-            "--task-queue-prefix",
-            prefix,
-        ]
-        for text in texts:
-            command += ["--codec", text]
-        if cluster.tls:
-            command.append("--tls")
-        for flag, path in (
-            ("--tls-cert", cluster.tls_cert),
-            ("--tls-key", cluster.tls_key),
-            ("--tls-ca", cluster.tls_ca),
-        ):
-            if path is not None:
-                command += [flag, str(path)]
-        child_env = {**os.environ, **env}
-        if cluster.api_key:
-            child_env["TEMPORAL_API_KEY"] = cluster.api_key
-        self.process = spawn(
-            command,
-            env=child_env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-        )
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def _tail(self) -> str:
-        self._log.flush()
-        text = Path(self._log.name).read_text(errors="replace").strip().splitlines()
-        return text[-1] if text else "no output"
-
-    async def _answer(self, timeout: float) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        loop = asyncio.get_running_loop()
-        try:
-            line = await asyncio.wait_for(
-                loop.run_in_executor(None, self.process.stdout.readline), timeout
-            )
-        except TimeoutError:
-            raise WorkerFailed(f"worker pid {self.pid} stopped answering") from None
-        if not line:
-            code = self.process.wait()
-            raise WorkerFailed(f"worker pid {self.pid} exited with code {code}: {self._tail()}")
-        try:
-            answer: dict[str, Any] = json.loads(line)
-        except ValueError:
-            raise WorkerFailed(f"worker pid {self.pid} sent {line[:80]!r}, not an answer") from None
-        return answer
-
-    async def ready(self, timeout: float = 60.0) -> None:
-        await self._answer(timeout)
-
-    async def take(self) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        try:
-            self.process.stdin.write("take\n")
-            self.process.stdin.flush()
-        except (BrokenPipeError, OSError):
-            raise WorkerFailed(
-                f"worker pid {self.pid} exited with code {self.process.wait()}: {self._tail()}"
-            ) from None
-        return await self._answer(30.0)
-
-    async def watch(self) -> None:
-        """Return never while the worker lives; raise :class:`WorkerFailed` once it is gone."""
-        while self.process.poll() is None:
-            await asyncio.sleep(0.2)
-        raise WorkerFailed(
-            f"worker pid {self.pid} exited with code {self.process.returncode}: {self._tail()}"
-        )
-
-    def close(self) -> None:
-        if self.process.poll() is None and self.process.stdin is not None:
-            try:
-                self.process.stdin.write("exit\n")
-                self.process.stdin.flush()
-                self.process.wait(10)
-            except (BrokenPipeError, OSError, subprocess.TimeoutExpired):
-                pass
-        stop(self.process)
-        self._log.close()
-
-
-@dataclass
-class ClientSamples:
-    """Raw client-path samples of one codec and corpus; lists are per round, then per payload."""
-
-    label: str
-    corpus: str
-    original_bytes: list[int]
-    latency_ns: list[list[int]] = field(default_factory=list)
-    history_bytes: list[list[int]] = field(default_factory=list)
-    client_codec_ns: list[list[int]] = field(default_factory=list)
-    worker_codec_ns: list[list[int]] = field(default_factory=list)
-    worker_stall_ns: list[list[int]] = field(default_factory=list)
-    throughput_wps: list[float] = field(default_factory=list)
-    concurrency: int = 1
-    errors: int = 0
-    first_error: str | None = None
-    workflow_ids: list[str] = field(default_factory=list)
-    """Workflows of the last complete round, so a reviewer can look them up."""
+LIBRARY = "temporal dev server or cluster"
 
 
 def sample_payloads(corpus: Corpus, per_bucket: int) -> list[Payload]:
@@ -201,9 +51,12 @@ def sample_payloads(corpus: Corpus, per_bucket: int) -> list[Payload]:
 
 
 @dataclass
-class _Case:
+class ClientCase:
+    """One codec over one corpus's sampled payloads, with the samples measured so far."""
+
     index: int
     row: CodecUnderTest
+    corpus: str
     client: Client
     timed: TimedCodec
     payloads: list[Payload]
@@ -211,10 +64,20 @@ class _Case:
     task_queue: str
 
     def workflow_id(self, tag: str) -> str:
-        return f"{self.task_queue}-{self.samples.corpus}-{tag}"
+        return f"{self.task_queue}-{self.corpus}-{tag}"
+
+    def result(self) -> CaseResult:
+        return case_result(
+            self.samples,
+            layer=Layer.CLIENT,
+            codec=self.row.label,
+            corpus=self.corpus,
+            library=LIBRARY,
+            facts=self.row.facts,
+        )
 
 
-async def _one(case: _Case, payload: Payload, workflow_id: str) -> int:
+async def _one(case: ClientCase, payload: Payload, workflow_id: str) -> int:
     start = time.perf_counter_ns()
     handle = await case.client.start_workflow(
         RoundTripWorkflow.run,
@@ -227,13 +90,13 @@ async def _one(case: _Case, payload: Payload, workflow_id: str) -> int:
     elapsed = time.perf_counter_ns() - start
     if not isinstance(result, RawValue) or result.payload != payload:
         raise RoundTripError(
-            f"client layer, codec {case.row.label}, corpus {case.samples.corpus}: workflow "
+            f"client layer, codec {case.row.label}, corpus {case.corpus}: workflow "
             f"{workflow_id} returned a payload other than its input"
         )
     return elapsed
 
 
-async def _sequential(case: _Case, worker: WorkerProcess, round_no: int) -> None:
+async def _sequential(case: ClientCase, worker: WorkerProcess, round_no: int) -> None:
     s = case.samples
     latency, history, client_ns, worker_ns, stall, ids = [], [], [], [], [], []
     await worker.take()
@@ -249,8 +112,8 @@ async def _sequential(case: _Case, worker: WorkerProcess, round_no: int) -> None
         except Exception as error:  # a failed workflow is a measured outcome, not a crash
             s.errors += 1
             s.first_error = s.first_error or f"{type(error).__name__}: {error}"
-            latency.append(-1)
-            history.append(-1)
+            latency.append(FAILED)
+            history.append(FAILED)
         spent = case.timed.take()
         client_ns.append(spent.encode_ns + spent.decode_ns)
         answer = await worker.take()
@@ -266,7 +129,7 @@ async def _sequential(case: _Case, worker: WorkerProcess, round_no: int) -> None
     s.workflow_ids = ids
 
 
-async def _concurrent(case: _Case, round_no: int, concurrency: int) -> None:
+async def _concurrent(case: ClientCase, round_no: int, concurrency: int) -> None:
     """Workflows per second with ``concurrency`` in flight, over at least two waves."""
     payloads = case.payloads * max(1, -(-2 * concurrency // len(case.payloads)))
     gate = asyncio.Semaphore(concurrency)
@@ -298,6 +161,30 @@ async def _while_alive(worker: WorkerProcess, work: Awaitable[None]) -> None:
             task.cancel()
 
 
+async def _cases(
+    rows: Sequence[CodecUnderTest],
+    corpora: Sequence[Corpus],
+    cluster: ClusterOptions,
+    prefix: str,
+    plan: ClientPlan,
+) -> list[ClientCase]:
+    base = await connect(cluster, warn_payload_bytes=QUIET_PAYLOAD_BYTES)
+    cases: list[ClientCase] = []
+    for index, row in enumerate(rows):
+        timed = TimedCodec(row.codec)
+        client = Client(
+            base.service_client, namespace=cluster.namespace, data_converter=data_converter(timed)
+        )
+        for corpus in corpora:
+            payloads = sample_payloads(corpus, plan.per_bucket)
+            samples = ClientSamples([p.ByteSize() for p in payloads], concurrency=plan.concurrency)
+            queue = task_queue(prefix, index)
+            cases.append(
+                ClientCase(index, row, corpus.name, client, timed, payloads, samples, queue)
+            )
+    return cases
+
+
 async def run_client_layer(
     rows: Sequence[CodecUnderTest],
     corpora: Sequence[Corpus],
@@ -306,38 +193,23 @@ async def run_client_layer(
     *,
     prefix: str,
     plan: ClientPlan,
-    into: list[ClientSamples],
+    into: list[ClientCase],
     on_step: Callable[[str], None] = lambda _: None,
     seed: int = 0,
 ) -> None:
-    """Measure every codec over sampled payloads of every corpus. Samples go into ``into`` as
-    soon as the cases exist, so whatever was measured survives an interruption."""
+    """Measure every codec over sampled payloads of every corpus. Cases go into ``into`` as
+    soon as they exist, so whatever was measured survives an interruption."""
 
     async def measure() -> None:
-        base = await connect(cluster, warn_payload_bytes=QUIET_PAYLOAD_BYTES)
+        cases = await _cases(rows, corpora, cluster, prefix, plan)
         await worker.ready()
-        cases: list[_Case] = []
-        for index, row in enumerate(rows):
-            timed = TimedCodec(row.codec)
-            client = Client(
-                base.service_client,
-                namespace=cluster.namespace,
-                data_converter=converter_for(timed),
-            )
-            for corpus in corpora:
-                payloads = sample_payloads(corpus, plan.per_bucket)
-                samples = ClientSamples(row.label, corpus.name, [p.ByteSize() for p in payloads])
-                samples.concurrency = plan.concurrency
-                cases.append(
-                    _Case(index, row, client, timed, payloads, samples, task_queue(prefix, index))
-                )
-        into.extend(case.samples for case in cases)
+        into.extend(cases)
         # One unrecorded pass first: the first workflows on a fresh server and worker are slower
         # (connections, caches, the server's own warm-up), which would land on the first cases.
         for case in cases:
             for position, payload in enumerate(case.payloads):
                 await _one(case, payload, case.workflow_id(f"w{position}"))
-            on_step(f"client warm-up: {case.row.label} {case.samples.corpus}")
+            on_step(f"client warm-up: {case.row.label} {case.corpus}")
         order = random.Random(seed)
         for round_no in range(plan.rounds):
             shuffled = list(cases)
@@ -345,6 +217,6 @@ async def run_client_layer(
             for case in shuffled:
                 await _sequential(case, worker, round_no)
                 await _concurrent(case, round_no, plan.concurrency)
-                on_step(f"client round {round_no + 1}: {case.row.label} {case.samples.corpus}")
+                on_step(f"client round {round_no + 1}: {case.row.label} {case.corpus}")
 
     await _while_alive(worker, measure())

@@ -22,41 +22,16 @@ from typing import Any
 from temporalio.api.common.v1 import Payload
 
 from bench.corpus.catalog import Corpus
+from bench.errors import RoundTripError
 from bench.plan import CodecUnderTest
+from bench.results import CaseResult, CodecFacts, Layer, case_result
+from bench.results.samples import InProcessSamples
 from payload_codecs import serialize
 
 MIN_BLOCK_NS = 20_000
 """Calls shorter than this are repeated and timed as a block (perf_counter resolution and the
 timer's own cost would otherwise dominate)."""
 MAX_REPEATS = 2_000
-
-
-class RoundTripError(AssertionError):
-    """A measured encode/decode did not give back the original bytes: the run is invalid."""
-
-
-@dataclass
-class Samples:
-    """Raw measurements of one case, appended round by round.
-
-    ``encode_ns[r][i]`` is the time of ``encode_repeats[i]`` back-to-back calls on payload ``i``
-    in round ``r`` (divide to get one call); likewise for decode. CPU time is the process's, per
-    round, summed over all payloads (it includes executor threads the codec used).
-    """
-
-    layer: str
-    label: str
-    corpus: str
-    library: str
-    original_bytes: list[int] = field(default_factory=list)
-    encoded_bytes: list[int] = field(default_factory=list)
-    encode_repeats: list[int] = field(default_factory=list)
-    decode_repeats: list[int] = field(default_factory=list)
-    encode_ns: list[list[int]] = field(default_factory=list)
-    decode_ns: list[list[int]] = field(default_factory=list)
-    encode_cpu_ns: list[int] = field(default_factory=list)
-    decode_cpu_ns: list[int] = field(default_factory=list)
-    peak_memory_bytes: int | None = None
 
 
 Call = Callable[[Any], Any]
@@ -67,14 +42,33 @@ class Case:
     """One thing to time: ``encode``/``decode`` over ``inputs``, sync (raw layer) or async (codec
     layer, as the SDK calls it on its event loop)."""
 
-    samples: Samples
+    layer: Layer
+    label: str
+    corpus: str
+    library: str
+    facts: CodecFacts
     inputs: Sequence[Any]
     encode: Call
     decode: Call
     is_async: bool
     same: Callable[[Any, Any], bool]
     size_of: Callable[[Any], int]
+    samples: InProcessSamples = field(default_factory=InProcessSamples)
     _encoded: list[Any] = field(default_factory=list)
+
+    def result(self) -> CaseResult:
+        return case_result(
+            self.samples,
+            layer=self.layer,
+            codec=self.label,
+            corpus=self.corpus,
+            library=self.library,
+            facts=self.facts,
+        )
+
+    @property
+    def name(self) -> str:
+        return f"{self.layer} {self.label}"
 
     async def _call(self, fn: Call, arg: Any) -> Any:
         return (await fn(arg)) if self.is_async else fn(arg)
@@ -95,8 +89,8 @@ class Case:
     def _check(self, index: int, decoded: Any) -> None:
         if not self.same(decoded, self.inputs[index]):
             raise RoundTripError(
-                f"{self.samples.layer} layer, codec {self.samples.label}, corpus "
-                f"{self.samples.corpus}: payload #{index} did not round-trip byte for byte"
+                f"{self.layer} layer, codec {self.label}, corpus {self.corpus}: payload "
+                f"#{index} did not round-trip byte for byte"
             )
 
     async def prepare(self) -> None:
@@ -179,7 +173,11 @@ def build_cases(codecs: Sequence[CodecUnderTest], corpora: Sequence[Corpus]) -> 
             library = "" if chain is None else "; ".join(stage.library for stage in chain.stages)
             cases.append(
                 Case(
-                    Samples("codec", row.label, corpus.name, library or "-"),
+                    Layer.CODEC,
+                    row.label,
+                    corpus.name,
+                    library or "-",
+                    row.facts,
                     one_each,
                     row.codec.encode,
                     row.codec.decode,
@@ -196,7 +194,11 @@ def build_cases(codecs: Sequence[CodecUnderTest], corpora: Sequence[Corpus]) -> 
                 raw_seen.add(name)
                 cases.append(
                     Case(
-                        Samples("raw", name, corpus.name, stage.library),
+                        Layer.RAW,
+                        name,
+                        corpus.name,
+                        stage.library,
+                        CodecFacts.of_spec(name),
                         blobs,
                         stage.raw_encode,
                         stage.raw_decode,
@@ -221,7 +223,7 @@ async def run_rounds(
     order = random.Random(seed)
     for case in cases:
         await case.prepare()
-        on_step(f"calibrating {case.samples.layer} {case.samples.label}")
+        on_step(f"calibrating {case.name}")
         await asyncio.sleep(0)
     completed = 0
     for _ in range(rounds):
@@ -229,12 +231,12 @@ async def run_rounds(
         order.shuffle(shuffled)
         for case in shuffled:
             await case.run_round()
-            on_step(f"round {completed + 1}: {case.samples.layer} {case.samples.label}")
+            on_step(f"round {completed + 1}: {case.name}")
             # Codec calls rarely suspend, so yield here: Ctrl-C (which asyncio turns into a
             # cancellation) is delivered between cases rather than never.
             await asyncio.sleep(0)
         completed += 1
     for case in cases:
         await case.measure_memory()
-        on_step(f"memory {case.samples.layer} {case.samples.label}")
+        on_step(f"memory {case.name}")
     return completed

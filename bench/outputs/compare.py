@@ -19,20 +19,15 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from bench.outputs import plots, render
-from bench.outputs.render import Image, Section, Table
-from bench.plan import BASELINE
-from bench.results.schema import ALL, Results, series
+from bench.outputs import render
+from bench.outputs.render import Block, Image, Section, Table
+from bench.results import ALL, CaseResult, Layer, Results
+from bench.results.metrics import CompareAs, of_layer, series_of
 
 ALPHA = 0.01
 MIN_EFFECT = 0.05
 """Changes smaller than 5 % are not called, however significant: below the noise floor that
 A/A pairs show on a shared machine, and too small to choose a codec by."""
-TIMED = {"encode_mbps": True, "decode_mbps": True, "latency_ms": False, "throughput_wps": True}
-"""Timed metrics and whether higher is better."""
-SIZES = {"encoded_bytes": 0.0, "history_bytes_per_workflow": 0.01}
-"""Size metrics and the relative change they may show between runs of the same codec and corpus:
-encoded bytes none; stored history a little, since it holds workflow ids and timestamps."""
 FASTER, SLOWER, SAME = "faster", "slower", "no significant change"
 FEW = "too few samples to test"
 ENVIRONMENT_KEYS = ("cpu_model", "cpu_count", "platform", "python", "packages", "native", "malloc")
@@ -72,6 +67,8 @@ class Comparison:
     """Rows present in one run but not the first, per run id."""
     environment: list[str] = field(default_factory=list)
     """Differences of environment and corpora that may explain (or invalidate) a change."""
+    baselines: set[str] = field(default_factory=set)
+    """Row labels of the identity baseline: an instrument, reported but never gated on."""
 
     def geomean(self, run: str) -> dict[str, float]:
         """Geometric mean speed ratio per codec over its timed rows (above 1: faster)."""
@@ -93,7 +90,7 @@ class Comparison:
         found = []
         for run in self.runs[1:]:
             for codec, ratio in self.geomean(run).items():
-                if codec.startswith(f"{BASELINE} ("):
+                if codec in self.baselines:
                     continue
                 slower = [
                     d
@@ -158,11 +155,11 @@ def _environment_changes(first: Results, other: Results) -> list[str]:
                     notes.append(f"{other.run_id}: {key} {name}: {a.get(name)} -> {b.get(name)}")
             else:
                 notes.append(f"{other.run_id}: {key}: {a} -> {b}")
-    digests = {c["name"]: c.get("digest") for c in first.corpora}
+    digests = {c.name: c.digest for c in first.corpora}
     for corpus in other.corpora:
-        if corpus["name"] in digests and digests[corpus["name"]] != corpus.get("digest"):
+        if corpus.name in digests and digests[corpus.name] != corpus.digest:
             notes.append(
-                f"{other.run_id}: corpus {corpus['name']} holds other payloads (sha256 differs)"
+                f"{other.run_id}: corpus {corpus.name} holds other payloads (sha256 differs)"
             )
     return notes
 
@@ -171,17 +168,63 @@ def _drift(first: Results, other: Results) -> float:
     """Median speed ratio over the matched raw-layer rows (all payloads): bare library calls,
     the purest measure of how fast the machine ran. Codec-layer rows stand in when a run has
     no raw layer (only user codecs)."""
-    layer = "raw" if any(c.layer == "raw" for c in first.cases) else "codec"
+    layer = Layer.RAW if any(c.layer is Layer.RAW for c in first.cases) else Layer.CODEC
     ratios = []
     for case in first.cases:
-        peer = other.case(*case.key)
-        if peer is None or case.layer != layer:
+        peer = other.case(case.layer, case.codec, case.corpus, case.variant)
+        if peer is None or case.layer is not layer:
             continue
         for metric in ("encode_mbps", "decode_mbps"):
-            a, b = series(case, ALL, metric), series(peer, ALL, metric)
+            a, b = series_of(case, ALL, metric), series_of(peer, ALL, metric)
             if a and b:
                 ratios.append(float(np.median(b) / np.median(a)))
     return float(np.median(ratios)) if ratios else 1.0
+
+
+def _timed_deltas(
+    where: tuple[str, str, str, str, str],
+    case: CaseResult,
+    peer: CaseResult,
+    scale: float,
+    min_effect: float,
+) -> list[Delta]:
+    bucket = where[-1]
+    deltas = []
+    for metric in of_layer(case.layer, CompareAs.TIMED):
+        a, b = series_of(case, bucket, metric.name), series_of(peer, bucket, metric.name)
+        if not a or not b:
+            continue
+        if case.layer.in_process:
+            b = [value / scale for value in b]
+        higher = bool(metric.higher_is_better)
+        ratio, low, high, p, verdict = judge(a, b, higher, min_effect)
+        speedup = ratio if higher else 1 / ratio
+        first, other = float(np.median(a)), float(np.median(b))
+        deltas.append(
+            Delta(*where, metric.name, first, other, ratio, low, high, p, verdict, speedup)
+        )
+    return deltas
+
+
+def _size_deltas(
+    where: tuple[str, str, str, str, str], case: CaseResult, peer: CaseResult
+) -> list[Delta]:
+    bucket = where[-1]
+    deltas = []
+    for metric in of_layer(case.layer, CompareAs.SIZE):
+        x, y = case.value(bucket, metric.name), peer.value(bucket, metric.name)
+        if x is None or y is None:
+            continue
+        same = abs(y - x) <= metric.tolerance * abs(x)
+        verdict = ("identical" if x == y else "within tolerance") if same else "changed"
+        ratio = y / x if x else 1.0
+        deltas.append(Delta(*where, metric.name, x, y, ratio, None, None, None, verdict, None))
+    return deltas
+
+
+def _only_in(first: Results, other: Results) -> list[str]:
+    keys = {c.key for c in other.cases}.symmetric_difference(c.key for c in first.cases)
+    return sorted(" / ".join(part for part in key if part) for key in keys)
 
 
 def compare(
@@ -190,73 +233,28 @@ def compare(
     """Every run against the first. ``ValueError`` when no row is common to all of them.
 
     With ``normalize``, each run's in-process throughput is divided by its drift (the median
-    change over all rows) before testing: what remains is what changed for one codec relative
-    to the others. Use it for runs on the same machine at different times; across machines the
-    drift is the difference you want to see.
+    change over the raw-layer rows) before testing: what remains is what changed for one codec
+    relative to the others. Use it for runs on the same machine at different times; across
+    machines the drift is the difference you want to see.
     """
     first = runs[0]
     result = Comparison([r.run_id for r in runs], normalized=normalize)
+    result.baselines = {c.codec for c in first.cases if c.facts.baseline}
     for other in runs[1:]:
         drift = result.drift[other.run_id] = _drift(first, other)
         scale = drift if normalize else 1.0
         result.environment += _environment_changes(first, other)
-        other_keys = {c.key for c in other.cases}
-        first_keys = {c.key for c in first.cases}
-        result.only_in[other.run_id] = sorted(
-            " / ".join(key) for key in other_keys.symmetric_difference(first_keys)
-        )
+        result.only_in[other.run_id] = _only_in(first, other)
         for case in first.cases:
-            peer = other.case(*case.key)
+            peer = other.case(case.layer, case.codec, case.corpus, case.variant)
             if peer is None:
                 continue
-            for bucket, metrics in case.summary.items():
-                peer_metrics = peer.summary.get(bucket)
-                if peer_metrics is None:
+            for bucket in case.buckets:
+                if bucket not in peer.buckets:
                     continue
-                where = (other.run_id, case.layer, case.codec, case.corpus, bucket)
-                for metric, higher_is_better in TIMED.items():
-                    a, b = series(case, bucket, metric), series(peer, bucket, metric)
-                    if not a or not b:
-                        continue
-                    if case.layer != "client":
-                        b = [value / scale for value in b]
-                    ratio, low, high, p, verdict = judge(a, b, higher_is_better, min_effect)
-                    speedup = ratio if higher_is_better else 1 / ratio
-                    result.deltas.append(
-                        Delta(
-                            *where,
-                            metric,
-                            float(np.median(a)),
-                            float(np.median(b)),
-                            ratio,
-                            low,
-                            high,
-                            p,
-                            verdict,
-                            speedup,
-                        )
-                    )
-                for metric, tolerance in SIZES.items():
-                    if metric in metrics and metric in peer_metrics:
-                        x, y = float(metrics[metric]), float(peer_metrics[metric])
-                        same = abs(y - x) <= tolerance * abs(x)
-                        verdict = (
-                            ("identical" if x == y else "within tolerance") if same else "changed"
-                        )
-                        result.deltas.append(
-                            Delta(
-                                *where,
-                                metric,
-                                x,
-                                y,
-                                y / x if x else 1.0,
-                                None,
-                                None,
-                                None,
-                                verdict,
-                                None,
-                            )
-                        )
+                where = (other.run_id, case.layer.value, case.codec, case.corpus, bucket)
+                result.deltas += _timed_deltas(where, case, peer, scale, min_effect)
+                result.deltas += _size_deltas(where, case, peer)
     if not result.deltas:
         raise ValueError(
             "the runs have no rows in common (layer, codec, corpus); compare runs of the same "
@@ -269,121 +267,113 @@ def _percent(value: float) -> str:
     return f"{(value - 1) * 100:+.1f} %"
 
 
+def _runs_section(comparison: Comparison) -> Section:
+    drift = ", ".join(f"{run} {_percent(d)}" for run, d in comparison.drift.items())
+    return Section(
+        "Runs",
+        [
+            f"First run (the reference): `{comparison.runs[0]}`; compared: "
+            + ", ".join(f"`{r}`" for r in comparison.runs[1:])
+            + f". Verdicts: Mann-Whitney U test, p < {ALPHA}, and a change of at least "
+            f"{MIN_EFFECT:.0%}; ratios are of medians with 95 % bootstrap intervals.",
+            "Machine drift (median speed ratio of the bare library calls, raw layer): "
+            + drift
+            + (
+                "; divided out (--normalize), so changes are relative to the other codecs."
+                if comparison.normalized
+                else "; not divided out. If it is large and every codec moved with it, the "
+                "machine changed, not the codecs: compare with --normalize."
+            ),
+        ],
+    )
+
+
+def _environment_section(comparison: Comparison) -> Section:
+    return Section(
+        "Warning: the environments differ",
+        [
+            "Changes below may come from these differences rather than from the codecs:",
+            *[f"- {note}" for note in comparison.environment],
+        ],
+    )
+
+
+_WHERE = ["layer", "codec", "corpus", "bucket", "metric", "first", "other", "change"]
+
+
+def _where(d: Delta, digits: int) -> list[str]:
+    return [
+        d.layer,
+        d.codec,
+        d.corpus,
+        d.bucket,
+        d.metric,
+        f"{d.first:,.{digits}f}",
+        f"{d.other:,.{digits}f}",
+        _percent(d.ratio),
+    ]
+
+
+def _timed_blocks(comparison: Comparison, run: str) -> list[Block]:
+    timed = [d for d in comparison.deltas if d.run == run and d.speedup is not None]
+    flagged = [d for d in timed if d.verdict in (FASTER, SLOWER)]
+    blocks: list[Block] = [
+        f"{len(flagged)} of {len(timed)} timed rows changed significantly "
+        f"({len(flagged) / len(timed):.1%})."
+        if timed
+        else "No timed rows in common.",
+        Table(
+            ["codec", "geometric mean speed ratio (above 1: faster)"],
+            [[codec, f"{value:.3f}"] for codec, value in sorted(comparison.geomean(run).items())],
+        ),
+    ]
+    if flagged:
+        rows = [
+            [
+                *_where(d, 2),
+                f"{_percent(d.low)} .. {_percent(d.high)}" if d.low and d.high else "-",
+                f"{d.p_value:.2g}" if d.p_value is not None else "-",
+                d.verdict,
+            ]
+            for d in flagged
+        ]
+        blocks += ["Significant changes:", Table([*_WHERE, "95% CI", "p", "verdict"], rows)]
+    return blocks
+
+
+def _size_blocks(comparison: Comparison, run: str) -> list[Block]:
+    sizes = [d for d in comparison.deltas if d.run == run and d.speedup is None]
+    changed = [d for d in sizes if d.verdict == "changed"]
+    blocks: list[Block] = [
+        f"Stored sizes: {len(sizes) - len(changed)} of {len(sizes)} rows identical (stored "
+        "history within 1 %, as it holds workflow ids and timestamps)."
+        + (" Changed:" if changed else "")
+    ]
+    if changed:
+        blocks.append(Table(_WHERE, [_where(d, 0) for d in changed]))
+    return blocks
+
+
+def _run_section(comparison: Comparison, run: str, folder: Path | None) -> Section:
+    section = Section(f"{run} against {comparison.runs[0]}")
+    section.blocks += _timed_blocks(comparison, run) + _size_blocks(comparison, run)
+    if comparison.only_in.get(run):
+        section.blocks.append(
+            "Rows in only one of the two runs: " + "; ".join(comparison.only_in[run])
+        )
+    if folder is not None:
+        image = _plot(comparison, run, folder / f"compare-{run}.png")
+        if image is not None:
+            section.blocks.append(Image(image, f"Speed changes of {run}"))
+    return section
+
+
 def sections(comparison: Comparison, folder: Path | None) -> list[Section]:
     """Summary, regressions and improvements, every timed row, size changes, and warnings."""
-    out = [
-        Section(
-            "Runs",
-            [
-                f"First run (the reference): `{comparison.runs[0]}`; compared: "
-                + ", ".join(f"`{r}`" for r in comparison.runs[1:])
-                + f". Verdicts: Mann-Whitney U test, p < {ALPHA}, and a change of at least "
-                f"{MIN_EFFECT:.0%}; ratios are of medians with 95 % bootstrap intervals.",
-                "Machine drift (median speed ratio of the bare library calls, raw layer): "
-                + ", ".join(f"{run} {_percent(d)}" for run, d in comparison.drift.items())
-                + (
-                    "; divided out (--normalize), so changes are relative to the other codecs."
-                    if comparison.normalized
-                    else "; not divided out. If it is large and every codec moved with it, the "
-                    "machine changed, not the codecs: compare with --normalize."
-                ),
-            ],
-        )
-    ]
+    out = [_runs_section(comparison)]
     if comparison.environment:
-        warning = Section("Warning: the environments differ")
-        warning.blocks.append(
-            "Changes below may come from these differences rather than from the codecs:"
-        )
-        warning.blocks += [f"- {note}" for note in comparison.environment]
-        out.append(warning)
-    for run in comparison.runs[1:]:
-        timed = [d for d in comparison.deltas if d.run == run and d.speedup is not None]
-        flagged = [d for d in timed if d.verdict in (FASTER, SLOWER)]
-        summary = Section(f"{run} against {comparison.runs[0]}")
-        summary.blocks.append(
-            f"{len(flagged)} of {len(timed)} timed rows changed significantly "
-            f"({len(flagged) / len(timed):.1%})."
-            if timed
-            else "No timed rows in common."
-        )
-        geomean = comparison.geomean(run)
-        summary.blocks.append(
-            Table(
-                ["codec", "geometric mean speed ratio (above 1: faster)"],
-                [[codec, f"{value:.3f}"] for codec, value in sorted(geomean.items())],
-            )
-        )
-        if flagged:
-            summary.blocks += [
-                "Significant changes:",
-                Table(
-                    [
-                        "layer",
-                        "codec",
-                        "corpus",
-                        "bucket",
-                        "metric",
-                        "first",
-                        "other",
-                        "change",
-                        "95% CI",
-                        "p",
-                        "verdict",
-                    ],
-                    [
-                        [
-                            d.layer,
-                            d.codec,
-                            d.corpus,
-                            d.bucket,
-                            d.metric,
-                            f"{d.first:,.2f}",
-                            f"{d.other:,.2f}",
-                            _percent(d.ratio),
-                            f"{_percent(d.low)} .. {_percent(d.high)}" if d.low and d.high else "-",
-                            f"{d.p_value:.2g}" if d.p_value is not None else "-",
-                            d.verdict,
-                        ]
-                        for d in flagged
-                    ],
-                ),
-            ]
-        sizes = [d for d in comparison.deltas if d.run == run and d.speedup is None]
-        changed = [d for d in sizes if d.verdict == "changed"]
-        summary.blocks.append(
-            f"Stored sizes: {len(sizes) - len(changed)} of {len(sizes)} rows identical (stored "
-            "history within 1 %, as it holds workflow ids and timestamps)."
-            + (" Changed:" if changed else "")
-        )
-        if changed:
-            summary.blocks.append(
-                Table(
-                    ["layer", "codec", "corpus", "bucket", "metric", "first", "other", "change"],
-                    [
-                        [
-                            d.layer,
-                            d.codec,
-                            d.corpus,
-                            d.bucket,
-                            d.metric,
-                            f"{d.first:,.0f}",
-                            f"{d.other:,.0f}",
-                            _percent(d.ratio),
-                        ]
-                        for d in changed
-                    ],
-                )
-            )
-        if comparison.only_in.get(run):
-            summary.blocks.append(
-                "Rows in only one of the two runs: " + "; ".join(comparison.only_in[run])
-            )
-        if folder is not None:
-            image = _plot(comparison, run, folder / f"compare-{run}.png")
-            if image is not None:
-                summary.blocks.append(Image(image, f"Speed changes of {run}"))
-        out.append(summary)
+        out.append(_environment_section(comparison))
+    out += [_run_section(comparison, run, folder) for run in comparison.runs[1:]]
     return out
 
 
@@ -397,6 +387,8 @@ def _plot(comparison: Comparison, run: str, path: Path) -> Path | None:
         and d.low is not None
         and d.high is not None
     ]
+    from bench.outputs import plots  # matplotlib only when a plot is written
+
     return plots.comparison_deltas(
         [
             (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,24 +12,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from bench.outputs.ranking import pareto_front
+from bench.results import ALL, CaseResult, Layer, Results
 from bench.results.buckets import BUCKETS
-from bench.results.schema import ALL, CaseResult, Results
-
-
-def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
-    """Indices of the points no other point beats on both axes (higher is better on both),
-    ordered by the first axis."""
-    front = [
-        i
-        for i, (x, y) in enumerate(points)
-        if not any(
-            (ox >= x and oy >= y) and (ox > x or oy > y)
-            for j, (ox, oy) in enumerate(points)
-            if j != i
-        )
-    ]
-    return sorted(front, key=lambda i: points[i][0])
-
 
 _FAMILY_COLORS = {
     "none": "tab:gray",
@@ -43,11 +27,11 @@ _FAMILY_COLORS = {
 }
 
 
-def _style(codec: str) -> dict[str, str]:
+def _style(case: CaseResult) -> dict[str, str]:
     """Color by compression family, dashed line and triangle marker when the chain encrypts, so
     13 or more codecs stay distinguishable."""
-    family = re.split(r"[+:@ ]", codec, maxsplit=1)[0]
-    encrypted = codec.endswith("+aes256gcm")
+    family = case.facts.family
+    encrypted = case.facts.encrypts and case.facts.compresses
     return {
         "color": _FAMILY_COLORS.get(family, "black"),
         "marker": "^" if encrypted else "o",
@@ -58,8 +42,8 @@ def _style(codec: str) -> dict[str, str]:
 def _codec_cases(results: Results, corpus: str, *, baseline: bool = True) -> list[CaseResult]:
     """Codec-layer cases of ``corpus``; without the identity baseline where its near-infinite
     throughput would squash every other codec into a corner of the plot."""
-    cases = results.cases_of("codec", corpus)
-    return cases if baseline else [c for c in cases if not c.codec.startswith("none")]
+    cases = results.cases_of(Layer.CODEC, corpus)
+    return cases if baseline else [c for c in cases if not c.facts.baseline]
 
 
 def _save(figure: Figure, path: Path) -> Path:
@@ -71,19 +55,15 @@ def _save(figure: Figure, path: Path) -> Path:
 
 def ratio_vs_speed(results: Results, corpus: str, path: Path) -> Path | None:
     """Compression ratio against encode throughput, with the Pareto frontier."""
-    cases = [
-        c for c in _codec_cases(results, corpus, baseline=False) if "encode_mbps" in c.summary[ALL]
-    ]
+    cases = [c for c in _codec_cases(results, corpus, baseline=False) if c.has(ALL, "encode_mbps")]
     if not cases:
         return None
-    points = [
-        (c.summary[ALL]["encode_mbps"]["median"], c.summary[ALL]["ratio"] or 0.0) for c in cases
-    ]
+    points = [(c.value(ALL, "encode_mbps") or 0.0, c.value(ALL, "ratio") or 0.0) for c in cases]
     front = pareto_front(points)
     figure, axes = plt.subplots(figsize=(8, 5.5))
     xs, ys = zip(*points, strict=True)
     for case, x, y in zip(cases, xs, ys, strict=True):
-        style = _style(case.codec)
+        style = _style(case)
         axes.scatter([x], [y], color=style["color"], marker=style["marker"], zorder=3)
     axes.plot(
         [points[i][0] for i in front],
@@ -107,17 +87,14 @@ def ratio_vs_speed(results: Results, corpus: str, path: Path) -> Path | None:
 def throughput_by_bucket(results: Results, corpus: str, path: Path) -> Path | None:
     """Encode and decode throughput per size bucket, one line per codec."""
     cases = _codec_cases(results, corpus, baseline=False)
-    names = [b.name for b in BUCKETS if any(b.name in c.summary for c in cases)]
+    names = [b.name for b in BUCKETS if any(b.name in c.buckets for c in cases)]
     if not cases or not names:
         return None
     figure, panes = plt.subplots(1, 2, figsize=(12, 5), sharey=True)
     for pane, side in zip(panes, ("encode", "decode"), strict=True):
         for case in cases:
-            values = [
-                case.summary.get(name, {}).get(f"{side}_mbps", {}).get("median", np.nan)
-                for name in names
-            ]
-            pane.plot(names, values, label=case.codec, **_style(case.codec))
+            values = [case.value(name, f"{side}_mbps") or np.nan for name in names]
+            pane.plot(names, values, label=case.codec, **_style(case))
         pane.set_yscale("log")
         pane.set_title(f"{side} throughput by payload size, corpus {corpus}")
         pane.set_xlabel("payload size bucket (serialized, before encoding)")
@@ -155,8 +132,8 @@ def latency_distribution(results: Results, corpus: str, path: Path) -> Path | No
 
 def client_path(results: Results, corpus: str, path: Path) -> Path | None:
     """Workflow round-trip latency and stored history bytes per codec (client layer)."""
-    cases = results.cases_of("client", corpus)
-    cases = [c for c in cases if "history_bytes_per_workflow" in c.summary[ALL]]
+    cases = results.cases_of(Layer.CLIENT, corpus)
+    cases = [c for c in cases if c.has(ALL, "history_bytes_per_workflow")]
     if not cases:
         return None
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 0.35 * len(cases) + 2.5), sharey=True)
@@ -171,8 +148,8 @@ def client_path(results: Results, corpus: str, path: Path) -> Path | None:
     left.set_xlabel("workflow round trip, ms (log scale)")
     left.set_title(f"Client path, corpus {corpus}")
     left.grid(True, which="both", axis="x", alpha=0.3)
-    stored = [c.summary[ALL]["history_bytes_per_workflow"] / 1024 for c in cases]
-    right.barh(range(1, len(cases) + 1), stored, color=[_style(c.codec)["color"] for c in cases])
+    stored = [(c.value(ALL, "history_bytes_per_workflow") or 0.0) / 1024 for c in cases]
+    right.barh(range(1, len(cases) + 1), stored, color=[_style(c)["color"] for c in cases])
     right.set_xlabel("history the server stores per workflow, KiB (median)")
     right.grid(True, axis="x", alpha=0.3)
     return _save(figure, path)

@@ -7,11 +7,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bench.outputs import plots
+from bench.outputs.ranking import pareto_front
 from bench.outputs.render import Code, Section, Table
-from bench.plan import BASELINE
+from bench.results import ALL, CaseResult, CodecFacts, Layer, Results
 from bench.results.buckets import LIMIT_BYTES
-from bench.results.schema import ALL, Results
 
 OBJECTIVES = ("storage", "latency", "cpu", "balanced", "cost")
 
@@ -64,46 +63,44 @@ class Candidate:
     failed: list[str] = field(default_factory=list)
 
 
+def _candidate(results: Results, case: CaseResult, costs: Costs) -> Candidate:
+    client = results.case(Layer.CLIENT, case.codec, case.corpus)
+    encode = case.value(ALL, "encode_mbps") or 0.0
+    decode = case.value(ALL, "decode_mbps") or 0.0
+    cpu = (1e3 / encode * (case.value(ALL, "encode_cpu_per_wall") or 1.0)) + (
+        1e3 / decode * (case.value(ALL, "decode_cpu_per_wall") or 1.0)
+    )
+    ratio = case.value(ALL, "ratio") or 1.0
+    cost = None
+    if costs.given:
+        stored_gb = costs.volume_gb / ratio
+        cost = (
+            stored_gb * (costs.storage_per_gb + costs.transfer_per_gb)
+            + costs.volume_gb * cpu / 3600 * costs.cpu_per_hour
+        )
+    return Candidate(
+        codec=case.facts.spec if case.facts.replica else case.codec,
+        ratio=ratio,
+        encode_mbps=encode,
+        decode_mbps=decode,
+        encode_p99_us=case.value(ALL, "encode_latency_us", "p99") or 0.0,
+        decode_p99_us=case.value(ALL, "decode_latency_us", "p99") or 0.0,
+        cpu_s_per_gb=cpu,
+        largest_stored=int(case.value(ALL, "max_encoded_bytes") or 0),
+        encrypts=case.facts.encrypts,
+        latency_ms=client.value(ALL, "latency_ms", "p50") if client else None,
+        history_bytes=client.value(ALL, "history_bytes_per_workflow") if client else None,
+        monthly_cost=cost,
+    )
+
+
 def _candidates(results: Results, corpus: str, costs: Costs) -> list[Candidate]:
-    found = []
-    for case in results.cases:
-        if case.layer != "codec" or case.corpus != corpus or case.codec == f"{BASELINE} (B)":
-            continue
-        m = case.summary[ALL]
-        if "encode_mbps" not in m:
-            continue
-        label = BASELINE if case.codec == f"{BASELINE} (A)" else case.codec
-        client_case = results.case("client", case.codec, corpus)
-        client = client_case.summary[ALL] if client_case else {}
-        encode, decode = m["encode_mbps"]["median"], m["decode_mbps"]["median"]
-        cpu = (1e3 / encode * m.get("encode_cpu_per_wall", 1.0)) + (
-            1e3 / decode * m.get("decode_cpu_per_wall", 1.0)
-        )
-        ratio = m["ratio"] or 1.0
-        cost = None
-        if costs.given:
-            stored_gb = costs.volume_gb / ratio
-            cost = (
-                stored_gb * (costs.storage_per_gb + costs.transfer_per_gb)
-                + costs.volume_gb * cpu / 3600 * costs.cpu_per_hour
-            )
-        found.append(
-            Candidate(
-                codec=label,
-                ratio=ratio,
-                encode_mbps=encode,
-                decode_mbps=decode,
-                encode_p99_us=m["encode_latency_us"]["p99"],
-                decode_p99_us=m["decode_latency_us"]["p99"],
-                cpu_s_per_gb=cpu,
-                largest_stored=m["max_encoded_bytes"],
-                encrypts="aes256gcm" in label,
-                latency_ms=client.get("latency_ms", {}).get("p50", {}).get("median"),
-                history_bytes=client.get("history_bytes_per_workflow"),
-                monthly_cost=cost,
-            )
-        )
-    return found
+    """One candidate per codec measured in the codec layer: a noise-floor pair counts once."""
+    return [
+        _candidate(results, case, costs)
+        for case in results.cases_of(Layer.CODEC, corpus)
+        if case.facts.replica in (None, "A") and case.has(ALL, "encode_mbps")
+    ]
 
 
 def _failures(c: Candidate, limits: Constraints) -> list[str]:
@@ -182,7 +179,8 @@ class Recommendation:
 
 def snippet(codec: str) -> str:
     """The code that deploys ``codec`` in a client, a worker and a codec server."""
-    keys = "Keyring.from_env()" if "aes256gcm" in codec else "None"
+    encrypts = CodecFacts.of_spec(codec).encrypts
+    keys = "Keyring.from_env()" if encrypts else "None"
     lines = [
         "from payload_codecs import Keyring, data_converter, from_spec",
         "",
@@ -192,7 +190,7 @@ def snippet(codec: str) -> str:
         "# workers built on this client encode and decode with it; a codec server uses",
         f"# from_spec(SPEC, keyring={keys}).encode / .decode",
     ]
-    if "aes256gcm" in codec:
+    if encrypts:
         lines += [
             "",
             "# keys: on every client, worker and codec server",
@@ -212,7 +210,7 @@ def recommend(
     costs: Costs = Costs(),
 ) -> Recommendation:
     """Rank the measured codecs; ``ValueError`` for an unknown corpus or an empty results file."""
-    corpora = [str(c["name"]) for c in results.corpora]
+    corpora = results.corpus_names
     chosen = corpus or (corpora[0] if corpora else "")
     if chosen not in corpora:
         raise ValueError(f"no corpus {chosen!r} in these results; they hold: {', '.join(corpora)}")
@@ -225,7 +223,7 @@ def recommend(
         raise ValueError(
             f"no timed codec-layer rows for corpus {chosen!r}; was the run interrupted early?"
         )
-    frontier = {pool[i].codec for i in plots.pareto_front([(_speed(c), c.ratio) for c in pool])}
+    frontier = {pool[i].codec for i in pareto_front([(_speed(c), c.ratio) for c in pool])}
     scored = []
     for c in pool:
         failed = _failures(c, limits)

@@ -7,19 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from bench.outputs import plots, render
+from bench.outputs.ranking import pareto_front
 from bench.outputs.render import Block, Image, Section, Table
-from bench.plan import BASELINE
+from bench.results import ALL, CaseResult, Layer, Results
 from bench.results.buckets import BUCKETS
-from bench.results.schema import ALL, Results
+from bench.results.stats import Estimate
 
 
-def _mbps(estimate: dict[str, Any] | None) -> str:
-    if not estimate:
+def _mbps(estimate: Estimate | None) -> str:
+    if estimate is None:
         return "-"
-    return f"{estimate['median']:,.0f} [{estimate['low']:,.0f}-{estimate['high']:,.0f}]"
+    return f"{estimate.median:,.0f} [{estimate.low:,.0f}-{estimate.high:,.0f}]"
 
 
 def _size(count: float | None) -> str:
@@ -31,39 +31,38 @@ def _size(count: float | None) -> str:
     return f"{count:,.0f} B"
 
 
-def _latency(metrics: dict[str, Any], side: str) -> str:
-    value = metrics.get(f"{side}_latency_us")
-    return f"{value['p50']:,.1f} / {value['p99']:,.1f}" if value else "-"
+def _latency(case: CaseResult, side: str) -> str:
+    p50 = case.value(ALL, f"{side}_latency_us", "p50")
+    p99 = case.value(ALL, f"{side}_latency_us", "p99")
+    return f"{p50:,.1f} / {p99:,.1f}" if p50 is not None and p99 is not None else "-"
 
 
-def _corpora(results: Results) -> list[str]:
-    return [c["name"] for c in results.corpora]
+def _number(case: CaseResult, metric: str) -> float:
+    return case.value(ALL, metric) or 0.0
 
 
 def _ranking(results: Results, corpus: str) -> Table:
-    cases = results.cases_of("codec", corpus)
-    timed = [c for c in cases if "encode_mbps" in c.summary[ALL]]
-    points = [
-        (c.summary[ALL]["encode_mbps"]["median"], c.summary[ALL]["ratio"] or 0) for c in timed
-    ]
-    frontier = {timed[i].codec for i in plots.pareto_front(points)}
-    ranked = sorted(cases, key=lambda c: -(c.summary[ALL]["ratio"] or 0))
+    cases = results.cases_of(Layer.CODEC, corpus)
+    timed = [c for c in cases if c.has(ALL, "encode_mbps")]
+    points = [(_number(c, "encode_mbps"), _number(c, "ratio")) for c in timed]
+    frontier = {timed[i].codec for i in pareto_front(points)}
+    ranked = sorted(cases, key=lambda c: -_number(c, "ratio"))
     rows = []
     for rank, case in enumerate(ranked, start=1):
-        m = case.summary[ALL]
-        saved = 100 * m["bytes_saved"] / m["original_bytes"] if m["original_bytes"] else 0
+        original, ratio = _number(case, "original_bytes"), case.value(ALL, "ratio")
+        saved = 100 * _number(case, "bytes_saved") / original if original else 0
         rows.append(
             [
                 str(rank),
                 case.codec,
-                f"{m['ratio']:.2f}" if m["ratio"] else "-",
+                f"{ratio:.2f}" if ratio else "-",
                 f"{saved:.1f} %",
-                _mbps(m.get("encode_mbps")),
-                _mbps(m.get("decode_mbps")),
-                _latency(m, "encode"),
-                _latency(m, "decode"),
-                f"{m.get('encode_cpu_per_wall', 0):.2f}",
-                _size(m.get("peak_memory_bytes")),
+                _mbps(case.estimate(ALL, "encode_mbps")),
+                _mbps(case.estimate(ALL, "decode_mbps")),
+                _latency(case, "encode"),
+                _latency(case, "decode"),
+                f"{_number(case, 'encode_cpu_per_wall'):.2f}",
+                _size(case.value(ALL, "peak_memory_bytes")),
                 "yes" if case.codec in frontier else "",
             ]
         )
@@ -87,15 +86,15 @@ def _ranking(results: Results, corpus: str) -> Table:
 
 def _headroom(results: Results, corpus: str) -> Table:
     rows = []
-    for case in results.cases_of("codec", corpus):
-        m = case.summary[ALL]
+    for case in results.cases_of(Layer.CODEC, corpus):
+        largest = _number(case, "max_encoded_bytes")
         rows.append(
             [
                 case.codec,
-                f"{m['over_warning_before']} → {m['over_warning_after']}",
-                f"{m['over_limit_before']} → {m['over_limit_after']}",
-                _size(m["max_encoded_bytes"]),
-                f"{100 * m['max_encoded_bytes'] / (2 << 20):.0f} %",
+                f"{case.raw(ALL, 'over_warning_before')} → {case.raw(ALL, 'over_warning_after')}",
+                f"{case.raw(ALL, 'over_limit_before')} → {case.raw(ALL, 'over_limit_after')}",
+                _size(largest),
+                f"{100 * largest / (2 << 20):.0f} %",
             ]
         )
     return Table(
@@ -114,19 +113,17 @@ def _overhead(results: Results, corpus: str) -> Table | None:
     """Codec-layer throughput as a share of the raw layer's for single-stage codecs."""
     buckets = [ALL, *(b.name for b in BUCKETS)]
     rows = []
-    for case in results.cases_of("codec", corpus):
-        raw = results.case("raw", case.codec, corpus)
+    for case in results.cases_of(Layer.CODEC, corpus):
+        raw = results.case(Layer.RAW, case.codec, corpus)
         if raw is None:
             continue
         cells = [case.codec]
         for bucket in buckets:
             shares = []
             for side in ("encode", "decode"):
-                codec_m = case.summary.get(bucket, {}).get(f"{side}_mbps")
-                raw_m = raw.summary.get(bucket, {}).get(f"{side}_mbps")
-                shares.append(
-                    f"{codec_m['median'] / raw_m['median']:.0%}" if codec_m and raw_m else "-"
-                )
+                codec_mbps = case.value(bucket, f"{side}_mbps")
+                raw_mbps = raw.value(bucket, f"{side}_mbps")
+                shares.append(f"{codec_mbps / raw_mbps:.0%}" if codec_mbps and raw_mbps else "-")
             cells.append(" / ".join(shares))
         rows.append(cells)
     if not rows:
@@ -135,96 +132,94 @@ def _overhead(results: Results, corpus: str) -> Table | None:
 
 
 def _noise_floor(results: Results, corpus: str) -> list[Block]:
-    a = results.case("codec", f"{BASELINE} (A)", corpus)
-    b = results.case("codec", f"{BASELINE} (B)", corpus)
-    if a is None or b is None or "encode_mbps" not in a.summary[ALL]:
+    pairs = [
+        pair
+        for pair in results.replicas(Layer.CODEC, corpus).values()
+        if pair[0].has(ALL, "encode_mbps") and pair[1].has(ALL, "encode_mbps")
+    ]
+    if not pairs:
         return ["The A/A pair was not measured for this corpus."]
+    a, b = pairs[0]
     rows = []
     spreads = []
     for side in ("encode", "decode"):
-        ma, mb = a.summary[ALL][f"{side}_mbps"], b.summary[ALL][f"{side}_mbps"]
-        spread = abs(ma["median"] / mb["median"] - 1)
+        ma, mb = a.estimate(ALL, f"{side}_mbps"), b.estimate(ALL, f"{side}_mbps")
+        assert ma is not None
+        assert mb is not None
+        spread = abs(ma.median / mb.median - 1)
         spreads.append(spread)
         rows.append([side, _mbps(ma), _mbps(mb), f"{spread:.1%}"])
     return [
-        Table(["", f"{BASELINE} (A) MB/s", f"{BASELINE} (B) MB/s", "A/B difference"], rows),
+        Table(["", f"{a.codec} MB/s", f"{b.codec} MB/s", "A/B difference"], rows),
         f"The same codec measured twice differs by up to {max(spreads):.1%} here: smaller "
         "differences between codecs on this corpus are within this machine's noise.",
     ]
 
 
+def _client_row(case: CaseResult, base: CaseResult | None) -> list[str]:
+    p50 = case.estimate(ALL, "latency_ms", "p50")
+    errors = str(case.raw(ALL, "errors") or 0)
+    if p50 is None:
+        return [case.codec, *["-"] * 8, errors]
+    base_p50 = base.value(ALL, "latency_ms", "p50") if base else None
+    base_history = base.value(ALL, "history_bytes_per_workflow") if base else None
+    in_codec = _number(case, "client_codec_us_per_workflow") + _number(
+        case, "worker_codec_us_per_workflow"
+    )
+    history = _number(case, "history_bytes_per_workflow")
+    throughput = case.estimate(ALL, "throughput_wps")
+    return [
+        case.codec,
+        f"{p50.median:,.1f} [{p50.low:,.1f}-{p50.high:,.1f}]",
+        f"{case.value(ALL, 'latency_ms', 'p90') or 0:,.1f} / "
+        f"{case.value(ALL, 'latency_ms', 'p99') or 0:,.1f}",
+        f"{p50.median - base_p50:+,.1f}" if base_p50 is not None else "-",
+        f"{in_codec / 1e3:,.2f}",
+        f"{_size(history)} ({f'{history / base_history:.2f}x' if base_history else '-'})",
+        f"{throughput.median:,.1f} [{throughput.low:,.1f}-{throughput.high:,.1f}]"
+        if throughput
+        else "-",
+        f"{_number(case, 'worker_max_stall_ms'):,.1f}",
+        errors,
+    ]
+
+
 def _client_table(results: Results, corpus: str) -> Table:
-    cases = results.cases_of("client", corpus)
-    base = results.case("client", f"{BASELINE} (A)", corpus)
-    base_m = base.summary[ALL] if base else {}
-    base_p50 = base_m.get("latency_ms", {}).get("p50", {}).get("median")
-    base_history = base_m.get("history_bytes_per_workflow")
-    rows = []
-    for case in cases:
-        m = case.summary[ALL]
-        latency = m.get("latency_ms")
-        if latency is None:
-            rows.append([case.codec, *["-"] * 8, str(m.get("errors", 0))])
-            continue
-        p50 = latency["p50"]
-        in_codec = m["client_codec_us_per_workflow"] + m["worker_codec_us_per_workflow"]
-        delta = f"{p50['median'] - base_p50:+,.1f}" if base_p50 is not None else "-"
-        history = m["history_bytes_per_workflow"]
-        versus = f"{history / base_history:.2f}x" if base_history else "-"
-        throughput = m.get("throughput_wps")
-        rows.append(
-            [
-                case.codec,
-                f"{p50['median']:,.1f} [{p50['low']:,.1f}-{p50['high']:,.1f}]",
-                f"{latency['p90']['median']:,.1f} / {latency['p99']['median']:,.1f}",
-                delta,
-                f"{in_codec / 1e3:,.2f}",
-                f"{_size(history)} ({versus})",
-                f"{throughput['median']:,.1f} [{throughput['low']:,.1f}-{throughput['high']:,.1f}]"
-                if throughput
-                else "-",
-                f"{m['worker_max_stall_ms']:,.1f}",
-                str(m.get("errors", 0)),
-            ]
-        )
-    concurrency = cases[0].summary[ALL].get("concurrency", "?") if cases else "?"
+    cases = results.cases_of(Layer.CLIENT, corpus)
+    base = results.baseline(Layer.CLIENT, corpus)
+    concurrency = cases[0].raw(ALL, "concurrency") if cases else None
     return Table(
         [
             "codec",
             "p50 ms [95% CI]",
             "p90 / p99 ms",
-            "p50 vs none (A), ms",
+            f"p50 vs {base.codec if base else 'none'}, ms",
             "in codec, ms per workflow (client + worker)",
             "history stored per workflow (vs none)",
-            f"workflows/s at {concurrency} in flight",
+            f"workflows/s at {concurrency or '?'} in flight",
             "worker max stall, ms",
             "errors",
         ],
-        rows,
+        [_client_row(case, base) for case in cases],
     )
 
 
 def _client_buckets(results: Results, corpus: str) -> Table:
-    cases = results.cases_of("client", corpus)
-    buckets = [b.name for b in BUCKETS if any(b.name in c.summary for c in cases)]
+    cases = results.cases_of(Layer.CLIENT, corpus)
+    buckets = [b.name for b in BUCKETS if any(b.name in c.buckets for c in cases)]
     rows = []
     for case in cases:
         cells = [case.codec]
         for bucket in buckets:
-            m = case.summary.get(bucket, {})
-            if "latency_ms" in m:
-                cells.append(
-                    f"{m['latency_ms']['p50']['median']:,.1f} ms / "
-                    f"{_size(m['history_bytes_per_workflow'])}"
-                )
-            else:
-                cells.append("-")
+            p50 = case.value(bucket, "latency_ms", "p50")
+            history = case.value(bucket, "history_bytes_per_workflow")
+            cells.append("-" if p50 is None else f"{p50:,.1f} ms / {_size(history)}")
         rows.append(cells)
     return Table(["codec (p50 latency / history per workflow)", *buckets], rows)
 
 
 def _client_section(results: Results, corpus: str, folder: Path) -> list[Block]:
-    if not results.cases_of("client", corpus):
+    if not results.cases_of(Layer.CLIENT, corpus):
         return []
     blocks: list[Block] = [
         "Client path: each sampled payload as the input of a workflow that passes it through an "
@@ -272,30 +267,29 @@ def _environment(results: Results) -> Table:
 def _corpus_table(results: Results) -> Table:
     rows = [
         [
-            c["name"],
-            str(c["payload_count"]),
-            _size(c["total_bytes"]),
-            str(c["provenance"].get("kind")),
-            ", ".join(f"{k}: {v}" for k, v in c.get("skipped", {}).items()) or "-",
-            c["digest"][:16],
+            c.name,
+            str(c.payload_count),
+            _size(c.total_bytes),
+            str(c.provenance.get("kind")),
+            ", ".join(f"{k}: {v}" for k, v in c.skipped.items()) or "-",
+            c.digest[:16],
         ]
         for c in results.corpora
     ]
     return Table(["corpus", "payloads", "bytes", "source", "skipped", "sha256 (first 16)"], rows)
 
 
-def build_sections(results: Results, folder: Path) -> list[Section]:
-    """Every section of the report; figures are written into ``folder``."""
+def _run_section(results: Results) -> Section:
     head = Section("Run")
     head.blocks.append(
         f"Run `{results.run_id}`, profile `{results.profile}`, {results.rounds_completed} of "
         f"{results.rounds_planned} measured rounds, started {results.started}, finished "
         f"{results.finished}. Command: `{' '.join(results.command)}`. Data: `results.json` "
-        "(raw samples, schema documented in `bench/results.py`) and `results.csv` (long format). "
-        "Compare runs with `codec-bench compare A.json B.json`; choose a codec with "
+        "(raw samples, schema documented in `bench/results/schema.py`) and `results.csv` (long "
+        "format). Compare runs with `codec-bench compare A.json B.json`; choose a codec with "
         "`codec-bench recommend results.json`."
     )
-    client = results.extra.get("client", {})
+    client = results.layers.get(Layer.CLIENT, {})
     if client:
         head.blocks.append(
             "Client layer: " + ", ".join(f"{k} {v}" for k, v in client.items()) + "."
@@ -305,57 +299,66 @@ def build_sections(results: Results, folder: Path) -> list[Section]:
             "**This run was interrupted.** The figures use only the rounds measured before "
             "the interruption."
         )
-    sections = [head]
-    for corpus in _corpora(results):
-        part = Section(f"Corpus {corpus}")
+    return head
+
+
+_FIGURES: list[tuple[Callable[[Results, str, Path], Path | None], str, str]] = [
+    (plots.ratio_vs_speed, "ratio", "Compression ratio against encode throughput"),
+    (plots.throughput_by_bucket, "buckets", "Throughput by payload size bucket"),
+    (plots.latency_distribution, "latency", "Per-payload latency distributions"),
+]
+
+
+def _corpus_section(results: Results, corpus: str, folder: Path) -> Section:
+    part = Section(f"Corpus {corpus}")
+    part.blocks += [
+        "Codec layer (the PayloadCodec as the SDK calls it), all payloads. Ranked by ratio; "
+        "throughput is the median over rounds with its 95 % bootstrap confidence interval; "
+        "latency is per payload. Pareto: no other codec is both faster to encode and smaller.",
+        _ranking(results, corpus),
+    ]
+    for draw, stem, alt in _FIGURES:
+        image = draw(results, corpus, folder / f"{stem}-{corpus}.png")
+        if image is not None:
+            part.blocks.append(Image(image, f"{alt}, corpus {corpus}"))
+    part.blocks += [
+        "Headroom under Temporal's payload limits (before → after encoding):",
+        _headroom(results, corpus),
+    ]
+    overhead = _overhead(results, corpus)
+    if overhead is not None:
         part.blocks += [
-            "Codec layer (the PayloadCodec as the SDK calls it), all payloads. Ranked by ratio; "
-            "throughput is the median over rounds with its 95 % bootstrap confidence interval; "
-            "latency is per payload. Pareto: no other codec is both faster to encode and smaller.",
-            _ranking(results, corpus),
+            "Codec layer throughput as a share of the bare library call (raw layer) on the "
+            "same serialized payloads, by size bucket. Below 100 %: what the codec adds "
+            "(protobuf work, copies, a thread hand-off from the offload threshold on). Above "
+            "100 %: the codec kept payloads that compression does not shrink and skipped "
+            "the library call when decoding.",
+            overhead,
         ]
-        figures: list[tuple[Callable[[Results, str, Path], Path | None], str, str]] = [
-            (plots.ratio_vs_speed, "ratio", "Compression ratio against encode throughput"),
-            (plots.throughput_by_bucket, "buckets", "Throughput by payload size bucket"),
-            (plots.latency_distribution, "latency", "Per-payload latency distributions"),
-        ]
-        for draw, stem, alt in figures:
-            image = draw(results, corpus, folder / f"{stem}-{corpus}.png")
-            if image is not None:
-                part.blocks.append(Image(image, f"{alt}, corpus {corpus}"))
-        part.blocks += [
-            "Headroom under Temporal's payload limits (before → after encoding):",
-            _headroom(results, corpus),
-        ]
-        overhead = _overhead(results, corpus)
-        if overhead is not None:
-            part.blocks += [
-                "Codec layer throughput as a share of the bare library call (raw layer) on the "
-                "same serialized payloads, by size bucket. Below 100 %: what the codec adds "
-                "(protobuf work, copies, a thread hand-off from the offload threshold on). Above "
-                "100 %: the codec kept payloads that compression does not shrink and skipped "
-                "the library call when decoding.",
-                overhead,
-            ]
-        part.blocks += ["A/A noise floor:", *_noise_floor(results, corpus)]
-        part.blocks += _client_section(results, corpus, folder)
-        sections.append(part)
-    sections.append(Section("Corpora", [_corpus_table(results)]))
-    sections.append(Section("Environment", [_environment(results)]))
-    sections.append(
-        Section(
-            "Method",
-            [
-                "Each payload is encoded and decoded on its own; calls under 20 µs are repeated "
-                "in a timed block. Every round runs every case in a new random order, so drift "
-                "hits all codecs alike, and every round trip is checked byte for byte. Sizes are "
-                "serialized Payloads with metadata, as the server stores them. MB = 10^6 bytes. "
-                "CPU/wall above 1 means the codec used executor threads. Peak memory is Python "
-                "heap growth; native scratch buffers are not counted.",
-            ],
-        )
-    )
-    return sections
+    part.blocks += ["A/A noise floor:", *_noise_floor(results, corpus)]
+    part.blocks += _client_section(results, corpus, folder)
+    return part
+
+
+METHOD = (
+    "Each payload is encoded and decoded on its own; calls under 20 µs are repeated "
+    "in a timed block. Every round runs every case in a new random order, so drift "
+    "hits all codecs alike, and every round trip is checked byte for byte. Sizes are "
+    "serialized Payloads with metadata, as the server stores them. MB = 10^6 bytes. "
+    "CPU/wall above 1 means the codec used executor threads. Peak memory is Python "
+    "heap growth; native scratch buffers are not counted."
+)
+
+
+def build_sections(results: Results, folder: Path) -> list[Section]:
+    """Every section of the report; figures are written into ``folder``."""
+    return [
+        _run_section(results),
+        *(_corpus_section(results, corpus, folder) for corpus in results.corpus_names),
+        Section("Corpora", [_corpus_table(results)]),
+        Section("Environment", [_environment(results)]),
+        Section("Method", [METHOD]),
+    ]
 
 
 def write_report(results: Results, folder: Path) -> tuple[Path, Path]:

@@ -9,6 +9,8 @@ round is kept (the least disturbed one), as lzbench does.
 from __future__ import annotations
 
 import asyncio
+import json
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +19,22 @@ from pathlib import Path
 from temporalio.api.common.v1 import Payload
 
 from payload_codecs import ChainCodec, CompressionStage, RecordingCodec, serialize
+
+
+def json_payload(size: int, seed: int = 1) -> Payload:
+    """A ``json/plain`` payload of ``size`` data bytes: typical JSON records (ids, names, tags,
+    floats), compressible like real workflow data."""
+    rng = random.Random(seed)
+    out = bytearray(b"[")
+    while len(out) < size:
+        record = {
+            "id": rng.randrange(10**9),
+            "name": f"user{rng.randrange(10**4)}",
+            "tags": [rng.choice("abcdefgh") for _ in range(5)],
+            "score": rng.random(),
+        }
+        out += json.dumps(record).encode() + b","
+    return Payload(metadata={"encoding": b"json/plain"}, data=bytes(out[:size]))
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ machine produces); the best sample is reported beside it for comparison with C b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -25,6 +26,16 @@ class Estimate:
     high: float
     best: float
     n: int
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> Estimate:
+        return cls(
+            float(document["median"]),
+            float(document["low"]),
+            float(document["high"]),
+            float(document["best"]),
+            int(document["n"]),
+        )
 
     def to_json(self) -> dict[str, float | int]:
         return {

@@ -26,6 +26,11 @@ class TimedCodec(PayloadCodec):
         self.inner = inner
         self.time = CodecTime()
 
+    @property
+    def encrypts(self) -> bool:
+        """Whether the wrapped codec encrypts (so failures must be encoded too)."""
+        return bool(getattr(self.inner, "encrypts", False))
+
     def take(self) -> CodecTime:
         """The time accumulated since the last take, and start afresh."""
         taken, self.time = self.time, CodecTime()

@@ -17,6 +17,7 @@ from types import TracebackType
 from bench.temporal.processes import spawn, stop
 
 NAMESPACE = "default"
+"""Always created by the dev server; others are created on request."""
 
 
 class DevServerError(RuntimeError):
@@ -55,7 +56,8 @@ def free_ports(count: int) -> list[int]:
 class DevServer:
     """A ``temporal server start-dev`` child process (in memory, headless) on loopback.
 
-    Use as a context manager; :attr:`address` is ``127.0.0.1:PORT`` once started.
+    Use as a context manager; :attr:`address` is ``127.0.0.1:PORT`` once started. ``namespace``
+    is created at start when it is not the default one.
     ``search_attributes`` registers custom ones by name and type (``{"Tag": "Keyword"}``).
     Busy ports (another process took one between picking and binding) are retried with new ones.
     """
@@ -64,10 +66,12 @@ class DevServer:
         self,
         *,
         search_attributes: Mapping[str, str] | None = None,
+        namespace: str = NAMESPACE,
         startup_timeout: float = 60.0,
         attempts: int = 3,
     ) -> None:
         self._search_attributes = dict(search_attributes or {})
+        self.namespace = namespace
         self._timeout = startup_timeout
         self._attempts = attempts
         self._process: subprocess.Popen[bytes] | None = None
@@ -103,6 +107,7 @@ class DevServer:
                         str(metrics_port),
                         "--log-level",
                         "error",
+                        *(["--namespace", self.namespace] if self.namespace != NAMESPACE else []),
                         *(
                             f"--search-attribute={name}={kind}"
                             for name, kind in self._search_attributes.items()
@@ -133,7 +138,7 @@ class DevServer:
                     "namespace",
                     "describe",
                     "-n",
-                    NAMESPACE,
+                    self.namespace,
                     "--address",
                     self.address,
                 ],

@@ -17,41 +17,17 @@ import dataclasses
 import json
 import os
 import sys
-from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.converter import (
-    DataConverter,
-    DefaultFailureConverter,
-    DefaultFailureConverterWithEncodedAttributes,
-    PayloadCodec,
-)
 from temporalio.worker import Worker
 
+from bench.keys import user_keyring
 from bench.plan import build_codec
 from bench.probes.loopstall import StallMonitor
-from bench.temporal.cluster import ClusterOptions, connect
+from bench.temporal.cluster import QUIET_PAYLOAD_BYTES, ClusterOptions, connect
 from bench.temporal.codectime import TimedCodec
 from bench.temporal.workflows import RoundTripWorkflow, echo, task_queue
-from payload_codecs import ChainCodec, Keyring
-
-QUIET_PAYLOAD_BYTES = 64 << 20
-"""Above any payload Temporal accepts: the SDK's large-payload warnings would only be noise
-(the benchmark sends large payloads on purpose and counts them itself)."""
-
-
-def converter_for(codec: TimedCodec) -> DataConverter:
-    """The default converter with ``codec``; failures are encoded too when it encrypts."""
-    inner: PayloadCodec = codec.inner
-    encrypts = isinstance(inner, ChainCodec) and inner.encrypts
-    return dataclasses.replace(
-        DataConverter.default,
-        payload_codec=codec,
-        failure_converter_class=(
-            DefaultFailureConverterWithEncodedAttributes if encrypts else DefaultFailureConverter
-        ),
-    )
-
+from payload_codecs import data_converter
 
 # The answers get stdout to themselves: anything else that writes there (the SDK's core logs)
 # is sent to stderr instead, so it cannot garble the protocol. Set up in main().
@@ -64,16 +40,16 @@ def _send(message: object) -> None:
 
 
 async def serve(cluster: ClusterOptions, prefix: str, specs: list[str]) -> None:
-    keyring = Keyring.from_env() if os.environ.get("PAYLOAD_CODEC_KEYS") else Keyring.generate()
-    base = await connect(cluster, warn_payload_bytes=QUIET_PAYLOAD_BYTES)
+    keyring = user_keyring()
     codecs = [TimedCodec(build_codec(spec, keyring)) for spec in specs]
+    base = await connect(cluster, warn_payload_bytes=QUIET_PAYLOAD_BYTES)
     loop = asyncio.get_running_loop()
     async with contextlib.AsyncExitStack() as stack, StallMonitor() as monitor:
         for index, codec in enumerate(codecs):
             client = Client(
                 base.service_client,
                 namespace=cluster.namespace,
-                data_converter=converter_for(codec),
+                data_converter=data_converter(codec),
             )
             await stack.enter_async_context(
                 Worker(
@@ -99,18 +75,11 @@ def main() -> None:
     _answers = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     parser = argparse.ArgumentParser(prog="python -m bench.temporal.worker")
-    parser.add_argument("--address", required=True)
-    parser.add_argument("--namespace", default="default")
+    ClusterOptions.add_arguments(parser)
     parser.add_argument("--task-queue-prefix", required=True)
     parser.add_argument("--codec", action="append", required=True)
-    parser.add_argument("--tls", action="store_true")
-    parser.add_argument("--tls-cert", type=Path)
-    parser.add_argument("--tls-key", type=Path)
-    parser.add_argument("--tls-ca", type=Path)
     args = parser.parse_args()
-    cluster = ClusterOptions(
-        args.address, args.namespace, args.tls, args.tls_cert, args.tls_key, args.tls_ca
-    )
+    cluster = ClusterOptions.from_args(args)
     code = 0
     try:
         asyncio.run(serve(cluster, args.task_queue_prefix, args.codec))

@@ -8,22 +8,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bench import results
 from bench.cli import main
-from bench.layers.inprocess import Samples
 from bench.outputs.compare import FASTER, SAME, SLOWER, compare, judge
-from bench.results import schema as results
+from bench.results import CodecFacts, CorpusInfo, Layer
+from bench.results.samples import InProcessSamples
 
 
-def _samples(label: str, scale: float, seed: int, rounds: int = 11) -> Samples:
+def _samples(scale: float, seed: int, rounds: int = 11) -> InProcessSamples:
     """Three payloads whose encode times are ``scale`` times a base, with 2 % noise."""
     rng = np.random.default_rng(seed)
     base = np.array([2_000.0, 6_000.0, 90_000.0])
     rows = [[int(x) for x in base * scale * rng.normal(1.0, 0.02, 3)] for _ in range(rounds)]
-    return Samples(
-        layer="codec",
-        label=label,
-        corpus="unit",
-        library="-",
+    return InProcessSamples(
         original_bytes=[500, 2_000, 40_000],
         encoded_bytes=[250, 900, 20_000],
         encode_repeats=[1, 1, 1],
@@ -47,9 +44,16 @@ def _run(run_id: str, cases: dict[str, tuple[float, int]], **env: object) -> res
         rounds_completed=11,
         command=[],
         environment={"cpu_model": "x", "packages": {"zstandard": "0.25.0"}, **env},
-        corpora=[{"name": "unit", "digest": "d1"}],
+        corpora=[CorpusInfo("unit", "d1", 3, 42_500)],
         cases=[
-            results.case_result(_samples(label, scale, seed))
+            results.case_result(
+                _samples(scale, seed),
+                layer=Layer.CODEC,
+                codec=label,
+                corpus="unit",
+                library="-",
+                facts=CodecFacts.of_spec(label),
+            )
             for label, (scale, seed) in cases.items()
         ],
     )
@@ -85,7 +89,7 @@ def test_a_shifted_set_is_flagged_with_the_right_sign() -> None:
 def test_mismatched_rows_and_environments_are_reported() -> None:
     first = _run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)})
     other = _run("b", {"zstd": (1.0, 1), "snappy": (1.0, 2)}, packages={"zstandard": "0.26.0"})
-    other.corpora[0]["digest"] = "d2"
+    other.corpora[0] = dataclasses.replace(other.corpora[0], digest="d2")
     comparison = compare([first, other])
     assert comparison.only_in["b"] == ["codec / lz4 / unit", "codec / snappy / unit"]
     assert "b: packages zstandard: 0.25.0 -> 0.26.0" in comparison.environment
@@ -110,10 +114,10 @@ def test_no_common_rows_and_bad_files_are_one_line_errors(
     assert main(["compare", str(a), str(tmp_path / "missing.json")]) == 2
     assert "cannot read results" in capsys.readouterr().err
     other = json.loads(a.read_text())
-    other["schema_version"] = 2
-    (tmp_path / "v2.json").write_text(json.dumps(other))
-    assert main(["compare", str(a), str(tmp_path / "v2.json")]) == 2
-    assert "schema version 2" in capsys.readouterr().err
+    other["schema_version"] = 99
+    (tmp_path / "v99.json").write_text(json.dumps(other))
+    assert main(["compare", str(a), str(tmp_path / "v99.json")]) == 2
+    assert "schema version 99" in capsys.readouterr().err
 
 
 def test_compare_writes_markdown_html_json_and_gates_on_regressions(

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from bench import results
 from bench.cli import main
 from bench.outputs.recommend import Constraints, Costs, recommend, snippet
-from bench.results import schema as results
 
 
 @pytest.fixture(scope="module")

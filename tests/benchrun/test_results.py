@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from bench import results
 from bench.cli import main
-from bench.layers.inprocess import Samples
-from bench.results import schema as results
+from bench.results import CodecFacts, CorpusInfo, Layer
+from bench.results.metrics import summarise
+from bench.results.samples import InProcessSamples
+from bench.results.schema import in_process_samples
 
 
-def _samples() -> Samples:
+def _samples() -> InProcessSamples:
     # Two payloads: 500 B (bucket <1KiB) and 4000 B (1-16KiB); three rounds, steady timings.
-    return Samples(
-        layer="codec",
-        label="fake",
-        corpus="unit",
-        library="-",
+    return InProcessSamples(
         original_bytes=[500, 4000],
         encoded_bytes=[250, 1000],
         encode_repeats=[10, 1],
@@ -30,8 +31,12 @@ def _samples() -> Samples:
     )
 
 
+def _summary(samples: InProcessSamples) -> dict[str, dict[str, Any]]:
+    return summarise(Layer.CODEC, dataclasses.asdict(samples))
+
+
 def test_summary_metrics_have_known_values() -> None:
-    summary = results.summarize(_samples())
+    summary = _summary(_samples())
     assert list(summary) == ["all", "<1KiB", "1-16KiB"]
     whole = summary["all"]
     assert whole["payloads"] == 2
@@ -54,7 +59,7 @@ def test_limit_counts_before_and_after() -> None:
     samples = _samples()
     samples.original_bytes = [600 * 1024, 3 << 20]
     samples.encoded_bytes = [100, 600 * 1024]
-    whole = results.summarize(samples)["all"]
+    whole = _summary(samples)["all"]
     assert (whole["over_warning_before"], whole["over_warning_after"]) == (2, 1)
     assert (whole["over_limit_before"], whole["over_limit_after"]) == (1, 0)
     assert whole["max_encoded_bytes"] == 600 * 1024
@@ -71,9 +76,18 @@ def _results() -> results.Results:
         rounds_completed=3,
         command=["codec-bench", "run"],
         environment={"cpu_model": "x"},
-        corpora=[{"name": "unit"}],
-        cases=[results.case_result(_samples())],
-        extra={"client": {"rows": []}},
+        corpora=[CorpusInfo("unit", "d1", 2, 4500)],
+        cases=[
+            results.case_result(
+                _samples(),
+                layer=Layer.CODEC,
+                codec="fake",
+                corpus="unit",
+                library="-",
+                facts=CodecFacts("fake", "custom"),
+            )
+        ],
+        layers={"client": {"rows": []}},
     )
 
 
@@ -83,16 +97,16 @@ def test_schema_round_trip(tmp_path: Path) -> None:
     loaded = results.load(path)
     assert loaded == _results()
     assert json.loads(path.read_text())["schema_version"] == results.SCHEMA_VERSION
-    assert results.samples_of(loaded.cases[0]) == _samples()
+    assert in_process_samples(loaded.cases[0]) == _samples()
 
 
 def test_csv_has_one_row_per_metric(tmp_path: Path) -> None:
     path = tmp_path / "results.csv"
     results.save_csv(_results(), path)
     lines = path.read_text().splitlines()
-    assert lines[0] == "run_id,layer,codec,corpus,bucket,metric,value,ci_low,ci_high"
-    assert "r1,codec,fake,unit,all,encode_mbps,900.0,900.0,900.0" in lines
-    assert "r1,codec,fake,unit,<1KiB,encode_latency_us_p99,1.0,," in lines
+    assert lines[0] == "run_id,layer,codec,corpus,variant,bucket,metric,value,ci_low,ci_high"
+    assert "r1,codec,fake,unit,,all,encode_mbps,900.0,900.0,900.0" in lines
+    assert "r1,codec,fake,unit,,<1KiB,encode_latency_us_p99,1.0,," in lines
 
 
 @pytest.mark.parametrize(
@@ -102,7 +116,7 @@ def test_csv_has_one_row_per_metric(tmp_path: Path) -> None:
         ("not json", "is not JSON"),
         ('{"schema": "other"}', "is not a codec-bench results file"),
         ('{"schema": "temporal-codec-bench/results", "schema_version": 99}', "schema version 99"),
-        ('{"schema": "temporal-codec-bench/results", "schema_version": 1}', "damaged results"),
+        ('{"schema": "temporal-codec-bench/results", "schema_version": 2}', "damaged results"),
     ],
 )
 def test_bad_results_files_are_one_line_and_exit_2(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from bench.outputs.plots import pareto_front
+from bench.outputs.ranking import pareto_front
 from bench.results.stats import median_ci, percentiles
 
 

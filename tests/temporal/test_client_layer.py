@@ -73,8 +73,8 @@ def test_a_short_run_writes_the_client_section_and_true_history_sizes(
         == 0
     )
     document = json.loads((out / "results.json").read_text())
-    assert document["client"]["status"] == "complete"
-    assert document["client"]["server"] == f"existing cluster at {dev_server.address}"
+    assert document["layers"]["client"]["status"] == "complete"
+    assert document["layers"]["client"]["server"] == f"existing cluster at {dev_server.address}"
     clients = {c["codec"]: c for c in document["cases"] if c["layer"] == "client"}
     assert set(clients) == {"none (A)", "none (B)", "zstd:3@zstandard"}
 
@@ -148,7 +148,7 @@ def test_no_process_is_left_after_ctrl_c(tiny_corpus: Path, tmp_path: Path) -> N
     assert not alive(worker)
     document = json.loads((tmp_path / "run" / "results.json").read_text())
     assert document["interrupted"] is True
-    assert document["client"]["status"] == "interrupted"
+    assert document["layers"]["client"]["status"] == "interrupted"
 
 
 def test_a_worker_killed_mid_run_stops_the_run_cleanly(tiny_corpus: Path, tmp_path: Path) -> None:
@@ -162,7 +162,7 @@ def test_a_worker_killed_mid_run_stops_the_run_cleanly(tiny_corpus: Path, tmp_pa
     assert f"client layer stopped: worker pid {worker} exited with code -9" in err
     assert not alive(server)
     document = json.loads((tmp_path / "run" / "results.json").read_text())
-    assert document["client"]["status"].startswith("failed: worker pid")
+    assert document["layers"]["client"]["status"].startswith("failed: worker pid")
     assert any(c["layer"] == "codec" for c in document["cases"])  # in-process results kept
 
 

@@ -8,6 +8,7 @@ from temporalio.converter import (
     DataConverter,
     DefaultFailureConverter,
     DefaultFailureConverterWithEncodedAttributes,
+    PayloadCodec,
 )
 
 from payload_codecs._keyring import Keyring
@@ -16,17 +17,26 @@ from payload_codecs._stages import CodecOptions
 
 
 def data_converter(
-    spec: str, *, keyring: Keyring | None = None, options: CodecOptions | None = None
+    codec: str | PayloadCodec,
+    *,
+    keyring: Keyring | None = None,
+    options: CodecOptions | None = None,
 ) -> DataConverter:
-    """The SDK's default data converter with the codec ``spec`` names.
+    """The SDK's default data converter with a codec: a spec string (built with
+    :func:`from_spec`) or any ``PayloadCodec``, such as one that wraps ours.
 
-    When the chain encrypts, failure messages and stack traces are moved into an encoded
-    attributes payload too, so the codec encrypts them; otherwise they would reach the server in
-    clear text.
+    When the codec encrypts (its ``encrypts`` attribute is true), failure messages and stack
+    traces are moved into an encoded attributes payload too, so the codec encrypts them;
+    otherwise they would reach the server in clear text.
     """
-    codec = from_spec(spec, keyring=keyring, options=options)
+    if isinstance(codec, str):
+        codec = from_spec(codec, keyring=keyring, options=options)
+    elif keyring is not None or options is not None:
+        raise ValueError("keyring and options apply to a spec string, not to a built codec")
     failure_converter_class = (
-        DefaultFailureConverterWithEncodedAttributes if codec.encrypts else DefaultFailureConverter
+        DefaultFailureConverterWithEncodedAttributes
+        if getattr(codec, "encrypts", False)
+        else DefaultFailureConverter
     )
     return dataclasses.replace(
         DataConverter.default,

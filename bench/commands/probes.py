@@ -1,0 +1,106 @@
+"""``codec-bench stall | overhead | record-cost``: focused measurements of the codec library
+itself (event-loop stalls, the codec path against the bare library call, what recording adds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+from pathlib import Path
+
+import payload_codecs
+from bench.commands.common import Subparsers, command, size
+from bench.errors import positive_int
+from bench.probes.loopstall import codec_stalls
+from bench.probes.overhead import json_payload, measure_recording_cost, run_overhead
+
+DEFAULT_SIZES = [1 << 10, 64 << 10, 1 << 20]
+DEFAULT_RATES = [0.0, 0.001, 0.01, 0.1, 1.0]
+
+
+def cmd_stall(args: argparse.Namespace) -> int:
+    keyring = payload_codecs.Keyring.generate("bench")
+    cases = [
+        (label, payload_codecs.from_spec(spec, keyring=keyring, options=options))
+        for spec in args.codec
+        for label, options in (
+            ("in-loop", payload_codecs.CodecOptions(offload_threshold=None)),
+            ("offloaded", payload_codecs.CodecOptions(offload_threshold=0)),
+        )
+    ]
+    payloads = [json_payload(args.size)]
+    print(f"longest event-loop stall, worst of {args.repeats}, one {args.size}-byte JSON payload")
+    for label, codec in cases:
+        encode, decode = asyncio.run(codec_stalls(codec, payloads, args.repeats))
+        print(
+            f"{codec.spec:32} {label:9}  encode {encode.longest_ns / 1e6:7.2f} ms"
+            f"  decode {decode.longest_ns / 1e6:7.2f} ms"
+        )
+    return 0
+
+
+def cmd_overhead(args: argparse.Namespace) -> int:
+    keyring = payload_codecs.Keyring.generate("bench")
+    options = payload_codecs.CodecOptions(offload_threshold=None) if args.in_loop else None
+    codecs = [
+        payload_codecs.from_spec(spec, keyring=keyring, options=options) for spec in args.codec
+    ]
+    where = "in-loop" if args.in_loop else "default offload threshold"
+    print(f"codec path ({where}) versus bare library call, best of 15 interleaved rounds")
+    print(
+        f"{'codec':32} {'size':>8}  {'encode share':>12} {'added':>9}"
+        f"  {'decode share':>12} {'added':>9}"
+    )
+    for payload_size in args.size or DEFAULT_SIZES:
+        payload = json_payload(payload_size)
+        for codec in codecs:
+            o = run_overhead(codec, payload)
+            print(
+                f"{codec.spec:32} {payload_size:8}  {o.encode_share:11.1%} "
+                f"{(o.codec_encode_ns - o.raw_encode_ns) / 1e3:7.2f}us  {o.decode_share:11.1%} "
+                f"{(o.codec_decode_ns - o.raw_decode_ns) / 1e3:7.2f}us"
+            )
+    return 0
+
+
+def cmd_record_cost(args: argparse.Namespace) -> int:
+    codec = payload_codecs.from_spec(args.codec, keyring=payload_codecs.Keyring.generate("bench"))
+    print(f"recording codec around {codec.spec}: best encode time per call, 15 rounds")
+    with tempfile.TemporaryDirectory(prefix="codec-bench-record-") as folder:
+        for payload_size in args.size or DEFAULT_SIZES:
+            payload = json_payload(payload_size)
+            for rate in args.rate or DEFAULT_RATES:
+                cost = asyncio.run(measure_recording_cost(codec, payload, rate, Path(folder)))
+                print(
+                    f"size {payload_size:8}  rate {rate:<6} plain {cost.plain_ns / 1e3:8.2f}us  "
+                    f"recording {cost.recording_ns / 1e3:8.2f}us  "
+                    f"added {(cost.recording_ns - cost.plain_ns) / 1e3:6.2f}us"
+                )
+    return 0
+
+
+def add_parser(sub: Subparsers) -> None:
+    stall = command(
+        sub, "stall", "longest asyncio event-loop stall while a codec works, in-loop vs offloaded"
+    )
+    stall.add_argument("--codec", action="append", required=True, help="codec spec (repeatable)")
+    stall.add_argument("--size", type=size, default=2 << 20, help="payload size in bytes")
+    stall.add_argument("--repeats", type=positive_int, default=5)
+    stall.set_defaults(run=cmd_stall)
+    overhead = command(sub, "overhead", "codec path throughput as a share of the bare library call")
+    overhead.add_argument("--codec", action="append", required=True, help="codec spec (repeatable)")
+    overhead.add_argument(
+        "--size", type=size, action="append", help="payload size (repeatable; 1KiB, 64KiB, 1MiB)"
+    )
+    overhead.add_argument(
+        "--in-loop", action="store_true", help="never offload to a thread (offload_threshold=None)"
+    )
+    overhead.set_defaults(run=cmd_overhead)
+    record_cost = command(sub, "record-cost", "what the recording codec adds to each encode call")
+    record_cost.add_argument("--codec", default="none", help="inner codec spec")
+    record_cost.add_argument(
+        "--rate", type=float, action="append", help=f"repeatable; default {DEFAULT_RATES}"
+    )
+    record_cost.add_argument("--size", type=size, action="append", help="repeatable")
+    record_cost.set_defaults(run=cmd_record_cost)

@@ -1,0 +1,414 @@
+"""The one registry of metrics: what each figure means, in which layers it exists, which way is
+better, how it is summarised from the raw samples and how two runs compare on it.
+
+Report tables, CSV names, compare's timed and size rows and recommend's figures all come from
+here. Adding a metric is one :class:`Metric` row (with the function that summarises it) plus the
+code in a layer that records the raw samples it reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from bench.results.buckets import BUCKETS, LIMIT_BYTES, WARN_BYTES, bucket_of
+from bench.results.model import ALL, CaseResult, Layer
+from bench.results.samples import FAILED
+from bench.results.stats import median_ci, percentile_ci, percentiles
+
+Floats = np.ndarray[Any, np.dtype[np.float64]]
+
+
+class CompareAs(Enum):
+    """How compare treats a metric between two runs of the same case."""
+
+    TIMED = "timed"
+    """Tested for a significant change on its raw series."""
+    SIZE = "size"
+    """Must be identical (within the metric's tolerance) for the same codec and data."""
+    NONE = "none"
+
+
+class BucketView:
+    """The raw samples of one case restricted to the payloads of one size bucket, with the
+    arrays that several metrics read computed once."""
+
+    def __init__(self, samples: Mapping[str, Any], indices: Sequence[int], bucket: str) -> None:
+        self.samples = samples
+        self.indices = list(indices)
+        self.bucket = bucket
+
+    @property
+    def whole(self) -> bool:
+        return self.bucket == ALL
+
+    @cached_property
+    def original(self) -> list[int]:
+        return [self.samples["original_bytes"][i] for i in self.indices]
+
+    @cached_property
+    def encoded(self) -> list[int]:
+        return [self.samples["encoded_bytes"][i] for i in self.indices]
+
+    def timed(self, side: str) -> bool:
+        return bool(self.samples.get(f"{side}_ns"))
+
+    def per_call(self, side: str) -> Floats:
+        """Rounds x payloads of this bucket, nanoseconds per call."""
+        rows = self.samples[f"{side}_ns"]
+        repeats = np.asarray(self.samples[f"{side}_repeats"], dtype=np.float64)
+        blocks = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(repeats))
+        per_call: Floats = (blocks / repeats)[:, self.indices]
+        return per_call
+
+    def round_mbps(self, side: str) -> list[float]:
+        """MB/s of original bytes in each round over this bucket's payloads."""
+        round_ns = self.per_call(side).sum(axis=1)
+        return [float(x) for x in sum(self.original) / round_ns * 1e3]
+
+    def cells(self, name: str) -> list[int]:
+        """Client layer: the per-workflow samples of every round, failed workflows left out."""
+        return [row[i] for row in self.samples[name] for i in self.indices if row[i] != FAILED]
+
+
+def bucket_indices(original_bytes: Sequence[int]) -> dict[str, list[int]]:
+    """Payload indices by size bucket of their original size, ``"all"`` first, in bucket order."""
+    groups: dict[str, list[int]] = {ALL: list(range(len(original_bytes)))}
+    for index, size in enumerate(original_bytes):
+        groups.setdefault(bucket_of(size).name, []).append(index)
+    order = [ALL, *(b.name for b in BUCKETS)]
+    return {name: groups[name] for name in order if groups.get(name)}
+
+
+Summarise = Callable[[BucketView], Any]
+"""The metric's summary value for one bucket, or ``None`` when it cannot be computed there."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One figure a case can have. ``series`` gives the raw values compare tests on."""
+
+    name: str
+    unit: str
+    description: str
+    layers: frozenset[Layer]
+    summarise: Summarise
+    higher_is_better: bool | None = None
+    comparison: CompareAs = CompareAs.NONE
+    tolerance: float = 0.0
+    """Relative change a SIZE metric may show between runs of the same codec and data."""
+    series: Callable[[BucketView], list[float]] | None = None
+
+
+IN_PROCESS = frozenset({Layer.RAW, Layer.CODEC})
+CLIENT = frozenset({Layer.CLIENT})
+
+
+def _ratio(v: BucketView) -> float | None:
+    stored = sum(v.encoded)
+    return sum(v.original) / stored if stored else None
+
+
+def _mbps(side: str) -> Summarise:
+    return lambda v: median_ci(v.round_mbps(side)).to_json() if v.timed(side) else None
+
+
+def _mbps_series(side: str) -> Callable[[BucketView], list[float]]:
+    return lambda v: v.round_mbps(side) if v.timed(side) else []
+
+
+def _payloads_per_s(side: str) -> Summarise:
+    def summarise(v: BucketView) -> float | None:
+        if not v.timed(side):
+            return None
+        return len(v.indices) / float(np.median(v.per_call(side).sum(axis=1))) * 1e9
+
+    return summarise
+
+
+def _latency_us(side: str) -> Summarise:
+    def summarise(v: BucketView) -> dict[str, float] | None:
+        if not v.timed(side):
+            return None
+        return percentiles((np.median(v.per_call(side), axis=0) / 1e3).tolist())
+
+    return summarise
+
+
+def _cpu_per_wall(side: str) -> Summarise:
+    def summarise(v: BucketView) -> float | None:
+        if not v.whole or not v.timed(side):
+            return None
+        wall = np.asarray(v.samples[f"{side}_ns"], dtype=float).sum(axis=1)
+        return float(np.median(np.asarray(v.samples[f"{side}_cpu_ns"]) / wall))
+
+    return summarise
+
+
+def _count_over(limit: int, which: str) -> Summarise:
+    return lambda v: sum(size > limit for size in getattr(v, which))
+
+
+def _latency_ms(v: BucketView) -> dict[str, Any] | None:
+    cells = [ns / 1e6 for ns in v.cells("latency_ns")]
+    if not cells:
+        return None
+    return {f"p{q}": percentile_ci(cells, q).to_json() for q in (50, 90, 99)}
+
+
+def _cell_median(name: str, scale: float) -> Summarise:
+    def summarise(v: BucketView) -> float | None:
+        if not v.cells("latency_ns"):
+            return None
+        return float(np.median(v.cells(name))) / scale
+
+    return summarise
+
+
+def _max_stall_ms(v: BucketView) -> float | None:
+    return max(v.cells("worker_stall_ns")) / 1e6 if v.cells("latency_ns") else None
+
+
+def _whole(key: str) -> Summarise:
+    return lambda v: v.samples[key] if v.whole else None
+
+
+def _throughput(v: BucketView) -> dict[str, float | int] | None:
+    if not v.whole or not v.samples["throughput_wps"]:
+        return None
+    return median_ci(v.samples["throughput_wps"]).to_json()
+
+
+def _in_process(side: str) -> list[Metric]:
+    return [
+        Metric(
+            f"{side}_mbps",
+            "MB/s",
+            f"{side} throughput in MB/s of original bytes: median over rounds, 95% CI, best",
+            IN_PROCESS,
+            _mbps(side),
+            higher_is_better=True,
+            comparison=CompareAs.TIMED,
+            series=_mbps_series(side),
+        ),
+        Metric(
+            f"{side}_payloads_per_s",
+            "1/s",
+            f"payloads {side}d per second (median round)",
+            IN_PROCESS,
+            _payloads_per_s(side),
+            higher_is_better=True,
+        ),
+        Metric(
+            f"{side}_latency_us",
+            "µs",
+            f"per-payload {side} time (median over rounds) percentiles across payloads",
+            IN_PROCESS,
+            _latency_us(side),
+            higher_is_better=False,
+        ),
+        Metric(
+            f"{side}_cpu_per_wall",
+            "",
+            f"process CPU time over wall time while {side[:-1]}ing (above 1: threads helped)",
+            IN_PROCESS,
+            _cpu_per_wall(side),
+        ),
+    ]
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("payloads", "", "count of payloads", IN_PROCESS, lambda v: len(v.indices)),
+    Metric(
+        "original_bytes",
+        "B",
+        "serialized bytes before encoding",
+        IN_PROCESS,
+        lambda v: sum(v.original),
+    ),
+    Metric(
+        "encoded_bytes",
+        "B",
+        "serialized bytes after encoding, as Temporal stores them",
+        IN_PROCESS,
+        lambda v: sum(v.encoded),
+        comparison=CompareAs.SIZE,
+    ),
+    Metric(
+        "ratio",
+        "",
+        "original_bytes / encoded_bytes",
+        IN_PROCESS,
+        _ratio,
+        higher_is_better=True,
+    ),
+    Metric(
+        "bytes_saved",
+        "B",
+        "original_bytes - encoded_bytes",
+        IN_PROCESS,
+        lambda v: sum(v.original) - sum(v.encoded),
+        higher_is_better=True,
+    ),
+    Metric(
+        "over_warning_before",
+        "",
+        "payloads above 512 KiB (server warns) before encoding",
+        IN_PROCESS,
+        _count_over(WARN_BYTES, "original"),
+    ),
+    Metric(
+        "over_warning_after",
+        "",
+        "the same after encoding",
+        IN_PROCESS,
+        _count_over(WARN_BYTES, "encoded"),
+    ),
+    Metric(
+        "over_limit_before",
+        "",
+        "payloads above 2 MiB (server rejects) before encoding",
+        IN_PROCESS,
+        _count_over(LIMIT_BYTES, "original"),
+    ),
+    Metric(
+        "over_limit_after",
+        "",
+        "the same after encoding",
+        IN_PROCESS,
+        _count_over(LIMIT_BYTES, "encoded"),
+    ),
+    Metric(
+        "max_encoded_bytes",
+        "B",
+        "largest payload after encoding",
+        IN_PROCESS,
+        lambda v: max(v.encoded, default=0),
+    ),
+    Metric(
+        "peak_memory_bytes",
+        "B",
+        "peak Python-heap growth over one pass (bucket all only)",
+        IN_PROCESS,
+        _whole("peak_memory_bytes"),
+        higher_is_better=False,
+    ),
+    *_in_process("encode"),
+    *_in_process("decode"),
+    Metric(
+        "workflows",
+        "",
+        "client layer: workflows run in the sequential rounds",
+        CLIENT,
+        lambda v: len(v.indices) * len(v.samples["latency_ns"]),
+    ),
+    Metric(
+        "original_bytes_per_workflow",
+        "B",
+        "client layer: payload bytes each workflow carries, before encoding",
+        CLIENT,
+        lambda v: sum(v.samples["original_bytes"][i] for i in v.indices) / len(v.indices),
+    ),
+    Metric(
+        "latency_ms",
+        "ms",
+        "client layer: workflow round-trip time percentiles with 95% CIs",
+        CLIENT,
+        _latency_ms,
+        higher_is_better=False,
+        comparison=CompareAs.TIMED,
+        series=lambda v: [ns / 1e6 for ns in v.cells("latency_ns")],
+    ),
+    Metric(
+        "history_bytes_per_workflow",
+        "B",
+        "client layer: history_size_bytes the server stores (median)",
+        CLIENT,
+        _cell_median("history_bytes", 1.0),
+        higher_is_better=False,
+        comparison=CompareAs.SIZE,
+        tolerance=0.01,  # the history holds workflow ids and timestamps
+    ),
+    Metric(
+        "client_codec_us_per_workflow",
+        "µs",
+        "client layer: time inside the codec in the client",
+        CLIENT,
+        _cell_median("client_codec_ns", 1e3),
+        higher_is_better=False,
+    ),
+    Metric(
+        "worker_codec_us_per_workflow",
+        "µs",
+        "client layer: time inside the codec in the worker",
+        CLIENT,
+        _cell_median("worker_codec_ns", 1e3),
+        higher_is_better=False,
+    ),
+    Metric(
+        "worker_max_stall_ms",
+        "ms",
+        "client layer: the worker's longest event-loop stall",
+        CLIENT,
+        _max_stall_ms,
+        higher_is_better=False,
+    ),
+    Metric("errors", "", "client layer: workflows that failed", CLIENT, _whole("errors")),
+    Metric("first_error", "", "client layer: the first failure", CLIENT, _whole("first_error")),
+    Metric(
+        "concurrency",
+        "",
+        "client layer: workflows in flight in the throughput pass",
+        CLIENT,
+        _whole("concurrency"),
+    ),
+    Metric(
+        "throughput_wps",
+        "1/s",
+        "client layer: workflows per second at `concurrency` in flight",
+        CLIENT,
+        _throughput,
+        higher_is_better=True,
+        comparison=CompareAs.TIMED,
+        series=lambda v: list(v.samples["throughput_wps"]) if v.whole else [],
+    ),
+)
+BY_NAME = {metric.name: metric for metric in METRICS}
+
+
+def metric(name: str) -> Metric:
+    return BY_NAME[name]
+
+
+def of_layer(layer: Layer, comparison: CompareAs | None = None) -> list[Metric]:
+    """The metrics a layer has, optionally only those compared in one way."""
+    return [
+        m
+        for m in METRICS
+        if layer in m.layers and (comparison is None or m.comparison is comparison)
+    ]
+
+
+def summarise(layer: Layer, samples: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every metric of ``layer`` per size bucket (by original size) and for all payloads."""
+    out: dict[str, dict[str, Any]] = {}
+    for bucket, indices in bucket_indices(samples["original_bytes"]).items():
+        view = BucketView(samples, indices, bucket)
+        values = {m.name: m.summarise(view) for m in of_layer(layer)}
+        out[bucket] = {name: value for name, value in values.items() if value is not None}
+    return out
+
+
+def series_of(case: CaseResult, bucket: str, name: str) -> list[float]:
+    """The raw values behind metric ``name`` of ``case`` in ``bucket`` that runs are compared
+    on (per-round MB/s, per-workflow milliseconds, ...); empty when it has none."""
+    m = BY_NAME[name]
+    indices = bucket_indices(case.samples["original_bytes"]).get(bucket)
+    if m.series is None or case.layer not in m.layers or not indices:
+        return []
+    return m.series(BucketView(case.samples, indices, bucket))

@@ -1,0 +1,202 @@
+"""The data model of a run's results: plain, frozen, typed. Report, compare and recommend read
+these and nothing else; nothing here imports a measuring layer, a worker or a plotting library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from bench.results.stats import Estimate
+
+ALL = "all"
+"""The bucket name of every payload together (the others are size buckets)."""
+
+
+class Layer(StrEnum):
+    """Where a case was measured, from the bare library call out to a real server."""
+
+    RAW = "raw"
+    """The bare bytes-to-bytes library call on serialized payloads."""
+    CODEC = "codec"
+    """The ``PayloadCodec`` on Payloads, on a running event loop, as the SDK calls it."""
+    CLIENT = "client"
+    """A workflow round trip through a real client, server and worker."""
+
+    @property
+    def in_process(self) -> bool:
+        return self in (Layer.RAW, Layer.CODEC)
+
+
+@dataclass(frozen=True)
+class CodecFacts:
+    """What a codec row is, stored with its results so that no output parses a label.
+
+    ``replica`` marks the two rows of a noise-floor pair (the same codec measured twice, "A" and
+    "B"); ``baseline`` the identity codec that every change is measured against.
+    """
+
+    spec: str
+    """Canonical spec (``zstd:3@zstandard+aes256gcm``) or a user's ``package.module:factory``."""
+    family: str
+    """The family of the first compressing stage; ``aes256gcm`` for encryption alone, ``none``
+    for the identity, ``custom`` for a user's codec."""
+    level: int | None = None
+    implementation: str | None = None
+    encrypts: bool = False
+    compresses: bool = False
+    baseline: bool = False
+    replica: str | None = None
+
+    @classmethod
+    def of_spec(cls, spec: str, replica: str | None = None) -> CodecFacts:
+        """The facts a spec string states; ``custom`` for anything that is not a spec (a
+        user's ``package.module:factory``)."""
+        from payload_codecs import Kind, parse_spec
+
+        try:
+            stages = parse_spec(spec)
+        except ValueError:
+            return cls(spec, "custom", replica=replica)
+        kinds = [stage.family.kind for stage in stages]
+        first = next((s for s in stages if s.family.kind is Kind.COMPRESSION), stages[0])
+        return cls(
+            spec="+".join(map(str, stages)),
+            family=first.family.name,
+            level=first.level,
+            implementation=first.implementation,
+            encrypts=Kind.ENCRYPTION in kinds,
+            compresses=Kind.COMPRESSION in kinds,
+            baseline=kinds == [Kind.IDENTITY],
+            replica=replica,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "spec": self.spec,
+            "family": self.family,
+            "level": self.level,
+            "implementation": self.implementation,
+            "encrypts": self.encrypts,
+            "compresses": self.compresses,
+            "baseline": self.baseline,
+            "replica": self.replica,
+        }
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> CodecFacts:
+        return cls(**{name: document[name] for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class CorpusInfo:
+    """A measured corpus, identified by the sha256 of its serialized payloads in order."""
+
+    name: str
+    digest: str
+    payload_count: int
+    total_bytes: int
+    provenance: dict[str, Any] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One layer x codec x corpus (x variant): the raw samples and their summary by bucket.
+
+    ``summary[bucket][metric]`` holds what :mod:`bench.results.metrics` computed; read it through
+    :meth:`estimate` and :meth:`value` rather than by hand.
+    """
+
+    layer: Layer
+    codec: str
+    """The row label, unique in a run (``none (A)``, ``zstd:3@zstandard``)."""
+    corpus: str
+    library: str
+    facts: CodecFacts
+    samples: dict[str, Any]
+    summary: dict[str, dict[str, Any]]
+    variant: str = ""
+    """How the case differs from its codec's plain case in the same layer (empty: it does not)."""
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.layer.value, self.codec, self.corpus, self.variant)
+
+    @property
+    def buckets(self) -> list[str]:
+        return list(self.summary)
+
+    def has(self, bucket: str, metric: str) -> bool:
+        return self.summary.get(bucket, {}).get(metric) is not None
+
+    def raw(self, bucket: str, metric: str) -> Any:
+        """The stored summary value, whatever its shape; ``None`` when absent."""
+        return self.summary.get(bucket, {}).get(metric)
+
+    def estimate(self, bucket: str, metric: str, quantile: str | None = None) -> Estimate | None:
+        """A median (or, with ``quantile`` such as ``"p50"``, a percentile) with its interval."""
+        value = self.raw(bucket, metric)
+        if quantile is not None:
+            value = value.get(quantile) if isinstance(value, dict) else None
+        return Estimate.from_json(value) if isinstance(value, dict) and "median" in value else None
+
+    def value(self, bucket: str, metric: str, quantile: str | None = None) -> float | None:
+        """A plain number: the metric itself, an estimate's median, or one of its quantiles."""
+        value = self.raw(bucket, metric)
+        if isinstance(value, dict):
+            if quantile is not None:
+                value = value.get(quantile)
+            elif "median" not in value:
+                return None
+        if isinstance(value, dict):
+            value = value.get("median")
+        return None if value is None or isinstance(value, str) else float(value)
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything one ``codec-bench run`` measured, as saved in ``results.json``."""
+
+    run_id: str
+    started: str
+    finished: str
+    interrupted: bool
+    profile: str
+    rounds_planned: int
+    rounds_completed: int
+    command: list[str]
+    environment: dict[str, Any]
+    corpora: list[CorpusInfo]
+    cases: list[CaseResult]
+    layers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """How each slow layer ran (server, rounds, status) or why it did not, by layer name."""
+
+    def cases_of(self, layer: Layer, corpus: str) -> list[CaseResult]:
+        """The cases of one layer and corpus, in the order they were measured."""
+        return [c for c in self.cases if c.layer is layer and c.corpus == corpus]
+
+    def case(self, layer: Layer, codec: str, corpus: str, variant: str = "") -> CaseResult | None:
+        key = (layer.value, codec, corpus, variant)
+        return next((c for c in self.cases if c.key == key), None)
+
+    def baseline(self, layer: Layer, corpus: str) -> CaseResult | None:
+        """The first baseline row of a layer and corpus (replica A when there is a pair)."""
+        return next((c for c in self.cases_of(layer, corpus) if c.facts.baseline), None)
+
+    def replicas(self, layer: Layer, corpus: str) -> dict[str, list[CaseResult]]:
+        """Noise-floor pairs by spec: the same codec measured as replicas A and B."""
+        pairs: dict[str, list[CaseResult]] = {}
+        for case in self.cases_of(layer, corpus):
+            if case.facts.replica is not None:
+                pairs.setdefault(case.facts.spec, []).append(case)
+        return {spec: cases for spec, cases in pairs.items() if len(cases) == 2}
+
+    @property
+    def corpus_names(self) -> list[str]:
+        return [c.name for c in self.corpora]
+
+    def corpus(self, name: str) -> CorpusInfo | None:
+        return next((c for c in self.corpora if c.name == name), None)

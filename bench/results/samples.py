@@ -1,0 +1,57 @@
+"""Raw samples as the measuring layers collect them: plain data, appended round by round, saved
+whole in the results file so every figure can be recomputed from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class InProcessSamples:
+    """Raw measurements of one in-process case (raw or codec layer).
+
+    ``encode_ns[r][i]`` is the time of ``encode_repeats[i]`` back-to-back calls on payload ``i``
+    in round ``r`` (divide to get one call); likewise for decode. CPU time is the process's, per
+    round, summed over all payloads (it includes executor threads the codec used).
+    """
+
+    original_bytes: list[int] = field(default_factory=list)
+    encoded_bytes: list[int] = field(default_factory=list)
+    encode_repeats: list[int] = field(default_factory=list)
+    decode_repeats: list[int] = field(default_factory=list)
+    encode_ns: list[list[int]] = field(default_factory=list)
+    decode_ns: list[list[int]] = field(default_factory=list)
+    encode_cpu_ns: list[int] = field(default_factory=list)
+    decode_cpu_ns: list[int] = field(default_factory=list)
+    peak_memory_bytes: int | None = None
+
+    @property
+    def rounds(self) -> int:
+        return len(self.encode_ns)
+
+
+FAILED = -1
+"""Stands in a per-workflow sample list where the workflow failed."""
+
+
+@dataclass
+class ClientSamples:
+    """Raw client-path samples of one codec and corpus; lists are per round, then per payload,
+    with :data:`FAILED` where a workflow failed."""
+
+    original_bytes: list[int]
+    latency_ns: list[list[int]] = field(default_factory=list)
+    history_bytes: list[list[int]] = field(default_factory=list)
+    client_codec_ns: list[list[int]] = field(default_factory=list)
+    worker_codec_ns: list[list[int]] = field(default_factory=list)
+    worker_stall_ns: list[list[int]] = field(default_factory=list)
+    throughput_wps: list[float] = field(default_factory=list)
+    concurrency: int = 1
+    errors: int = 0
+    first_error: str | None = None
+    workflow_ids: list[str] = field(default_factory=list)
+    """Workflows of the last complete round, so a reviewer can look them up."""
+
+    @property
+    def rounds(self) -> int:
+        return len(self.latency_ns)

@@ -1,0 +1,49 @@
+"""Results written by earlier versions still load: a trimmed copy of a real version 1 run
+(the first reference run: the sizes corpus, codec, raw and client layers)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench import results
+from bench.outputs.report import write_report
+from bench.results import ALL, Layer
+
+V1 = Path(__file__).resolve().parents[1] / "data" / "results-v1.json"
+
+
+def test_a_version_1_file_gets_facts_from_its_labels() -> None:
+    run = results.load(V1)
+    facts = {(c.layer, c.codec): c.facts for c in run.cases}
+    a, b = facts[Layer.CODEC, "none (A)"], facts[Layer.CODEC, "none (B)"]
+    assert (a.baseline, a.replica, a.spec) == (True, "A", "none")
+    assert (b.baseline, b.replica) == (True, "B")
+    chain = facts[Layer.CODEC, "zstd:3@zstandard+aes256gcm"]
+    assert (chain.family, chain.level, chain.implementation) == ("zstd", 3, "zstandard")
+    assert chain.encrypts
+    assert chain.compresses
+    assert not chain.baseline
+    assert run.layers["client"]["status"] == "complete"
+    assert run.baseline(Layer.CLIENT, "sizes") is not None
+
+
+def test_summaries_of_a_version_1_file_are_kept_as_written() -> None:
+    stored = {(c["layer"], c["codec"]): c["summary"] for c in json.loads(V1.read_text())["cases"]}
+    for case in results.load(V1).cases:
+        assert case.summary == stored[case.layer.value, case.codec]
+    zstd = results.load(V1).case(Layer.CODEC, "zstd:3@zstandard", "sizes")
+    assert zstd is not None
+    assert zstd.value(ALL, "ratio") == stored["codec", "zstd:3@zstandard"][ALL]["ratio"]
+
+
+def test_a_migrated_file_renders_the_report_its_version_2_copy_renders(tmp_path: Path) -> None:
+    run = results.load(V1)
+    results.save(run, tmp_path / "v2" / "results.json")
+    again = results.load(tmp_path / "v2" / "results.json")
+    assert again == run
+    first, _ = write_report(run, tmp_path / "from-v1")
+    second, _ = write_report(again, tmp_path / "from-v2")
+    assert first.read_text() == second.read_text()
+    assert "## Corpus sizes" in first.read_text()
+    assert "| none (A) |" in first.read_text()
