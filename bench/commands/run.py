@@ -112,7 +112,7 @@ def _plan(args: argparse.Namespace) -> Plan:
 def _measure(args: argparse.Namespace, plan: Plan) -> Outcome:
     outcome = Outcome()
     if not plan.run_client:
-        outcome.layers["client"] = {"status": "not run (--no-client)"}
+        outcome.layers[Layer.CLIENT] = {"status": "not run (--no-client)"}
     say(
         f"measuring {len(plan.cases)} cases ({len(plan.rows)} codecs, {len(plan.corpora)} "
         f"corpora, raw and codec layers) x {plan.rounds} rounds; Ctrl-C stops and keeps what "
@@ -125,10 +125,10 @@ def _measure(args: argparse.Namespace, plan: Plan) -> Outcome:
                 _client_layer(args, plan, outcome, progress)
         except KeyboardInterrupt:
             outcome.interrupted = True
-            outcome.layers.setdefault("client", {"status": "not run (interrupted before it)"})
+            outcome.layers.setdefault(Layer.CLIENT, {"status": "not run (interrupted before it)"})
         except (WorkerFailed, DevServerError) as error:
             outcome.failure = f"client layer stopped: {error}"
-            outcome.layers["client"]["status"] = f"failed: {error}"
+            outcome.layers[Layer.CLIENT]["status"] = f"failed: {error}"
     return outcome
 
 
@@ -137,7 +137,7 @@ def _client_layer(
 ) -> None:
     """The client layer against ``--address`` or an embedded dev server; the server and the
     worker process are always stopped, whatever happens."""
-    info = outcome.layers["client"] = {
+    info = outcome.layers[Layer.CLIENT] = {
         "rounds": plan.client.rounds,
         "per_bucket": plan.client.per_bucket,
         "concurrency": plan.client.concurrency,
