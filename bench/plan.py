@@ -83,7 +83,6 @@ FULL = Profile(
         "gzip:6@cramjam",
         "zlib:1",
         "zlib:9",
-        "zlib:6@cramjam",
     ),
     corpora=("synthetic", "histories", "sizes", "classic"),
     rounds=15,

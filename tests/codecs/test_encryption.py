@@ -153,28 +153,95 @@ def test_keyring_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert decode(from_spec("aes256gcm", keyring=KEYRING), [payload]) == [ORIGINAL]
 
 
-def test_keyring_from_env_errors_do_not_echo_the_value(monkeypatch: pytest.MonkeyPatch) -> None:
-    almost = base64.b64encode(KEY).decode()[:-3] + "!!!"
-    monkeypatch.setenv("PAYLOAD_CODEC_KEYS", f"k={almost}")
-    with pytest.raises(ValueError, match="key 'k' is not standard base64") as caught:
+def _no_fragment_of(secret: str, text: str) -> None:
+    """Not even six characters of ``secret`` in a row appear in ``text``."""
+    fragments = {secret[i : i + 6] for i in range(len(secret) - 5)}
+    assert not {f for f in fragments if f in text}, text
+
+
+B64 = base64.b64encode(KEY).decode()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (B64, "entry 1 of PAYLOAD_CODEC_KEYS is not id=BASE64KEY"),  # a key without an id
+        (f"id:{B64}", "entry 1 of PAYLOAD_CODEC_KEYS is not id=BASE64KEY"),
+        (B64.rstrip("="), "entry 1 of PAYLOAD_CODEC_KEYS is not id=BASE64KEY"),
+        (f"{B64}={B64}", "entry 1 of PAYLOAD_CODEC_KEYS: the key is not standard base64"),
+        (f"k={B64[:-3]}!!!", "entry 1 of PAYLOAD_CODEC_KEYS: the key is not standard base64"),
+        (f"k={B64[:20]}", "entry 1 of PAYLOAD_CODEC_KEYS: the key decodes to 15 bytes"),
+        (f"k={base64.b64encode(KEY[:16]).decode()}", "decodes to 16 bytes; AES-256 needs 32"),
+        (f"a={B64},a={B64}", "entry 2 of PAYLOAD_CODEC_KEYS: its key id is given twice"),
+        (f" a = {B64}", "entry 1 of PAYLOAD_CODEC_KEYS: the key id is not valid"),
+        (f"a= {B64}", "entry 1 of PAYLOAD_CODEC_KEYS: the key is not standard base64"),
+    ],
+)
+def test_bad_key_variables_are_errors_that_echo_no_fragment_of_the_value(
+    monkeypatch: pytest.MonkeyPatch, value: str, message: str
+) -> None:
+    monkeypatch.setenv("PAYLOAD_CODEC_KEYS", value)
+    with pytest.raises(ValueError, match=message) as caught:
         Keyring.from_env()
-    assert almost not in str(caught.value)
-    monkeypatch.delenv("PAYLOAD_CODEC_KEYS")
+    _no_fragment_of(value.replace("id:", "").replace("a=", "").strip(), str(caught.value))
+    _no_fragment_of(B64, str(caught.value))
+
+
+def test_an_unset_key_variable_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PAYLOAD_CODEC_KEYS", raising=False)
     with pytest.raises(ValueError, match="PAYLOAD_CODEC_KEYS is empty or unset"):
         Keyring.from_env()
+    monkeypatch.setenv("PAYLOAD_CODEC_KEYS", f"a={B64}")
+    monkeypatch.setenv("PAYLOAD_CODEC_ACTIVE_KEY", "b")
+    with pytest.raises(ValueError, match="the active key id is none of the 1 ids"):
+        Keyring.from_env()
+
+
+def _key_file(path: Path, keys: str, mode: int = 0o600) -> Path:
+    path.write_text(f'{{"active": "k-2026", "keys": {{{keys}}}}}')
+    path.chmod(mode)
+    return path
 
 
 def test_keyring_from_file(tmp_path: Path) -> None:
-    path = tmp_path / "keys.json"
-    path.write_text(
-        json.dumps({"active": "k-2026", "keys": {"k-2026": base64.b64encode(KEY).decode()}})
-    )
+    path = _key_file(tmp_path / "keys.json", f'"k-2026": "{B64}"')
     assert Keyring.from_file(path).key_ids == ("k-2026",)
     path.write_text("not json")
     with pytest.raises(ValueError, match="not a keyring file"):
         Keyring.from_file(path)
     with pytest.raises(ValueError, match="cannot read keyring"):
         Keyring.from_file(tmp_path / "missing.json")
+
+
+def test_a_key_file_others_can_read_is_refused_unless_allowed(tmp_path: Path) -> None:
+    path = _key_file(tmp_path / "keys.json", f'"k-2026": "{B64}"', mode=0o644)
+    with pytest.raises(ValueError, match=r"can be read by other users \(mode 0644\); chmod 600"):
+        Keyring.from_file(path)
+    assert Keyring.from_file(path, allow_insecure_permissions=True).active == "k-2026"
+    path.chmod(0o640)
+    with pytest.raises(ValueError, match="mode 0640"):
+        Keyring.from_file(path)
+
+
+def test_an_id_given_twice_in_a_key_file_is_an_error(tmp_path: Path) -> None:
+    old = base64.b64encode(OLD_KEY).decode()
+    path = _key_file(tmp_path / "keys.json", f'"k-2026": "{B64}", "k-2026": "{old}"')
+    with pytest.raises(ValueError, match="entry 2 of keyring .*: its key id is given twice"):
+        Keyring.from_file(path)
+
+
+def test_a_warning_is_logged_once_when_a_key_nears_its_nonce_budget(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ring = Keyring({"k": KEY}, "k", rotation_warning=3)
+    codec = from_spec("aes256gcm", keyring=ring)
+    with caplog.at_level("WARNING", logger="payload_codecs"):
+        encode(codec, [ORIGINAL] * 5)
+        encode(from_spec("zstd+aes256gcm", keyring=ring), [ORIGINAL] * 5)
+    [record] = caplog.records
+    assert "key id 'k' has encrypted 3 payloads in this process" in record.getMessage()
+    assert "rotate" in record.getMessage()
+    _assert_no_key_in(record.getMessage())
 
 
 def test_generated_keyrings_are_random() -> None:

@@ -72,7 +72,7 @@ class _ThreadRecorder(Stage):
         self.threads.append(threading.current_thread())
         return Payload(metadata={"encoding": self.encoding}, data=blob)
 
-    def decode(self, payload: Payload, data: bytes) -> bytes:
+    def decode(self, payload: Payload, data: bytes, max_size: int) -> bytes:
         self.threads.append(threading.current_thread())
         return data
 

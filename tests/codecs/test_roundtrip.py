@@ -24,7 +24,7 @@ SPECS = [
     "gzip:6@zlib",
     "gzip:1@cramjam",
     "zlib:6",
-    "zlib:9@cramjam",
+    "gzip:9@cramjam",
     "aes256gcm",
     "zstd:3+aes256gcm",
     "lz4+aes256gcm",

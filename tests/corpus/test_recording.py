@@ -105,3 +105,63 @@ def test_bad_options_are_rejected(tmp_path: Path, kwargs: dict[str, object], mes
     with pytest.raises(ValueError, match=message):
         RecordingCodec(tmp_path / "r.corpus", **kwargs)  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
+
+
+_FULL_DISK = r"""
+import asyncio, json, os, resource, signal, sys
+from temporalio.api.common.v1 import Payload
+from payload_codecs import RecordingCodec, RecordingError, from_spec
+
+# A file-size limit stands in for a full disk: writes past it fail with EFBIG, as they would
+# with ENOSPC, and the default action of SIGXFSZ (killing us) is turned off.
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+folder = sys.argv[1]
+codec = RecordingCodec(os.path.join(folder, "r.corpus"), inner=from_spec("zstd"), rate=1.0)
+payload = Payload(metadata={"encoding": b"binary/plain"}, data=os.urandom(4096))
+
+
+async def go():
+    encoded = []
+    for _ in range(2000):
+        encoded += await codec.encode([payload])
+        await asyncio.sleep(0)
+    return encoded
+
+
+encoded = asyncio.run(go())
+decoded = asyncio.run(from_spec("zstd").decode(encoded))
+try:
+    codec.close()
+    closed = "no error"
+except RecordingError as error:
+    closed = str(error)
+print(json.dumps({
+    "closed": closed, "recorded": codec.recorded, "queued": codec._queue.qsize(),
+    "round_trip": decoded == [payload] * 2000, "files": sorted(os.listdir(folder)),
+}))
+"""
+
+
+def test_a_full_disk_stops_recording_cleanly_and_close_reports_it(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    path = tmp_path / "r.corpus"
+    assert report["closed"].startswith(f"recording to {path} failed: File too large")
+    assert "the partial corpus was removed" in report["closed"]
+    assert report["files"] == []  # no corpus, no .partial
+    assert report["queued"] == 0
+    assert report["round_trip"] is True  # the inner codec kept working
+    assert report["recorded"] < 2000  # sampling stopped once the write failed
+    assert done.stderr.count("recording to") == 1  # one warning

@@ -17,12 +17,13 @@ from payload_codecs._corpusfile import (
     CorpusReader,
     CorpusWriter,
 )
-from payload_codecs._errors import PayloadDecodeError, PayloadDecryptionError
+from payload_codecs._errors import DecodedSizeError, PayloadDecodeError, PayloadDecryptionError
 from payload_codecs._keyring import KEY_SIZE, Keyring
-from payload_codecs._recording import RecordingCodec
+from payload_codecs._recording import RecordingCodec, RecordingError
 from payload_codecs._registry import Family, Kind, Levels, families, family
 from payload_codecs._spec import StageSpec, from_spec, parse_spec
 from payload_codecs._stages import (
+    MAX_DECODED_SIZE,
     CodecOptions,
     CompressionStage,
     EncryptionStage,
@@ -32,6 +33,7 @@ from payload_codecs._stages import (
 __all__ = [
     "CORPUS_FORMAT_VERSION",
     "KEY_SIZE",
+    "MAX_DECODED_SIZE",
     "SNAPPY_STREAM_IDENTIFIER",
     "ChainCodec",
     "CodecOptions",
@@ -40,6 +42,7 @@ __all__ = [
     "CorpusFormatError",
     "CorpusReader",
     "CorpusWriter",
+    "DecodedSizeError",
     "EncryptionStage",
     "Family",
     "Keyring",
@@ -48,6 +51,7 @@ __all__ = [
     "PayloadDecodeError",
     "PayloadDecryptionError",
     "RecordingCodec",
+    "RecordingError",
     "Stage",
     "StageSpec",
     "data_converter",

@@ -10,7 +10,7 @@ from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
-from payload_codecs._errors import PayloadDecodeError
+from payload_codecs._errors import DecodedSizeError, PayloadDecodeError
 from payload_codecs._stages import ENCODING, CodecOptions, EncryptionStage, Stage
 
 
@@ -24,7 +24,10 @@ class ChainCodec(PayloadCodec):
 
     The SDK calls codecs on its asyncio event loop. When one call carries at least
     ``options.offload_threshold`` bytes, the work runs in the loop's default executor: the
-    libraries release the GIL on large buffers, so the loop keeps serving other tasks.
+    libraries release the GIL on large buffers, so the loop keeps serving other tasks. On decode
+    the decoded size counts, as the format states it; a payload that decodes to more than the
+    threshold on the loop (its format states nothing, or states less) is stopped there and
+    decoded again on the executor, so the loop never works on more than the threshold.
     """
 
     def __init__(
@@ -32,12 +35,16 @@ class ChainCodec(PayloadCodec):
     ) -> None:
         self._stages = tuple(stages)
         self._decode_order = self._stages[::-1]
-        self._encodings = frozenset(stage.encoding for stage in self._stages)
+        self._by_encoding = {stage.encoding: stage for stage in self._stages}
         self._last = len(self._stages) - 1
         self.spec = spec
         """Canonical spec string: every level and implementation spelled out."""
         self.options = options or CodecOptions()
         self._threshold = self.options.offload_threshold
+        self._limit = self.options.max_decoded_size
+        self._loop_limit = (
+            self._limit if self._threshold is None else min(self._limit, max(self._threshold, 1))
+        )
 
     @property
     def stages(self) -> tuple[Stage, ...]:
@@ -65,10 +72,15 @@ class ChainCodec(PayloadCodec):
         if not self._stages:
             return list(payloads)
         owned, size = self._own_data(payloads)
-        if self._threshold is not None and size >= self._threshold:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(None, self._decode_owned, payloads, owned)
-        return self._decode_owned(payloads, owned)
+        if self._threshold is None or size < self._threshold:
+            try:
+                return self._decode_owned(payloads, owned, self._loop_limit)
+            except _OverLoopLimit:
+                pass  # larger than it looked: decode it where it cannot stall the loop
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            None, self._decode_owned, payloads, owned, self._limit
+        )
 
     def encode_sync(self, payloads: Sequence[Payload]) -> list[Payload]:
         """:meth:`encode` on the calling thread, for code without an event loop (a codec server
@@ -77,7 +89,7 @@ class ChainCodec(PayloadCodec):
 
     def decode_sync(self, payloads: Sequence[Payload]) -> list[Payload]:
         """:meth:`decode` on the calling thread."""
-        return self._decode_owned(payloads, self._own_data(payloads)[0])
+        return self._decode_owned(payloads, self._own_data(payloads)[0], self._limit)
 
     def _encode_blobs(self, payloads: Sequence[Payload], blobs: list[bytes]) -> list[Payload]:
         out = []
@@ -94,32 +106,41 @@ class ChainCodec(PayloadCodec):
 
     def _own_data(self, payloads: Sequence[Payload]) -> tuple[list[_Owned | None], int]:
         # Reading ``data`` copies it out of the protobuf, so read it once, and only for payloads
-        # that some stage decodes; the total size decides where the work runs.
+        # that some stage decodes; the decoded size the outermost stage expects decides where
+        # the work runs.
         owned: list[_Owned | None] = []
         size = 0
         for payload in payloads:
             encoding = payload.metadata.get(ENCODING)
-            if encoding in self._encodings:
+            stage = self._by_encoding.get(encoding) if encoding is not None else None
+            if stage is not None:
                 data = payload.data
-                size += len(data)
-                owned.append((encoding, data))
+                size += stage.decoded_size(data)
+                owned.append((encoding, data))  # type: ignore[arg-type]
             else:
                 owned.append(None)
         return owned, size
 
     def _decode_owned(
-        self, payloads: Sequence[Payload], owned: list[_Owned | None]
+        self, payloads: Sequence[Payload], owned: list[_Owned | None], max_size: int
     ) -> list[Payload]:
         out = []
         for payload, own in zip(payloads, owned, strict=True):
-            out.append(payload if own is None else self._decode_one(payload, *own))
+            out.append(payload if own is None else self._decode_one(payload, *own, max_size))
         return out
 
-    def _decode_one(self, payload: Payload, encoding: bytes, data: bytes | None) -> Payload:
+    def _decode_one(
+        self, payload: Payload, encoding: bytes, data: bytes | None, max_size: int
+    ) -> Payload:
         for index, stage in enumerate(self._decode_order):
             if encoding != stage.encoding:
                 continue
-            inner = stage.decode(payload, payload.data if data is None else data)
+            try:
+                inner = stage.decode(payload, payload.data if data is None else data, max_size)
+            except DecodedSizeError:
+                if max_size < self._limit:
+                    raise _OverLoopLimit from None
+                raise
             try:
                 # upb parses any buffer; the stub says bytes, and a copy would cost time.
                 payload = Payload.FromString(inner)  # type: ignore[arg-type]
@@ -158,3 +179,8 @@ def _serialize(payloads: Sequence[Payload]) -> tuple[list[bytes], int]:
 
 _Owned = tuple[bytes, bytes]
 """A payload's encoding and data, read once on the event loop."""
+
+
+class _OverLoopLimit(Exception):
+    """A payload decoded on the event loop passed the offload threshold: start it again on the
+    executor, with the full decoded-size limit."""

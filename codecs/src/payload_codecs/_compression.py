@@ -3,10 +3,17 @@
 A :class:`Compressor` is what the raw benchmark layer times and what a compression stage wraps,
 so the bytes a user measures are the bytes their workers write. Each class names the library and
 native version that does the work, because "snappy" or "zstd" alone does not say which code ran.
+
+Every decoder treats its input as hostile (a codec server decodes what a browser sends): the
+decoded size is bounded *while* decoding, never by trusting a declared length; truncated input and
+trailing bytes are errors; concatenated frames or members (which the formats define as the
+concatenation of their contents) are decoded whole. Every implementation of a format behaves the
+same on all of these.
 """
 
 from __future__ import annotations
 
+import mmap
 import threading
 import zlib
 from abc import ABC, abstractmethod
@@ -15,11 +22,23 @@ from typing import ClassVar
 import cramjam
 import zstandard
 
+from payload_codecs._errors import DecodedSizeError
+
 SNAPPY_STREAM_IDENTIFIER = b"\xff\x06\x00\x00sNaPpY"
 """First chunk of every snappy framed stream; a raw snappy block cannot start with it when it
 holds a serialized Payload (which never starts with a zero byte)."""
 
 _CRAMJAM = f"cramjam {cramjam.__version__}"
+_ZSTD_WINDOW_MAX = 8 << 20
+"""Largest window accepted in zstd frames that do not state their size (streaming writers): the
+decoder's own buffer is that large. The zstd CLI up to level 19 and Go's klauspost encoder by
+default stay within it; frames that state their size are bounded by the decoded-size limit."""
+_SMALL_BUFFER = 256 << 10
+
+
+class CorruptInput(ValueError):
+    """The input is not a complete, valid stream of the format (truncated, trailing bytes,
+    corrupted). Stages turn it into a :class:`PayloadDecodeError`."""
 
 
 class Compressor(ABC):
@@ -44,11 +63,61 @@ class Compressor(ABC):
         """Compress ``data`` into the family's wire format."""
 
     @abstractmethod
-    def decompress(self, data: bytes | memoryview) -> bytes | memoryview:
-        """Decompress what :meth:`compress` (or a peer implementation of the format) wrote."""
+    def decompress(self, data: bytes | memoryview, max_size: int) -> bytes | memoryview:
+        """Decompress what :meth:`compress` (or a peer implementation of the format) wrote.
+
+        Raises :class:`DecodedSizeError` as soon as the output would pass ``max_size`` bytes
+        (memory stays bounded by it plus a small constant), :class:`CorruptInput` when the input
+        is not a complete stream of the format.
+        """
+
+    def decoded_size(self, data: bytes | memoryview) -> int | None:
+        """The decoded size the input states or implies, when the format carries one, for
+        scheduling only (the limit in :meth:`decompress` does not trust it); ``None`` if unknown."""
+        return None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(level={self.level!r})"
+
+
+def _buffer(size: int) -> bytearray | mmap.mmap:
+    # Large buffers come from the kernel, zeroed lazily: only the pages written cost memory.
+    return bytearray(size) if size <= _SMALL_BUFFER else mmap.mmap(-1, size)
+
+
+def _decompress_into(
+    decompress_into: object, data: bytes | memoryview, hint: int | None, max_size: int
+) -> memoryview:
+    """Run one of cramjam's ``decompress_into`` functions into a bounded buffer: first one of
+    the size the input states (or, when it states none, a guess at a typical ratio: cheap when
+    right), then one of ``max_size + 1`` bytes, so a larger output is an error rather than an
+    allocation. cramjam stops with "failed to write whole buffer" when the output does not fit,
+    and checks truncation and trailing bytes itself."""
+    first = hint if hint is not None else _GUESSED_RATIO * len(data) + 1024
+    sizes = [first, max_size + 1] if first <= max_size else [max_size + 1]
+    for size in sizes:
+        out = _buffer(size)
+        try:
+            written: int = decompress_into(data, out)  # type: ignore[operator]
+        except cramjam.DecompressionError as error:
+            if "failed to write whole buffer" in str(error):
+                continue
+            raise CorruptInput(str(error)) from None
+        if written > max_size:
+            break
+        return memoryview(out)[:written]
+    raise DecodedSizeError(max_size)
+
+
+_GUESSED_RATIO = 8
+
+
+def _zstd_declared(data: bytes | memoryview) -> int | None:
+    try:
+        size: int = zstandard.get_frame_parameters(data).content_size
+    except zstandard.ZstdError:
+        return None
+    return None if size == zstandard.CONTENTSIZE_UNKNOWN else size
 
 
 class SnappyCramjam(Compressor):
@@ -59,12 +128,56 @@ class SnappyCramjam(Compressor):
     library = f"{_CRAMJAM} (Rust snap crate, not Google's C++ snappy)"
 
     def compress(self, data: bytes) -> bytes:
-        return bytes(cramjam.snappy.compress(data))
+        # cramjam writes nothing at all for empty input, which no framed reader accepts; an
+        # empty framed stream is the stream identifier alone.
+        return bytes(cramjam.snappy.compress(data)) or SNAPPY_STREAM_IDENTIFIER
 
-    def decompress(self, data: bytes | memoryview) -> memoryview:
+    def decompress(self, data: bytes | memoryview, max_size: int) -> memoryview:
+        size = self.decoded_size(data)
+        if size is None:
+            raise CorruptInput("not a snappy framed stream or raw block")
+        if size > max_size:
+            raise DecodedSizeError(max_size, size)
         if data[: len(SNAPPY_STREAM_IDENTIFIER)] == SNAPPY_STREAM_IDENTIFIER:
-            return memoryview(cramjam.snappy.decompress(data))
-        return memoryview(cramjam.snappy.decompress_raw(data))
+            return _decompress_into(cramjam.snappy.decompress_into, data, size, max_size)
+        try:
+            return memoryview(cramjam.snappy.decompress_raw(data))
+        except cramjam.DecompressionError as error:
+            raise CorruptInput(str(error)) from None
+
+    def decoded_size(self, data: bytes | memoryview) -> int | None:
+        """Exact: a raw block states its length up front, a framed stream in each chunk."""
+        if data[: len(SNAPPY_STREAM_IDENTIFIER)] != SNAPPY_STREAM_IDENTIFIER:
+            try:
+                return int(cramjam.snappy.decompress_raw_len(data))
+            except cramjam.DecompressionError:
+                return None
+        return _snappy_framed_size(memoryview(data))
+
+
+def _snappy_framed_size(view: memoryview) -> int | None:
+    """Sum of the chunk lengths of a framed stream; ``None`` if a chunk is cut short or of a
+    reserved type (https://github.com/google/snappy/blob/main/framing_format.txt)."""
+    total = position = 0
+    while position < len(view):
+        if position + 4 > len(view):
+            return None
+        kind = view[position]
+        length = int.from_bytes(view[position + 1 : position + 4], "little")
+        body = view[position + 4 : position + 4 + length]
+        if len(body) != length:
+            return None
+        if kind == 0x00 and length > 4:
+            try:
+                total += int(cramjam.snappy.decompress_raw_len(body[4:]))
+            except cramjam.DecompressionError:
+                return None
+        elif kind == 0x01 and length >= 4:
+            total += length - 4
+        elif kind != 0xFF and not 0x80 <= kind <= 0xFE:
+            return None
+        position += 4 + length
+    return total
 
 
 class ZstdZstandard(Compressor):
@@ -82,23 +195,62 @@ class ZstdZstandard(Compressor):
     def compress(self, data: bytes) -> bytes:
         return self._local.compressor.compress(data)
 
-    def decompress(self, data: bytes | memoryview) -> bytes:
-        decompressor = self._local.decompressor
+    def decompress(self, data: bytes | memoryview, max_size: int) -> bytes | memoryview:
+        declared = _zstd_declared(data)
+        # (A frame that states 0 bytes is returned as b"" by python-zstandard unread, so it
+        # takes the checked path too.)
+        if declared and declared <= max_size:
+            try:
+                # One frame that states its size: decoded into a buffer of exactly that size.
+                return self._local.decompressor.decompress(data, allow_extra_data=False)
+            except zstandard.ZstdError:
+                pass  # more frames, or not what it states: the frame-by-frame path decides
+        return self._frames(data, max_size)
+
+    def _frames(self, data: bytes | memoryview, max_size: int) -> memoryview:
+        """Frame by frame, each checked complete, all of them concatenated (RFC 8878)."""
+        if not data:
+            raise CorruptInput("no zstd frame")
+        out = bytearray()
+        rest = bytes(data)
+        while rest:
+            declared = _zstd_declared(rest)
+            if declared is not None and len(out) + declared > max_size:
+                raise DecodedSizeError(max_size, len(out) + declared)
+            rest = self._frame(rest, declared is None, out, max_size)
+        return memoryview(out)
+
+    def _frame(self, data: bytes, undeclared: bool, out: bytearray, max_size: int) -> bytes:
+        """Decode the first frame of ``data`` onto ``out``; return what follows it."""
+        contexts = self._local
+        obj = (contexts.streaming if undeclared else contexts.decompressor).decompressobj()
+        # Input goes in pieces so small that one can never decode to more than the budget left,
+        # nor to more than 4 MiB (a zstd block of 4 bytes can stand for 128 KiB of output, and
+        # the library holds a piece's output twice before it is appended).
+        piece = max(32, min(128, (max_size - len(out)) // 32768))
         try:
-            return decompressor.decompress(data)
-        except zstandard.ZstdError:
-            # Frames from streaming writers (other SDKs, the zstd CLI on a pipe) may omit the
-            # content size that the one-shot call needs; the streaming reader does not need it.
-            return decompressor.decompressobj().decompress(data)
+            for start in range(0, len(data), piece):
+                out += obj.decompress(data[start : start + piece])
+                if len(out) > max_size:
+                    raise DecodedSizeError(max_size)
+                if obj.eof:
+                    return bytes(obj.unused_data) + data[start + piece :]
+        except zstandard.ZstdError as error:
+            raise CorruptInput(str(error)) from None
+        raise CorruptInput("the zstd frame is truncated")
+
+    def decoded_size(self, data: bytes | memoryview) -> int | None:
+        return _zstd_declared(data)
 
 
 class _ZstdContexts(threading.local):
-    """zstandard's contexts are reusable (cheaper than new ones) but not thread safe: one pair
+    """zstandard's contexts are reusable (cheaper than new ones) but not thread safe: one set
     per thread, made on the thread's first use."""
 
     def __init__(self, level: int) -> None:
         self.compressor = zstandard.ZstdCompressor(level=level)
         self.decompressor = zstandard.ZstdDecompressor()
+        self.streaming = zstandard.ZstdDecompressor(max_window_size=_ZSTD_WINDOW_MAX)
 
 
 class ZstdCramjam(Compressor):
@@ -110,8 +262,26 @@ class ZstdCramjam(Compressor):
     def compress(self, data: bytes) -> bytes:
         return bytes(cramjam.zstd.compress(data, level=self.level))
 
-    def decompress(self, data: bytes | memoryview) -> memoryview:
-        return memoryview(cramjam.zstd.decompress(data))
+    def decompress(self, data: bytes | memoryview, max_size: int) -> memoryview:
+        if not data:
+            raise CorruptInput("no zstd frame")
+        declared = _zstd_declared(data)
+        if declared is not None and declared > max_size:
+            raise DecodedSizeError(max_size, declared)
+        return _decompress_into(cramjam.zstd.decompress_into, data, declared, max_size)
+
+    def decoded_size(self, data: bytes | memoryview) -> int | None:
+        return _zstd_declared(data)
+
+
+_LZ4_MAGIC = b"\x04\x22\x4d\x18"
+
+
+def _lz4_declared(data: bytes | memoryview) -> int | None:
+    """The content size of the first LZ4 frame when its header carries one."""
+    if len(data) < 14 or data[:4] != _LZ4_MAGIC or not data[4] & 0x08:
+        return None
+    return int.from_bytes(data[6:14], "little")
 
 
 class Lz4Cramjam(Compressor):
@@ -126,8 +296,54 @@ class Lz4Cramjam(Compressor):
     def compress(self, data: bytes) -> bytes:
         return bytes(cramjam.lz4.compress(data, level=self.level))
 
-    def decompress(self, data: bytes | memoryview) -> memoryview:
-        return memoryview(cramjam.lz4.decompress(data))
+    def decompress(self, data: bytes | memoryview, max_size: int) -> memoryview:
+        if not data:
+            raise CorruptInput("no lz4 frame")
+        declared = _lz4_declared(data)
+        if declared is not None and declared > max_size:
+            raise DecodedSizeError(max_size, declared)
+        return _decompress_into(cramjam.lz4.decompress_into, data, declared, max_size)
+
+    def decoded_size(self, data: bytes | memoryview) -> int | None:
+        return _lz4_declared(data)
+
+
+_INFLATE_STEP = 1 << 20
+
+
+def _inflate(
+    data: bytes | memoryview, wbits: int, max_size: int, *, members: bool
+) -> memoryview:
+    """zlib (``members=False``) or gzip streams via the standard library, the output bounded
+    while it is produced (in steps of at most 1 MiB, so it is never held twice); gzip members
+    are decoded one after another, as RFC 1952 defines."""
+    out = bytearray()
+    rest = bytes(data)
+    while True:
+        rest = _inflate_one(zlib.decompressobj(wbits), rest, out, max_size)
+        if not rest:
+            return memoryview(out)
+        if not members or rest[:2] != b"\x1f\x8b":
+            raise CorruptInput(f"{len(rest)} bytes follow the end of the stream")
+
+
+def _inflate_one(obj: zlib._Decompress, data: bytes, out: bytearray, max_size: int) -> bytes:
+    """Inflate one stream of ``data`` onto ``out``; return what follows it."""
+    pending = data
+    while True:
+        step = min(max_size - len(out) + 1, _INFLATE_STEP)
+        try:
+            piece = obj.decompress(pending, step)
+        except zlib.error as error:
+            raise CorruptInput(str(error)) from None
+        out += piece
+        if len(out) > max_size:
+            raise DecodedSizeError(max_size)
+        if obj.eof:
+            return obj.unused_data
+        pending = obj.unconsumed_tail
+        if not pending and len(piece) < step:
+            raise CorruptInput("the stream is truncated")
 
 
 class GzipZlib(Compressor):
@@ -139,8 +355,16 @@ class GzipZlib(Compressor):
     def compress(self, data: bytes) -> bytes:
         return zlib.compress(data, -1 if self.level is None else self.level, wbits=31)
 
-    def decompress(self, data: bytes | memoryview) -> bytes:
-        return zlib.decompress(data, wbits=31)
+    def decompress(self, data: bytes | memoryview, max_size: int) -> memoryview:
+        return _inflate(data, 31, max_size, members=True)
+
+    def decoded_size(self, data: bytes | memoryview) -> int | None:
+        return _gzip_isize(data)
+
+
+def _gzip_isize(data: bytes | memoryview) -> int | None:
+    """The last member's length modulo 2^32, from its trailer: a hint only."""
+    return int.from_bytes(data[-4:], "little") if len(data) >= 18 else None
 
 
 class GzipCramjam(Compressor):
@@ -152,13 +376,20 @@ class GzipCramjam(Compressor):
     def compress(self, data: bytes) -> bytes:
         return bytes(cramjam.gzip.compress(data, level=self.level))
 
-    def decompress(self, data: bytes | memoryview) -> memoryview:
-        return memoryview(cramjam.gzip.decompress(data))
+    def decompress(self, data: bytes | memoryview, max_size: int) -> memoryview:
+        if not data:
+            raise CorruptInput("no gzip member")
+        hint = _gzip_isize(data)
+        return _decompress_into(cramjam.gzip.decompress_into, data, hint, max_size)
+
+    def decoded_size(self, data: bytes | memoryview) -> int | None:
+        return _gzip_isize(data)
 
 
 class ZlibZlib(Compressor):
     """zlib (RFC 1950) stream via the standard library: what Go's ``converter.NewZlibCodec``
-    writes and reads."""
+    writes and reads. (No cramjam implementation: cramjam's zlib reader ignores whatever follows
+    the first stream, trailing garbage and a second stream alike, and cannot say it did.)"""
 
     implementation = "zlib"
     library = GzipZlib.library
@@ -166,18 +397,5 @@ class ZlibZlib(Compressor):
     def compress(self, data: bytes) -> bytes:
         return zlib.compress(data, -1 if self.level is None else self.level)
 
-    def decompress(self, data: bytes | memoryview) -> bytes:
-        return zlib.decompress(data)
-
-
-class ZlibCramjam(Compressor):
-    """zlib (RFC 1950) stream via cramjam."""
-
-    implementation = "cramjam"
-    library = GzipCramjam.library
-
-    def compress(self, data: bytes) -> bytes:
-        return bytes(cramjam.zlib.compress(data, level=self.level))
-
-    def decompress(self, data: bytes | memoryview) -> memoryview:
-        return memoryview(cramjam.zlib.decompress(data))
+    def decompress(self, data: bytes | memoryview, max_size: int) -> memoryview:
+        return _inflate(data, 15, max_size, members=False)

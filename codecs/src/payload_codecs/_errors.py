@@ -11,3 +11,17 @@ class PayloadDecodeError(ValueError):
 class PayloadDecryptionError(PayloadDecodeError):
     """An encrypted payload failed authentication, is malformed, or names a key id that the
     keyring does not hold. Never silently returns garbage."""
+
+
+class DecodedSizeError(PayloadDecodeError):
+    """A payload would decode to more bytes than the codec's limit allows (a decompression bomb,
+    or a payload larger than this worker or codec server was configured to accept)."""
+
+    def __init__(self, limit: int, declared: int | None = None) -> None:
+        self.limit = limit
+        self.declared = declared
+        stated = f"states {declared:,} bytes" if declared is not None else "decodes to more"
+        super().__init__(
+            f"payload {stated}, over the decoded-size limit of {limit:,} bytes; raise "
+            "CodecOptions.max_decoded_size if such payloads are expected"
+        )

@@ -1,18 +1,33 @@
-"""Encryption keys by id: one active for encoding, all of them for decoding (key rotation)."""
+"""Encryption keys by id: one active for encoding, all of them for decoding (key rotation).
+
+Parsing key material is where secrets leak into logs: every message here names an entry by its
+position, never by any part of what was written there, because what looks like an id may be a
+key pasted without one.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 import os
+import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_SIZE = 32
 """AES-256 key size in bytes."""
+ROTATION_WARNING = 1 << 28
+"""Encryptions under one key, in one process, after which the codec logs a warning once: random
+96-bit nonces should stay well under 2^32 per key across all processes (NIST SP 800-38D), and a
+fleet of 16 workers reaches that together."""
+KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+ID_RULE = "letters, digits, '.', '_' and '-', at most 64, starting with a letter or digit"
 
 
 class Keyring:
@@ -20,11 +35,19 @@ class Keyring:
 
     The raw key bytes are not kept: only the cipher objects built from them, so no repr, message
     or results file can carry a key. Key ids are not secret; they travel in payload metadata.
+    ``rotation_warning`` is the encryption count per key and process at which the codec warns
+    (``None``: never).
     """
 
-    __slots__ = ("_active", "_ciphers")
+    __slots__ = ("_active", "_ciphers", "_uses", "rotation_warning")
 
-    def __init__(self, keys: Mapping[str, bytes], active: str) -> None:
+    def __init__(
+        self,
+        keys: Mapping[str, bytes],
+        active: str,
+        *,
+        rotation_warning: int | None = ROTATION_WARNING,
+    ) -> None:
         if not keys:
             raise ValueError("a keyring needs at least one key")
         ciphers: dict[str, AESGCM] = {}
@@ -41,6 +64,8 @@ class Keyring:
             raise ValueError(f"active key id {active!r} is not in the keyring {sorted(ciphers)}")
         self._ciphers = ciphers
         self._active = active
+        self._uses = {key_id: itertools.count(1) for key_id in ciphers}
+        self.rotation_warning = rotation_warning
 
     @property
     def active(self) -> str:
@@ -56,6 +81,11 @@ class Keyring:
         """The cipher for ``key_id``; :class:`KeyError` if the keyring does not hold it."""
         return self._ciphers[key_id]
 
+    def uses(self, key_id: str) -> itertools.count[int]:
+        """The counter of encryptions under ``key_id`` in this process, shared by every codec
+        built on this keyring (``next()`` on it is atomic under the GIL)."""
+        return self._uses[key_id]
+
     def __repr__(self) -> str:
         return f"Keyring(key_ids={list(self._ciphers)!r}, active={self._active!r})"
 
@@ -67,9 +97,25 @@ class Keyring:
     @classmethod
     def from_mapping(cls, encoded: Mapping[str, str], active: str | None = None) -> Keyring:
         """Keys given as standard base64 strings by id; ``active`` defaults to the first id."""
-        keys = {key_id: _decode_key(key_id, text) for key_id, text in encoded.items()}
-        if not keys:
-            raise ValueError("no keys given")
+        return cls._parsed(list(encoded.items()), active, "the key mapping")
+
+    @classmethod
+    def _parsed(cls, items: list[tuple[str, Any]], active: str | None, source: str) -> Keyring:
+        """Keys from ``(id, base64)`` pairs, every problem named by position in ``source``."""
+        if not items:
+            raise ValueError(f"{source} holds no keys; expected id=BASE64KEY")
+        keys: dict[str, bytes] = {}
+        for number, (key_id, text) in enumerate(items, start=1):
+            where = f"entry {number} of {source}"
+            if not isinstance(key_id, str) or not KEY_ID.fullmatch(key_id):
+                raise ValueError(
+                    f"{where}: the key id is not valid ({ID_RULE}); write id=BASE64KEY"
+                )
+            if key_id in keys:
+                raise ValueError(f"{where}: its key id is given twice; every id must be unique")
+            keys[key_id] = _decode_key(where, text)
+        if active is not None and active not in keys:
+            raise ValueError(f"the active key id is none of the {len(keys)} ids in {source}")
         return cls(keys, active if active is not None else next(iter(keys)))
 
     @classmethod
@@ -80,44 +126,73 @@ class Keyring:
     ) -> Keyring:
         """Keys from the environment, as a worker in a container or a codec server reads them.
 
-        ``keys_var`` holds ``id=BASE64[,id=BASE64...]``; ``active_var`` names the active id and
-        defaults to the first one.
+        ``keys_var`` holds ``id=BASE64[,id=BASE64...]`` (no spaces around ``=``); ``active_var``
+        names the active id and defaults to the first one.
         """
         text = os.environ.get(keys_var, "").strip()
         if not text:
             raise ValueError(
                 f"environment variable {keys_var} is empty or unset; set it to id=BASE64KEY"
             )
-        encoded: dict[str, str] = {}
-        for item in text.split(","):
+        items: list[tuple[str, Any]] = []
+        for number, item in enumerate(text.split(","), start=1):
             key_id, sep, value = item.strip().partition("=")
-            if not sep or not key_id:
-                raise ValueError(f"{keys_var} must look like id=BASE64KEY[,id=BASE64KEY...]")
-            encoded[key_id] = value
-        return cls.from_mapping(encoded, os.environ.get(active_var) or None)
+            if not sep or not value:
+                raise ValueError(
+                    f"entry {number} of {keys_var} is not id=BASE64KEY; write "
+                    f"{keys_var}=id=BASE64KEY[,id=BASE64KEY...]"
+                )
+            items.append((key_id, value))
+        return cls._parsed(items, os.environ.get(active_var) or None, keys_var)
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> Keyring:
-        """Keys from a JSON file ``{"active": ID, "keys": {ID: BASE64}}`` (a mounted secret)."""
+    def from_file(
+        cls, path: str | os.PathLike[str], *, allow_insecure_permissions: bool = False
+    ) -> Keyring:
+        """Keys from a JSON file ``{"active": ID, "keys": {ID: BASE64}}`` (a mounted secret).
+
+        Like ssh with a private key, a file that other users could read is refused unless
+        ``allow_insecure_permissions``: chmod it 600 or 400 (in Kubernetes, ``defaultMode:
+        0400`` on the secret volume).
+        """
+        name = os.fspath(path)
         try:
-            document = json.loads(Path(path).read_text(encoding="utf-8"))
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+            top = json.loads(Path(path).read_text(encoding="utf-8"), object_pairs_hook=_Pairs)
+            document = dict(top)
             keys, active = document["keys"], document.get("active")
-            if not isinstance(keys, dict):
+            if not isinstance(keys, _Pairs) or not (active is None or isinstance(active, str)):
                 raise TypeError
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
             reason = error.strerror if isinstance(error, OSError) else "not a keyring file"
             raise ValueError(
-                f"cannot read keyring {os.fspath(path)!r}: {reason}; "
+                f"cannot read keyring {name!r}: {reason}; "
                 'expected JSON {"active": ID, "keys": {ID: BASE64KEY}}'
             ) from None
-        return cls.from_mapping(keys, active)
+        if mode & 0o077 and not allow_insecure_permissions:
+            raise ValueError(
+                f"keyring {name!r} can be read by other users (mode {mode:04o}); "
+                f"chmod 600 {name!r}, as ssh requires of private keys"
+            )
+        return cls._parsed(keys, active, f"keyring {name!r}")
 
 
-def _decode_key(key_id: str, text: object) -> bytes:
-    # The error names the id only: the text may be a nearly valid key.
+class _Pairs(list[tuple[str, Any]]):
+    """A JSON object as its list of pairs, so that an id given twice is seen rather than
+    silently replaced."""
+
+
+def _decode_key(where: str, text: object) -> bytes:
+    # Name the entry only: the text may be a nearly valid key.
     try:
         if not isinstance(text, str):
             raise TypeError
-        return base64.b64decode(text.strip(), validate=True)
+        key = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError, TypeError):
-        raise ValueError(f"key {key_id!r} is not standard base64 text") from None
+        raise ValueError(f"{where}: the key is not standard base64 text") from None
+    if len(key) != KEY_SIZE:
+        raise ValueError(
+            f"{where}: the key decodes to {len(key)} bytes; AES-256 needs {KEY_SIZE} "
+            "(make one with: openssl rand -base64 32)"
+        )
+    return key

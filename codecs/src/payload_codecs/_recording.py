@@ -7,6 +7,7 @@ keep them where production data may live, never commit them, and delete them whe
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import queue
 import random
@@ -24,6 +25,11 @@ from payload_codecs._corpusfile import CorpusWriter
 
 Direction = Literal["encode", "decode", "both"]
 _STOP = object()
+_LOG = logging.getLogger("payload_codecs")
+
+
+class RecordingError(OSError):
+    """Recording stopped because the corpus could not be written (a full disk, a quota)."""
 
 
 class RecordingCodec(PayloadCodec):
@@ -32,7 +38,10 @@ class RecordingCodec(PayloadCodec):
     Sampling happens on the event loop and costs one random draw per payload; a sampled payload
     is serialized there and queued, and a background thread writes it, so the loop never waits
     on the disk. Recording stops for good once ``max_payloads`` or ``max_bytes`` is reached, and
-    the corpus is completed then, so it survives a later crash of the worker.
+    the corpus is completed then, so it survives a later crash of the worker. If the file cannot
+    be written (a full disk), recording stops, one warning is logged, queued payloads are
+    dropped, the partial file is removed, and :meth:`close` raises :class:`RecordingError`; the
+    inner codec keeps working throughout.
 
     Args:
         path: corpus file to write (appears complete on :meth:`close` or when a cap is reached).
@@ -86,9 +95,11 @@ class RecordingCodec(PayloadCodec):
         self._thread = threading.Thread(
             target=self._write_loop, name="payload-recorder", daemon=True
         )
+        self.error: OSError | None = None
+        """Why recording stopped early, if it did."""
         self._thread.start()
         self._closed = False
-        atexit.register(self.close)
+        atexit.register(self._close_at_exit)
 
     @property
     def recorded(self) -> int:
@@ -123,17 +134,54 @@ class RecordingCodec(PayloadCodec):
             self._queue.put(blob)
 
     def _write_loop(self) -> None:
-        while (item := self._queue.get()) is not _STOP:
-            assert isinstance(item, bytes)
-            self._writer.write_serialized(item)
-        self._writer.close()
+        try:
+            while (item := self._queue.get()) is not _STOP:
+                assert isinstance(item, bytes)
+                self._writer.write_serialized(item)
+            self._writer.close()
+        except OSError as error:
+            self._stop_recording(error)
+
+    def _stop_recording(self, error: OSError) -> None:
+        self._full = True
+        self.error = error
+        self._writer.abort()
+        dropped = 0
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+            dropped += 1
+        _LOG.warning(
+            "recording to %s stopped: %s; %d queued payloads dropped, the partial file removed",
+            self._writer.path,
+            error.strerror or error,
+            dropped,
+        )
 
     def close(self) -> None:
-        """Finish writing and complete the corpus file. Safe to call more than once."""
-        if self._closed:
-            return
-        self._closed = True
-        self._full = True
-        self._queue.put(_STOP)
-        self._thread.join()
-        atexit.unregister(self.close)
+        """Finish writing and complete the corpus file. Safe to call more than once. Raises
+        :class:`RecordingError` when recording had stopped because the file could not be
+        written."""
+        if not self._closed:
+            self._closed = True
+            self._full = True
+            self._queue.put(_STOP)
+            self._thread.join()
+            self._queue = queue.SimpleQueue()
+            atexit.unregister(self._close_at_exit)
+        if self.error is not None:
+            failure = RecordingError(
+                f"recording to {self._writer.path} failed: {self.error.strerror or self.error}; "
+                "the partial corpus was removed"
+            )
+            failure.errno = self.error.errno
+            raise failure
+
+    def _close_at_exit(self) -> None:
+        # The failure was logged when it happened; interpreter exit is no place to raise it.
+        try:
+            self.close()
+        except RecordingError:
+            pass

@@ -107,7 +107,7 @@ FAMILIES: tuple[Family, ...] = (
         "zlib stream, interoperable with the Go SDK's converter.NewZlibCodec",
         encoding="binary/zlib",
         levels=Levels(((1, 9),), default=6),
-        implementations=_impls(c.ZlibZlib, c.ZlibCramjam),
+        implementations=_impls(c.ZlibZlib),
     ),
     Family(
         "aes256gcm",

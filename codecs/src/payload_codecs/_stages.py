@@ -7,6 +7,7 @@ chain serializes each payload once per stage and never copies payload data needl
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from cryptography.hazmat.backends.openssl.backend import backend as openssl_back
 from temporalio.api.common.v1 import Payload
 
 from payload_codecs._compression import Compressor
-from payload_codecs._errors import PayloadDecodeError, PayloadDecryptionError
+from payload_codecs._errors import DecodedSizeError, PayloadDecodeError, PayloadDecryptionError
 from payload_codecs._keyring import Keyring
 
 _CRYPTOGRAPHY = importlib.metadata.version("cryptography")
@@ -25,6 +26,10 @@ ENCODING = "encoding"
 KEY_ID = "encryption-key-id"
 NONCE_SIZE = 12
 TAG_SIZE = 16
+_LOG = logging.getLogger("payload_codecs")
+MAX_DECODED_SIZE = 64 << 20
+"""Default decoded-size limit: 32 times Temporal's 2 MiB payload limit, room for JSON that
+compresses 10-30x, while a hostile payload costs a worker or codec server at most this much."""
 
 
 @dataclass(frozen=True)
@@ -36,21 +41,29 @@ class CodecOptions:
             compression (tiny payloads rarely shrink and still cost a library call).
         keep_if_not_smaller: when compression does not make a payload smaller, keep the original
             payload, as the Go SDK's zlib codec does by default. The decoder does not care.
-        offload_threshold: when the payloads of one call hold at least this many bytes, the work
-            runs on the event loop's default executor instead of stalling the loop that the SDK
-            calls codecs on. ``None`` never offloads. Handing work to a thread costs tens of
-            microseconds, more than compressing a small payload.
+        offload_threshold: when the payloads of one call hold (encode) or decode to (decode) at
+            least this many bytes, the work runs on the event loop's default executor instead of
+            stalling the loop that the SDK calls codecs on. ``None`` never offloads. Handing work
+            to a thread costs tens of microseconds, more than compressing a small payload.
+        max_decoded_size: the most bytes one payload may decode to. Enforced while decoding,
+            whatever the payload claims: a decompression bomb fails with
+            :class:`DecodedSizeError` after at most this much memory. The default, 64 MiB, is 32
+            times Temporal's 2 MiB payload limit: JSON that compresses even 30x under the limit
+            still decodes.
     """
 
     min_size: int = 0
     keep_if_not_smaller: bool = True
     offload_threshold: int | None = 512 * 1024
+    max_decoded_size: int = MAX_DECODED_SIZE
 
     def __post_init__(self) -> None:
         if self.min_size < 0:
             raise ValueError(f"min_size must be 0 or more, got {self.min_size}")
         if self.offload_threshold is not None and self.offload_threshold < 0:
             raise ValueError(f"offload_threshold must be 0 or more, got {self.offload_threshold}")
+        if self.max_decoded_size < 1:
+            raise ValueError(f"max_decoded_size must be 1 or more, got {self.max_decoded_size}")
 
 
 class Stage(ABC):
@@ -65,9 +78,15 @@ class Stage(ABC):
         """The outer payload for serialized payload ``blob``, or ``None`` to leave it as is."""
 
     @abstractmethod
-    def decode(self, payload: Payload, data: bytes) -> bytes | memoryview:
+    def decode(self, payload: Payload, data: bytes, max_size: int) -> bytes | memoryview:
         """The serialized inner payload from ``payload`` (whose data is ``data``), which carries
-        this stage's encoding. Raises :class:`PayloadDecodeError` when it cannot."""
+        this stage's encoding, at most ``max_size`` bytes. Raises :class:`PayloadDecodeError`
+        (:class:`DecodedSizeError` for a larger one) when it cannot."""
+
+    def decoded_size(self, data: bytes) -> int:
+        """What ``data`` is expected to decode to, to decide where the work runs (not trusted
+        for memory: :meth:`decode` enforces its limit itself)."""
+        return len(data)
 
     @abstractmethod
     def raw_encode(self, data: bytes) -> bytes:
@@ -88,6 +107,7 @@ class CompressionStage(Stage):
         self._template = Payload(metadata={ENCODING: self.encoding})
         self._min_size = options.min_size
         self._keep = options.keep_if_not_smaller
+        self._limit = options.max_decoded_size
 
     def encode(self, blob: bytes) -> Payload | None:
         if len(blob) < self._min_size:
@@ -101,11 +121,17 @@ class CompressionStage(Stage):
         return self.compressor.compress(data)
 
     def raw_decode(self, data: bytes) -> bytes | memoryview:
-        return self.compressor.decompress(data)
+        return self.compressor.decompress(data, self._limit)
 
-    def decode(self, payload: Payload, data: bytes) -> bytes | memoryview:
+    def decoded_size(self, data: bytes) -> int:
+        size = self.compressor.decoded_size(data)
+        return len(data) if size is None else size
+
+    def decode(self, payload: Payload, data: bytes, max_size: int) -> bytes | memoryview:
         try:
-            return self.compressor.decompress(data)
+            return self.compressor.decompress(data, max_size)
+        except DecodedSizeError:
+            raise
         except Exception as error:  # each library raises its own type; the caller needs one
             raise PayloadDecodeError(
                 f"cannot decompress {self.encoding.decode()} payload of {len(data)} bytes: {error}"
@@ -125,9 +151,19 @@ class EncryptionStage(Stage):
         self._template = Payload(
             metadata={ENCODING: self.encoding, KEY_ID: keyring.active.encode()}
         )
+        self._uses = keyring.uses(keyring.active)
+        self._warn_at = keyring.rotation_warning
 
     def raw_encode(self, data: bytes) -> bytes:
         nonce = os.urandom(NONCE_SIZE)
+        if next(self._uses) == self._warn_at:
+            _LOG.warning(
+                "key id %r has encrypted %d payloads in this process; with random 96-bit "
+                "nonces, all processes together should stay well below 2^32 per key: rotate "
+                "to a new active key",
+                self._keyring.active,
+                self._warn_at,
+            )
         return nonce + self._cipher.encrypt(nonce, data, None)
 
     def raw_decode(self, data: bytes) -> bytes:
@@ -136,7 +172,7 @@ class EncryptionStage(Stage):
     def encode(self, blob: bytes) -> Payload:
         return _with_data(self._template, self.raw_encode(blob))
 
-    def decode(self, payload: Payload, data: bytes) -> bytes:
+    def decode(self, payload: Payload, data: bytes, max_size: int) -> bytes:
         raw_id = payload.metadata.get(KEY_ID)
         if raw_id is None:
             raise PayloadDecryptionError(

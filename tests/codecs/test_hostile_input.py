@@ -1,0 +1,242 @@
+"""Decoders treat their input as hostile: a bounded decoded size, enforced while decoding in
+every family and implementation; truncated input and trailing bytes are errors; concatenated
+frames or members decode whole; the work moves off the event loop when a payload turns out
+large."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import subprocess
+import sys
+import zlib
+
+import pytest
+import zstandard
+from temporalio.api.common.v1 import Payload
+
+import payload_codecs
+from payload_codecs import (
+    MAX_DECODED_SIZE,
+    CodecOptions,
+    DecodedSizeError,
+    Keyring,
+    PayloadDecodeError,
+    from_spec,
+    serialize,
+)
+from payload_codecs._compression import CorruptInput
+from tests.codecs.helpers import COMPRESSIBLE, decode, encode, json_payload
+from tests.processes import ROOT
+
+LIMIT = 16 << 20
+MEMORY_SLACK = 24 << 20
+"""What decoding may hold beyond the limit: a zstd window for frames without a stated size
+(8 MiB), one decoded piece held twice, the interpreter's own churn."""
+COMPRESSION = [
+    f"{family.name}@{impl}"
+    for family in payload_codecs.families()
+    if family.implementations
+    for impl in family.implementations
+]
+BOMB_CASES = [
+    (shape, spec)
+    for shape, spec in [
+        ("zstd-frames", "zstd@zstandard"),
+        ("zstd-frames", "zstd@cramjam"),
+        ("zstd-declared", "zstd@zstandard"),
+        ("zstd-declared", "zstd@cramjam"),
+        ("zstd-undeclared", "zstd@zstandard"),
+        ("zstd-undeclared", "zstd@cramjam"),
+        ("gzip", "gzip@zlib"),
+        ("gzip", "gzip@cramjam"),
+        ("gzip-members", "gzip@zlib"),
+        ("gzip-members", "gzip@cramjam"),
+        ("zlib", "zlib@zlib"),
+        ("lz4-frames", "lz4@cramjam"),
+        ("snappy-framed", "snappy@cramjam"),
+        ("snappy-raw", "snappy@cramjam"),
+    ]
+]
+
+
+def test_every_implementation_of_every_family_has_a_bomb_case() -> None:
+    assert {spec for _, spec in BOMB_CASES} == set(COMPRESSION)
+
+
+@pytest.mark.parametrize(("shape", "spec"), BOMB_CASES)
+def test_a_bomb_fails_at_the_limit_with_memory_bounded_by_it(shape: str, spec: str) -> None:
+    """Each bomb decodes to 256 MiB; with a 16 MiB limit the codec must stop with the size
+    error, its peak memory within the limit plus a small constant, under a memory cap that
+    turns a regression into a MemoryError rather than a dead machine."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.codecs.bombs", shape, spec, str(LIMIT)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert report["error"] == "DecodedSizeError"
+    assert report["growth"] <= LIMIT + MEMORY_SLACK, report
+
+
+def test_the_size_error_names_the_limit_and_what_to_change() -> None:
+    data = zlib.compress(bytes(1 << 20), wbits=31)
+    payload = Payload(metadata={"encoding": b"binary/gzip"}, data=data)
+    codec = from_spec("gzip", options=CodecOptions(max_decoded_size=1000))
+    with pytest.raises(DecodedSizeError, match="decoded-size limit of 1,000 bytes") as caught:
+        codec.decode_sync([payload])
+    assert "max_decoded_size" in str(caught.value)
+    assert MAX_DECODED_SIZE == 64 << 20
+    with pytest.raises(ValueError, match="max_decoded_size"):
+        CodecOptions(max_decoded_size=0)
+
+
+@pytest.mark.parametrize("spec", COMPRESSION)
+def test_a_payload_at_the_limit_decodes_and_one_byte_more_does_not(spec: str) -> None:
+    payload = json_payload(COMPRESSIBLE * 8)
+    size = len(serialize(payload))
+    exact = from_spec(spec, options=CodecOptions(max_decoded_size=size))
+    assert decode(exact, encode(exact, [payload])) == [payload]
+    short = from_spec(spec, options=CodecOptions(max_decoded_size=size - 1))
+    with pytest.raises(DecodedSizeError):
+        decode(short, encode(short, [payload]))
+
+
+def _compressor(spec: str) -> payload_codecs.Compressor:
+    [stage] = from_spec(spec).stages
+    assert isinstance(stage, payload_codecs.CompressionStage)
+    return stage.compressor
+
+
+def _snappy_chunk_ends(stream: bytes) -> set[int]:
+    """Where the chunks of a framed snappy stream end: the format has no end marker, so a
+    stream cut there is a valid, shorter stream."""
+    ends, position = set(), 0
+    while position < len(stream):
+        position += 4 + int.from_bytes(stream[position + 1 : position + 4], "little")
+        ends.add(position)
+    return ends
+
+
+@pytest.mark.parametrize("spec", COMPRESSION)
+@pytest.mark.parametrize("size", [40, 279_000])
+def test_every_cut_of_a_stream_is_an_error_never_an_empty_or_short_result(
+    spec: str, size: int
+) -> None:
+    compressor = _compressor(spec)
+    original = (COMPRESSIBLE * (size // len(COMPRESSIBLE) + 1))[:size]
+    whole = compressor.compress(original)
+    assert bytes(compressor.decompress(whole, LIMIT)) == original
+    valid = _snappy_chunk_ends(whole) if spec.startswith("snappy") else set()
+    step = max(1, len(whole) // 300)
+    for cut in sorted({*range(0, len(whole), step), len(whole) - 1} - valid):
+        with pytest.raises(CorruptInput):
+            result = compressor.decompress(whole[:cut], LIMIT)
+            pytest.fail(f"cut at {cut} of {len(whole)} gave {len(result)} bytes")
+
+
+@pytest.mark.parametrize("spec", COMPRESSION)
+def test_trailing_bytes_are_an_error(spec: str) -> None:
+    compressor = _compressor(spec)
+    whole = compressor.compress(COMPRESSIBLE)
+    for tail in (b"\x00", b"garbage after the stream", whole[:7]):
+        with pytest.raises(CorruptInput):
+            compressor.decompress(whole + tail, LIMIT)
+
+
+@pytest.mark.parametrize("spec", [s for s in COMPRESSION if not s.startswith("zlib")])
+def test_concatenated_frames_or_members_decode_whole(spec: str) -> None:
+    """What the zstd, LZ4, gzip and snappy framing formats say: a concatenation of frames
+    (members, streams) holds the concatenation of their contents. 320,000 bytes of data were
+    lost before."""
+    compressor = _compressor(spec)
+    first, second = COMPRESSIBLE * 2_000, bytes(range(256)) * 1_250
+    both = compressor.compress(first) + compressor.compress(second)
+    assert bytes(compressor.decompress(both, LIMIT)) == first + second
+
+
+def test_a_snappy_stream_cut_at_a_chunk_boundary_cannot_be_told_from_a_shorter_one() -> None:
+    """A limit of the framing format, kept for compatibility with the docs' codec: the stream
+    identifier alone is the empty stream. The Payload parse after it catches most such cuts
+    (the data field runs past the end); this one it cannot."""
+    compressor = _compressor("snappy")
+    whole = compressor.compress(COMPRESSIBLE)
+    assert bytes(compressor.decompress(whole[:10], LIMIT)) == b""
+
+
+def test_a_second_zlib_stream_is_trailing_data() -> None:
+    """RFC 1950 defines one stream; Go's reader stops after it. Two are not a zlib stream."""
+    compressor = _compressor("zlib")
+    with pytest.raises(CorruptInput, match="follow the end"):
+        compressor.decompress(zlib.compress(b"a") + zlib.compress(b"b"), LIMIT)
+
+
+def test_a_zstd_frame_that_states_zero_bytes_is_still_checked() -> None:
+    """python-zstandard returns b"" for such a frame without reading it."""
+    empty = zstandard.ZstdCompressor().compress(b"")
+    assert bytes(_compressor("zstd").decompress(empty, LIMIT)) == b""
+    with pytest.raises(CorruptInput):
+        _compressor("zstd").decompress(empty + b"junk", LIMIT)
+
+
+def test_snappy_without_keep_if_not_smaller_round_trips_an_empty_payload() -> None:
+    codec = from_spec("snappy", options=CodecOptions(keep_if_not_smaller=False))
+    [encoded] = encode(codec, [Payload()])
+    assert encoded.metadata["encoding"] == b"binary/snappy"
+    assert encoded.data == payload_codecs.SNAPPY_STREAM_IDENTIFIER
+    assert decode(codec, [encoded]) == [Payload()]
+
+
+class _CountingExecutor(concurrent.futures.ThreadPoolExecutor):
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.jobs = 0
+
+    def submit(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.jobs += 1
+        return super().submit(*args, **kwargs)
+
+
+def _executor_jobs(spec: str, payload: Payload, options: CodecOptions) -> int:
+    codec = from_spec(spec, keyring=Keyring.generate(), options=options)
+    [encoded] = encode(codec, [payload])
+
+    async def run() -> int:
+        executor = _CountingExecutor()
+        asyncio.get_running_loop().set_default_executor(executor)
+        assert await codec.decode([encoded]) == [payload]
+        return executor.jobs
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize("spec", ["zstd", "lz4", "gzip", "zlib", "snappy", "zstd+aes256gcm"])
+def test_the_decoded_size_decides_where_decoding_runs(spec: str) -> None:
+    """4 MiB of zeros compress to a few KiB: counting compressed bytes kept it on the loop.
+    Formats that state their size go off the loop at once; the others are stopped on the loop
+    at the threshold and finished on the executor."""
+    options = CodecOptions(offload_threshold=512 << 10, keep_if_not_smaller=False)
+    large = Payload(metadata={"encoding": b"binary/plain"}, data=bytes(4 << 20))
+    small = json_payload(COMPRESSIBLE)
+    assert _executor_jobs(spec, large, options) == 1
+    assert _executor_jobs(spec, small, options) == 0
+
+
+def test_a_limit_error_on_the_loop_is_not_retried_past_the_real_limit() -> None:
+    options = CodecOptions(offload_threshold=1024, max_decoded_size=4096)
+    codec = from_spec("zlib", options=options)
+    bomb = Payload(metadata={"encoding": b"binary/zlib"}, data=zlib.compress(bytes(1 << 20)))
+    with pytest.raises(DecodedSizeError, match="4,096"):
+        decode(codec, [bomb])
+
+
+def test_corrupt_input_is_a_payload_decode_error_at_the_codec() -> None:
+    codec = from_spec("lz4")
+    bad = Payload(metadata={"encoding": b"binary/lz4"}, data=b"\x04\x22\x4d\x18garbage")
+    with pytest.raises(PayloadDecodeError, match="cannot decompress binary/lz4"):
+        decode(codec, [bad])
