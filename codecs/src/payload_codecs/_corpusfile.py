@@ -17,6 +17,7 @@ under its name once complete (written beside it, then renamed).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import struct
@@ -101,10 +102,12 @@ class CorpusWriter:
         return self.path
 
     def abort(self) -> None:
-        """Drop what was written; ``path`` is left as it was."""
+        """Drop what was written; ``path`` is left as it was. Closing may fail the way the
+        writes did (a full disk flushes nothing): the file is removed all the same."""
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            file, self._file = self._file, None
+            with contextlib.suppress(OSError):
+                file.close()
             self._temporary.unlink(missing_ok=True)
 
     def __enter__(self) -> CorpusWriter:
