@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 from bench.commands import codecs, compare, corpus, probes, recommend, report, run
-from bench.errors import RoundTripError, UserError
+from bench.errors import RoundTripError, Terminated, UserError, exit_code
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 COMMANDS = (run, report, compare, recommend, corpus, codecs, probes)
 DESCRIPTION = (
     "Measure Temporal payload codecs (compression, encryption) on your own payloads: "
@@ -29,10 +30,17 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # One is enough: a second would break off the cleanup that stops child processes.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
     args.argv = argv
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return int(args.run(args))
     except BrokenPipeError:
@@ -45,9 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RoundTripError as error:
         print(f"codec-bench: error: {error}; no results were written", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("codec-bench: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as stop:
+        how = "stopped by SIGTERM" if isinstance(stop, Terminated) else "interrupted"
+        print(f"codec-bench: {how}", file=sys.stderr)
+        return exit_code(stop)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,16 @@ class UserError(Exception):
     """A mistake the user can fix: bad input, a missing file, an existing output."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (how CI, systemd and Kubernetes stop a job), handled like Ctrl-C: what was
+    measured is kept and every child process is stopped."""
+
+
+def exit_code(interrupt: KeyboardInterrupt) -> int:
+    """128 plus the signal number, as a shell reports a process stopped by it."""
+    return 143 if isinstance(interrupt, Terminated) else 130
+
+
 class RoundTripError(AssertionError):
     """A measured encode/decode did not give back the original bytes: the run is invalid."""
 

@@ -11,14 +11,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def start_cli(args: Sequence[str], **popen: object) -> subprocess.Popen[str]:
-    """``python -m bench.cli ARGS`` from the project root, stderr piped, text mode."""
+def start_cli(
+    args: Sequence[str], env: dict[str, str] | None = None, **popen: object
+) -> subprocess.Popen[str]:
+    """``python -m bench.cli ARGS`` from the project root, stderr piped, text mode; ``env``
+    adds to this process's environment."""
     return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
         [sys.executable, "-m", "bench.cli", *args],
         cwd=ROOT,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
         **popen,
     )
 

@@ -7,7 +7,8 @@ import argparse
 import json
 from pathlib import Path
 
-from bench.commands.common import Subparsers, add_json_flag, command, say
+from bench.commands.common import Subparsers, add_json_flag, amount, command, say
+from bench.errors import UserError
 from bench.outputs import compare, render
 from bench.results import load
 
@@ -15,6 +16,11 @@ EXIT_REGRESSION = 1
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    if len(args.results) < 2:
+        raise UserError(
+            "compare needs two or more results files: the reference first, then the runs to "
+            "compare with it"
+        )
     runs = [load(path) for path in args.results]
     comparison = compare.compare(runs, min_effect=args.min_effect / 100, normalize=args.normalize)
     if args.json:
@@ -26,6 +32,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         say(f"comparison: {page.resolve()}")
     if args.fail_on_regression is None:
         return 0
+    if not comparison.geomean_codecs():
+        raise UserError(
+            "--fail-on-regression found no timed row common to the runs, so nothing was "
+            "checked; compare runs of the same codecs and corpora"
+        )
     regressions = comparison.regressions(args.fail_on_regression)
     for run_id, codec, ratio, rows in regressions:
         worst = min(rows, key=lambda d: d.speedup or 1.0)
@@ -49,13 +60,13 @@ def add_parser(sub: Subparsers) -> None:
     )
     parser.add_argument(
         "--min-effect",
-        type=float,
+        type=amount,
         default=compare.MIN_EFFECT * 100,
         help="smallest change in %% that is called",
     )
     parser.add_argument(
         "--fail-on-regression",
-        type=float,
+        type=amount,
         metavar="PCT",
         help="exit 1 if a codec is significantly slower by PCT %% or more",
     )

@@ -7,8 +7,11 @@ import asyncio
 import dataclasses
 import json
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from temporalio.service import RPCError, RPCStatusCode
 
 from bench import __version__
 from bench.commands.common import Subparsers, add_json_flag, command, warn
@@ -25,11 +28,32 @@ from bench.temporal.cluster import ClusterOptions, connect
 from payload_codecs import ChainCodec, CorpusReader, CorpusWriter, from_spec
 
 
-def _out(args: argparse.Namespace) -> Path:
+def _out(args: argparse.Namespace, inputs: Sequence[Path] = ()) -> Path:
     out = Path(args.out)
+    if out.is_dir():
+        raise UserError(f"{out} is a folder; --out names the corpus file to write")
     if out.exists() and not args.force:
         raise UserError(f"{out} already exists; choose another --out or pass --force to replace it")
+    for source in inputs:
+        if out.exists() and out.samefile(source):
+            raise UserError(f"--out {out} is also an input; write the corpus to another file")
     return out
+
+
+def _nothing_found(writer: CorpusWriter) -> None:
+    """An import that finds no payload is an error that says why (the writer is aborted, so
+    no empty corpus appears)."""
+    if writer.payload_count:
+        return
+    encoded = {k.removeprefix("encoded:"): n for k, n in writer.skipped.items() if "encoded:" in k}
+    if encoded:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in encoded.items())
+        raise UserError(
+            f"no payloads to keep: every one was encoded by a codec ({kinds}); pass --codec "
+            "SPEC (and --keys-file or PAYLOAD_CODEC_KEYS for encryption) to decode them"
+        )
+    skipped = ", ".join(f"{n} {why}" for why, n in writer.skipped.items()) or "nothing"
+    raise UserError(f"no payloads found in the histories (skipped: {skipped}); nothing was written")
 
 
 def _decoder(args: argparse.Namespace) -> ChainCodec | None:
@@ -73,7 +97,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     for path in paths:
         if not path.is_file():
             raise UserError(f"{path}: no such file")
-    out = _out(args)
+    out = _out(args, paths)
     decoder = _decoder(args)
     parsed = [
         (path, parse_histories(path.read_text(encoding="utf-8", errors="replace"), str(path)))
@@ -93,6 +117,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         for _, histories in parsed:
             for history in histories:
                 _write(writer, extract(history, decoder))
+        _nothing_found(writer)
     _report(out, writer)
     return 0
 
@@ -101,9 +126,10 @@ async def _fetch(args: argparse.Namespace, writer: CorpusWriter, decoder: ChainC
     options = ClusterOptions.from_args(args)
     try:
         client = await connect(options)
-    except RuntimeError as error:
+    except Exception as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
         raise UserError(
-            f"cannot connect to {args.address} (namespace {args.namespace}): {error}"
+            f"cannot connect to {args.address} (namespace {args.namespace}): {reason}"
         ) from None
     total = (
         args.limit
@@ -112,13 +138,27 @@ async def _fetch(args: argparse.Namespace, writer: CorpusWriter, decoder: ChainC
     )
     fetched = 0
     with Progress(total, "fetching histories") as progress:
-        async for workflow_id, history in fetch_histories(
-            client, workflow_ids=args.workflow_id, query=args.query, limit=args.limit
-        ):
-            _write(writer, extract(history, decoder))
-            fetched += 1
-            progress.step(workflow_id)
+        try:
+            async for workflow_id, history in fetch_histories(
+                client, workflow_ids=args.workflow_id, query=args.query, limit=args.limit
+            ):
+                _write(writer, extract(history, decoder))
+                fetched += 1
+                progress.step(workflow_id)
+        except RPCError as error:
+            raise UserError(_fetch_failure(error, args)) from None
     return fetched
+
+
+def _fetch_failure(error: RPCError, args: argparse.Namespace) -> str:
+    if error.status is RPCStatusCode.NOT_FOUND:
+        return (
+            f"{error.message or 'not found'} (namespace {args.namespace}); check the workflow "
+            "id and --namespace"
+        )
+    if error.status is RPCStatusCode.INVALID_ARGUMENT:
+        return f"the cluster refused the request: {error.message}; check --query"
+    return f"fetching failed: {error.status.name if error.status else 'error'}: {error.message}"
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
@@ -143,6 +183,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         fetched = asyncio.run(_fetch(args, writer, decoder))
         if fetched == 0:
             raise UserError("no workflow matched; nothing was written")
+        _nothing_found(writer)
     print(f"fetched {fetched} histories")
     _report(out, writer)
     return 0

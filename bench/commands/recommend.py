@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from bench.commands.common import Subparsers, add_json_flag, command
+from bench.commands.common import Subparsers, add_json_flag, amount, command
 from bench.outputs import recommend, render
 from bench.results import load
 
@@ -48,24 +48,24 @@ def add_parser(sub: Subparsers) -> None:
         help="default: cost when a price is given, else balanced",
     )
     parser.add_argument("--must-encrypt", action="store_true")
-    parser.add_argument("--max-encode-us", type=float, help="per-payload encode p99 limit")
-    parser.add_argument("--max-decode-us", type=float, help="per-payload decode p99 limit")
-    parser.add_argument("--max-latency-ms", type=float, help="workflow round trip p50 limit")
-    parser.add_argument("--min-ratio", type=float, help="smallest acceptable compression ratio")
+    parser.add_argument("--max-encode-us", type=amount, help="per-payload encode p99 limit")
+    parser.add_argument("--max-decode-us", type=amount, help="per-payload decode p99 limit")
+    parser.add_argument("--max-latency-ms", type=amount, help="workflow round trip p50 limit")
+    parser.add_argument("--min-ratio", type=amount, help="smallest acceptable compression ratio")
     parser.add_argument(
         "--headroom",
-        type=float,
+        type=amount,
         metavar="PCT",
         help="%% of the 2 MiB payload limit the largest payload must leave free",
     )
     parser.add_argument(
         "--volume-gb",
-        type=float,
+        type=amount,
         default=100.0,
         help="original payload GB per month, for the cost model",
     )
-    parser.add_argument("--storage-price", type=float, default=0.0, help="price per GB stored")
-    parser.add_argument("--transfer-price", type=float, default=0.0, help="price per GB moved")
-    parser.add_argument("--cpu-price", type=float, default=0.0, help="price per CPU hour")
+    parser.add_argument("--storage-price", type=amount, default=0.0, help="price per GB stored")
+    parser.add_argument("--transfer-price", type=amount, default=0.0, help="price per GB moved")
+    parser.add_argument("--cpu-price", type=amount, default=0.0, help="price per CPU hour")
     add_json_flag(parser)
     parser.set_defaults(run=cmd_recommend)

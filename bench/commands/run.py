@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.commands.common import Subparsers, command, say
+from bench.commands.common import Subparsers, command, redact, say, writable_folder
 from bench.corpus import catalog
-from bench.errors import UserError, positive_int
+from bench.errors import RoundTripError, UserError, exit_code, positive_int
 from bench.keys import KEYS_ENV, run_keyring
 from bench.layers.client import ClientCase, run_client_layer
 from bench.layers.inprocess import Case, build_cases, run_rounds
@@ -22,12 +22,12 @@ from bench.plan import PROFILES, ClientPlan, CodecUnderTest, Profile, codecs_und
 from bench.progress import Progress
 from bench.results import CorpusInfo, Layer, Results, environment, save, save_csv
 from bench.results.environment import utc_now
-from bench.temporal.cluster import ClusterOptions
+from bench.temporal.cluster import ClusterOptions, connect
 from bench.temporal.devserver import DevServer, DevServerError
 from bench.temporal.worker_process import WORKER_MODULE, WorkerFailed, WorkerProcess, worker_argv
 
 EXIT_FAILED = 1
-EXIT_INTERRUPTED = 130
+REACH_TIMEOUT_S = 15.0
 
 
 @dataclass
@@ -59,8 +59,13 @@ class Outcome:
 
     client_cases: list[ClientCase] = field(default_factory=list)
     layers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    interrupted: bool = False
+    stopped: KeyboardInterrupt | None = None
+    """Ctrl-C or SIGTERM, when one stopped the run."""
     failure: str | None = None
+
+    @property
+    def interrupted(self) -> bool:
+        return self.stopped is not None
 
 
 def _run_id() -> str:
@@ -69,6 +74,8 @@ def _run_id() -> str:
 
 def _out_folder(args: argparse.Namespace, run_id: str) -> Path:
     out = Path(args.out) if args.out else Path("results") / run_id
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out} is a file; --out names a folder for the results")
     if out.exists() and any(out.iterdir()) and not args.force:
         raise UserError(
             f"{out} is not empty; choose another --out or pass --force to replace its files"
@@ -93,6 +100,13 @@ def _plan(args: argparse.Namespace) -> Plan:
         per_bucket=args.client_per_bucket or profile.client.per_bucket,
         concurrency=args.concurrency or profile.client.concurrency,
     )
+    cluster = ClusterOptions.from_args(args)
+    if cluster.address is None and not args.no_client and (cluster.api_key or _tls(cluster)):
+        raise UserError(
+            "--api-key and the --tls flags need --address: the embedded dev server speaks plain "
+            "gRPC on loopback"
+        )
+    writable_folder(out)
     return Plan(
         run_id=run_id,
         out=out,
@@ -109,6 +123,30 @@ def _plan(args: argparse.Namespace) -> Plan:
     )
 
 
+def _tls(cluster: ClusterOptions) -> bool:
+    return bool(cluster.tls or cluster.tls_cert or cluster.tls_key or cluster.tls_ca)
+
+
+def _reach(args: argparse.Namespace) -> None:
+    """Connect to ``--address`` before anything is measured, so a wrong address costs seconds
+    and one line rather than the whole in-process pass and a traceback."""
+    cluster = ClusterOptions.from_args(args)
+    if cluster.address is None or args.no_client:
+        return
+
+    async def probe() -> None:
+        await asyncio.wait_for(connect(cluster), REACH_TIMEOUT_S)
+
+    try:
+        asyncio.run(probe())
+    except Exception as error:
+        raise UserError(
+            f"cannot reach Temporal at {cluster.address} (namespace {cluster.namespace}): "
+            f"{one_line(error)}; check --address and the TLS flags, or leave --address out "
+            "to measure against an embedded dev server"
+        ) from None
+
+
 def _measure(args: argparse.Namespace, plan: Plan) -> Outcome:
     outcome = Outcome()
     if not plan.run_client:
@@ -123,13 +161,25 @@ def _measure(args: argparse.Namespace, plan: Plan) -> Outcome:
             asyncio.run(run_rounds(plan.cases, plan.rounds, seed=args.seed, on_step=progress.step))
             if plan.run_client:
                 _client_layer(args, plan, outcome, progress)
-        except KeyboardInterrupt:
-            outcome.interrupted = True
+        except KeyboardInterrupt as stop:
+            outcome.stopped = stop
             outcome.layers.setdefault(Layer.CLIENT, {"status": "not run (interrupted before it)"})
-        except (WorkerFailed, DevServerError) as error:
-            outcome.failure = f"client layer stopped: {error}"
-            outcome.layers[Layer.CLIENT]["status"] = f"failed: {error}"
+        except RoundTripError:
+            raise
+        except Exception as error:  # whatever stops the client layer, what was measured stays
+            reason = one_line(error)
+            outcome.failure = f"client layer stopped: {reason}"
+            outcome.layers[Layer.CLIENT]["status"] = f"failed: {reason}"
     return outcome
+
+
+def one_line(error: BaseException) -> str:
+    """An exception as one line: its own text for the errors we raise, the type too for the
+    rest (an RPCError's text alone can be a bare word)."""
+    text = " ".join(str(error).split()) or "no message"
+    if isinstance(error, (WorkerFailed, DevServerError, UserError)):
+        return text
+    return f"{type(error).__name__}: {text}"
 
 
 def _client_layer(
@@ -171,6 +221,7 @@ def _client_layer(
                 into=outcome.client_cases,
                 on_step=progress.step,
                 seed=args.seed,
+                also_watch=[] if server is None else [server],
             )
         )
         info["status"] = "complete"
@@ -204,7 +255,7 @@ def _results(args: argparse.Namespace, plan: Plan, outcome: Outcome, started: st
         profile=plan.profile.name,
         rounds_planned=plan.rounds,
         rounds_completed=min((c.samples.rounds for c in plan.cases), default=0),
-        command=["codec-bench", *args.argv],
+        command=["codec-bench", *redact(args.argv)],
         environment=environment.collect(),
         corpora=[
             CorpusInfo(
@@ -226,6 +277,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bench.outputs import report  # matplotlib only for the commands that plot
 
     plan = _plan(args)
+    _reach(args)
     started = utc_now()
     outcome = _measure(args, plan)
     document = _results(args, plan, outcome, started)
@@ -235,12 +287,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if outcome.failure is not None:
         say(f"codec-bench: error: {outcome.failure}; what was measured is in {plan.out}")
         return EXIT_FAILED
-    if outcome.interrupted:
+    if outcome.stopped is not None:
+        how = "stopped by SIGTERM" if exit_code(outcome.stopped) == 143 else "interrupted"
         say(
-            f"codec-bench: interrupted after {document.rounds_completed} of {plan.rounds} "
+            f"codec-bench: {how} after {document.rounds_completed} of {plan.rounds} "
             f"rounds; what was measured is in {plan.out}"
         )
-        return EXIT_INTERRUPTED
+        return exit_code(outcome.stopped)
     print(f"results: {(plan.out / 'results.json').resolve()}\nreport:  {page.resolve()}")
     return 0
 

@@ -9,9 +9,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import zstandard
+from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
 
 from bench.results.buckets import BUCKETS, LIMIT_BYTES, MIB, WARN_BYTES, bucket_of
+from payload_codecs import CorpusFormatError
 
 ESTIMATE_BYTES = 16 * MIB
 """Compressibility is estimated on the first this many bytes, so describe stays quick."""
@@ -77,7 +79,13 @@ def summarize(
         stats["bytes"] += size
         warn += size > WARN_BYTES
         limit += size > LIMIT_BYTES
-        encoding = Payload.FromString(blob).metadata.get("encoding", b"(none)")
+        try:
+            encoding = Payload.FromString(blob).metadata.get("encoding", b"(none)")
+        except DecodeError:
+            raise CorpusFormatError(
+                f"payload {count} of the corpus passes its checksum but is not a Payload; the "
+                "file was not written by codec-bench"
+            ) from None
         encodings[encoding.decode("utf-8", "replace")] += 1
         if sample < ESTIMATE_BYTES:
             sample += size

@@ -45,6 +45,10 @@ def parse_histories(text: str, source: str) -> list[History]:
         raise HistoryFormatError(
             f"{source} is not JSON ({error.msg} at line {error.lineno}); {EXPORT_HINT}"
         ) from None
+    except RecursionError:
+        raise HistoryFormatError(
+            f"{source} nests JSON deeper than any history does; {EXPORT_HINT}"
+        ) from None
     items = document if isinstance(document, list) else [document]
     if not items:
         raise HistoryFormatError(f"{source} is an empty JSON array; {EXPORT_HINT}")
@@ -60,6 +64,13 @@ def parse_histories(text: str, source: str) -> list[History]:
 
 
 def _parse_one(item: dict[str, Any], where: str) -> History:
+    try:
+        return _parse_strict_then_legacy(item, where)
+    except RecursionError:
+        raise HistoryFormatError(f"{where} nests messages deeper than any history does") from None
+
+
+def _parse_strict_then_legacy(item: dict[str, Any], where: str) -> History:
     try:
         # Strict: ignoring unknown fields would also drop enum values spelled the old way.
         return ParseDict(item, History())

@@ -17,10 +17,12 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.common import RawValue
+from temporalio.service import RPCError, RPCStatusCode
 
 from bench.corpus.catalog import Corpus
 from bench.errors import RoundTripError
@@ -96,6 +98,16 @@ async def _one(case: ClientCase, payload: Payload, workflow_id: str) -> int:
     return elapsed
 
 
+UNREACHABLE = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.UNAUTHENTICATED})
+
+
+def _failed(s: ClientSamples, error: Exception, latency: list[int], history: list[int]) -> None:
+    s.errors += 1
+    s.first_error = s.first_error or f"{type(error).__name__}: {error}"
+    latency.append(FAILED)
+    history.append(FAILED)
+
+
 async def _sequential(case: ClientCase, worker: WorkerProcess, round_no: int) -> None:
     s = case.samples
     latency, history, client_ns, worker_ns, stall, ids = [], [], [], [], [], []
@@ -109,11 +121,12 @@ async def _sequential(case: ClientCase, worker: WorkerProcess, round_no: int) ->
             history.append(described.raw_info.history_size_bytes)
         except RoundTripError:
             raise
+        except RPCError as error:
+            if error.status in UNREACHABLE:
+                raise  # the cluster is gone: not an outcome of this codec
+            _failed(s, error, latency, history)
         except Exception as error:  # a failed workflow is a measured outcome, not a crash
-            s.errors += 1
-            s.first_error = s.first_error or f"{type(error).__name__}: {error}"
-            latency.append(FAILED)
-            history.append(FAILED)
+            _failed(s, error, latency, history)
         spent = case.timed.take()
         client_ns.append(spent.encode_ns + spent.decode_ns)
         answer = await worker.take()
@@ -134,30 +147,48 @@ async def _concurrent(case: ClientCase, round_no: int, concurrency: int) -> None
     payloads = case.payloads * max(1, -(-2 * concurrency // len(case.payloads)))
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(position: int, payload: Payload) -> None:
+    async def one(position: int, payload: Payload) -> bool:
         async with gate:
-            await _one(case, payload, case.workflow_id(f"c{round_no}-{position}"))
+            try:
+                await _one(case, payload, case.workflow_id(f"c{round_no}-{position}"))
+            except RPCError as error:
+                if error.status in UNREACHABLE:
+                    raise
+                return False
+            except RoundTripError:
+                raise
+            except Exception:
+                return False  # counted as not completed; the sequential pass records why
+            return True
 
     start = time.perf_counter()
-    await asyncio.gather(*(one(i, p) for i, p in enumerate(payloads)))
-    case.samples.throughput_wps.append(len(payloads) / (time.perf_counter() - start))
+    completed = await asyncio.gather(*(one(i, p) for i, p in enumerate(payloads)))
+    elapsed = time.perf_counter() - start
+    case.samples.throughput_wps.append(sum(completed) / elapsed)
 
 
-async def _while_alive(worker: WorkerProcess, work: Awaitable[None]) -> None:
-    """Run ``work``, but stop it with :class:`WorkerFailed` as soon as the worker dies (its
-    workflows would otherwise wait for their timeout)."""
+class Watched(Protocol):
+    """A process the layer depends on: ``watch()`` raises once it is gone."""
+
+    async def watch(self) -> None: ...
+
+
+async def _while_alive(processes: Sequence[Watched], work: Awaitable[None]) -> None:
+    """Run ``work``, but stop it with the watcher's error as soon as a process it depends on
+    (worker, dev server) dies: its workflows would otherwise wait for their timeouts."""
     body = asyncio.ensure_future(work)
-    watch = asyncio.ensure_future(worker.watch())
+    watches = [asyncio.ensure_future(process.watch()) for process in processes]
     try:
-        done, _ = await asyncio.wait({body, watch}, return_when=asyncio.FIRST_COMPLETED)
-        if watch in done:
+        done, _ = await asyncio.wait({body, *watches}, return_when=asyncio.FIRST_COMPLETED)
+        if body not in done:
             body.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await body
-            watch.result()
+            for watch in done:
+                watch.result()
         body.result()
     finally:
-        for task in (body, watch):
+        for task in (body, *watches):
             task.cancel()
 
 
@@ -196,6 +227,7 @@ async def run_client_layer(
     into: list[ClientCase],
     on_step: Callable[[str], None] = lambda _: None,
     seed: int = 0,
+    also_watch: Sequence[Watched] = (),
 ) -> None:
     """Measure every codec over sampled payloads of every corpus. Cases go into ``into`` as
     soon as they exist, so whatever was measured survives an interruption."""
@@ -219,4 +251,4 @@ async def run_client_layer(
                 await _concurrent(case, round_no, plan.concurrency)
                 on_step(f"client round {round_no + 1}: {case.row.label} {case.corpus}")
 
-    await _while_alive(worker, measure())
+    await _while_alive([worker, *also_watch], measure())

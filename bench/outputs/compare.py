@@ -78,6 +78,15 @@ class Comparison:
                 by_codec.setdefault(d.codec, []).append(d.speedup)
         return {codec: float(math.exp(np.mean(np.log(v)))) for codec, v in by_codec.items()}
 
+    def geomean_codecs(self) -> set[str]:
+        """Codecs with at least one timed row compared, in any run (baseline excluded)."""
+        return {
+            codec
+            for run in self.runs[1:]
+            for codec in self.geomean(run)
+            if codec not in self.baselines
+        }
+
     def regressions(self, percent: float) -> list[tuple[str, str, float, list[Delta]]]:
         """``(run, codec, geometric mean speed ratio, its significantly slower rows)`` for each
         codec whose speed over all payloads fell by at least ``percent`` % with at least one

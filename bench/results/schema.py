@@ -191,7 +191,10 @@ def atomic_write(path: Path, write: Callable[[IO[str]], object]) -> None:
 
 def save(results: Results, path: Path) -> None:
     """Write ``results`` to ``path`` atomically."""
-    atomic_write(path, lambda out: json.dump(to_json(results), out, separators=(",", ":")))
+    atomic_write(
+        path,
+        lambda out: json.dump(to_json(results), out, separators=(",", ":"), allow_nan=False),
+    )
 
 
 def load(path: str | os.PathLike[str]) -> Results:
@@ -201,12 +204,27 @@ def load(path: str | os.PathLike[str]) -> Results:
     except OSError as error:
         raise ResultsError(f"cannot read results {os.fspath(path)!r}: {error.strerror}") from None
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_no_constant)
+    except _NotANumber as error:
+        raise ResultsError(
+            f"{os.fspath(path)} holds {error} where a number belongs; it was not written by "
+            "codec-bench, or was edited"
+        ) from None
     except ValueError:
         raise ResultsError(
             f"{os.fspath(path)} is not JSON; expected a codec-bench results.json"
         ) from None
     return from_json(document, os.fspath(path))
+
+
+class _NotANumber(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> None:
+    """NaN and Infinity are not JSON; Python writes and reads them unless told not to, and one
+    of them would turn every ranking and comparison it touches into nonsense."""
+    raise _NotANumber(name)
 
 
 def csv_rows(results: Results) -> Iterator[list[Any]]:

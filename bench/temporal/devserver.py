@@ -3,6 +3,7 @@ started on free loopback ports and always stopped, on errors and interrupts too.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -151,6 +152,14 @@ class DevServer:
                 return ""
             time.sleep(0.2)
         return f"not ready after {self._timeout:.0f} s"
+
+    async def watch(self) -> None:
+        """Return never while the server runs; raise :class:`DevServerError` once it is gone
+        (workflows would otherwise wait for their timeouts)."""
+        while self._process is not None and self._process.poll() is None:
+            await asyncio.sleep(0.2)
+        code = None if self._process is None else self._process.returncode
+        raise DevServerError(f"temporal dev server pid {self.pid} exited with code {code}")
 
     def stop(self) -> None:
         """Stop the server and its process group; safe to call more than once."""

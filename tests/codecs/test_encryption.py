@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 from pathlib import Path
 
 import pytest
@@ -226,7 +225,7 @@ def test_a_key_file_others_can_read_is_refused_unless_allowed(tmp_path: Path) ->
 def test_an_id_given_twice_in_a_key_file_is_an_error(tmp_path: Path) -> None:
     old = base64.b64encode(OLD_KEY).decode()
     path = _key_file(tmp_path / "keys.json", f'"k-2026": "{B64}", "k-2026": "{old}"')
-    with pytest.raises(ValueError, match="entry 2 of keyring .*: its key id is given twice"):
+    with pytest.raises(ValueError, match=r"entry 2 of keyring .*: its key id is given twice"):
         Keyring.from_file(path)
 
 

@@ -135,9 +135,11 @@ def test_every_cut_of_a_stream_is_an_error_never_an_empty_or_short_result(
     valid = _snappy_chunk_ends(whole) if spec.startswith("snappy") else set()
     step = max(1, len(whole) // 300)
     for cut in sorted({*range(0, len(whole), step), len(whole) - 1} - valid):
-        with pytest.raises(CorruptInput):
+        try:
             result = compressor.decompress(whole[:cut], LIMIT)
-            pytest.fail(f"cut at {cut} of {len(whole)} gave {len(result)} bytes")
+        except CorruptInput:
+            continue
+        pytest.fail(f"cut at {cut} of {len(whole)} gave {len(result)} bytes without an error")
 
 
 @pytest.mark.parametrize("spec", COMPRESSION)

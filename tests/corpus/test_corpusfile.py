@@ -129,3 +129,24 @@ def test_writing_into_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
 def test_corpus_files_are_private_to_their_owner(tmp_path: Path) -> None:
     # Recorded corpora can hold production data.
     assert _write(tmp_path / "c.corpus").stat().st_mode & 0o077 == 0
+
+
+def test_a_corrupted_length_is_refused_before_anything_is_allocated(tmp_path: Path) -> None:
+    """0xFFFFFFF0 bytes for a record in a file of a few hundred: refused from the file size,
+    not by trying to read 4 GiB."""
+    path = _write(tmp_path / "c.corpus", PAYLOADS[:1])
+    data = bytearray(path.read_bytes())
+    header_end = 8 + 4 + struct.unpack("<I", data[8:12])[0]
+    data[header_end : header_end + 4] = struct.pack("<I", 0xFFFFFFF0)
+    path.write_bytes(bytes(data))
+    with CorpusReader(path) as reader, pytest.raises(CorpusFormatError, match="is truncated"):
+        list(reader)
+
+
+def test_a_writer_whose_name_is_a_folder_leaves_nothing_behind(tmp_path: Path) -> None:
+    folder = tmp_path / "taken"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError), CorpusWriter(folder, {"kind": "test"}) as writer:
+        writer.write(PAYLOADS[0])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+    assert list(folder.iterdir()) == []

@@ -90,21 +90,50 @@ def _encrypted_export(tmp_path: Path, keyring: Keyring) -> tuple[Path, History]:
     return export, history
 
 
-def test_encoded_payloads_are_skipped_with_a_warning_without_the_codec(
+def test_an_import_that_keeps_nothing_is_an_error_that_says_why(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Every payload encrypted and no --codec given: exit 2 and the way out, not an empty
+    corpus and exit 0."""
     export, history = _encrypted_export(tmp_path, Keyring.generate("k1"))
     out = tmp_path / "skipped.corpus"
-    assert main(["corpus", "import", str(export), "--out", str(out)]) == 0
-    err = capsys.readouterr().err
-    assert "warning: skipped payloads that a codec had already encoded" in err
-    assert "binary/encrypted" in err
-    with CorpusReader(out) as reader:
-        assert list(reader) == []
-        assert reader.trailer is not None
-        assert reader.trailer["skipped"] == {
-            "encoded:binary/encrypted": len(list(walk_payloads(history)))
-        }
+    assert main(["corpus", "import", str(export), "--out", str(out)]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    count = len(list(walk_payloads(history)))
+    assert f"every one was encoded by a codec ({count} binary/encrypted)" in line
+    assert "pass --codec SPEC" in line
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["encrypted.json"]
+
+
+def test_a_history_without_payloads_is_an_error_naming_what_was_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bare = tmp_path / "bare.json"
+    bare.write_text(json.dumps({"events": [{"eventId": "1", "eventType": "WorkflowTaskStarted"}]}))
+    assert main(["corpus", "import", str(bare), "--out", str(tmp_path / "c.corpus")]) == 2
+    assert "no payloads found in the histories (skipped: nothing)" in capsys.readouterr().err
+
+
+def test_an_input_cannot_be_its_own_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "h.json"
+    export.write_bytes(FILES[0].read_bytes())
+    before = export.read_bytes()
+    assert main(["corpus", "import", str(export), "--out", str(export), "--force"]) == 2
+    assert "is also an input" in capsys.readouterr().err
+    assert export.read_bytes() == before
+
+
+def test_json_nested_past_any_history_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"events": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert main(["corpus", "import", str(deep), "--out", str(tmp_path / "c.corpus")]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "nests JSON deeper than any history does" in line
 
 
 def test_encoded_payloads_are_decoded_with_the_codec_and_keys(

@@ -25,29 +25,6 @@ pytestmark = pytest.mark.temporal
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("client") / "tiny.corpus"
-    assert (
-        main(
-            [
-                "corpus",
-                "generate",
-                "--count",
-                "6",
-                "--seed",
-                "2",
-                "--buckets",
-                "<1KiB,1-16KiB",
-                "--out",
-                str(path),
-            ]
-        )
-        == 0
-    )
-    return path
-
-
 FAST = ["--rounds", "1", "--client-rounds", "2", "--client-per-bucket", "1", "--concurrency", "2"]
 
 

@@ -266,3 +266,16 @@ async def test_the_recording_codec_samples_roughly_the_rate_asked(
     assert 30 <= len(recorded) <= 78
     expected_keys = set(map(_key, expected))
     assert all(_key(payload) in expected_keys for payload in recorded)
+
+
+def test_fetching_a_workflow_that_does_not_exist_is_one_line(
+    dev_server: DevServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "none.corpus"
+    argv = ["corpus", "fetch", "--address", dev_server.address, "--workflow-id", "no-such-wf"]
+    assert main([*argv, "--out", str(out)]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("codec-bench: error: ")
+    assert "(namespace default); check the workflow id and --namespace" in line
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []

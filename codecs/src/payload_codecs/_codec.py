@@ -78,9 +78,7 @@ class ChainCodec(PayloadCodec):
             except _OverLoopLimit:
                 pass  # larger than it looked: decode it where it cannot stall the loop
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            None, self._decode_owned, payloads, owned, self._limit
-        )
+        return await loop.run_in_executor(None, self._decode_owned, payloads, owned, self._limit)
 
     def encode_sync(self, payloads: Sequence[Payload]) -> list[Payload]:
         """:meth:`encode` on the calling thread, for code without an event loop (a codec server

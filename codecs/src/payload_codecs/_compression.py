@@ -311,9 +311,7 @@ class Lz4Cramjam(Compressor):
 _INFLATE_STEP = 1 << 20
 
 
-def _inflate(
-    data: bytes | memoryview, wbits: int, max_size: int, *, members: bool
-) -> memoryview:
+def _inflate(data: bytes | memoryview, wbits: int, max_size: int, *, members: bool) -> memoryview:
     """zlib (``members=False``) or gzip streams via the standard library, the output bounded
     while it is produced (in steps of at most 1 MiB, so it is never held twice); gzip members
     are decoded one after another, as RFC 1952 defines."""

@@ -93,12 +93,17 @@ class CorpusWriter:
             },
             sort_keys=True,
         ).encode()
-        self._file.write(_U32.pack(_END) + _U32.pack(len(trailer)) + trailer)
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        self._file = None
-        os.replace(self._temporary, self.path)
+        try:
+            self._file.write(_U32.pack(_END) + _U32.pack(len(trailer)) + trailer)
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            self._file = None
+            os.replace(self._temporary, self.path)
+        except BaseException:
+            self.abort()
+            self._temporary.unlink(missing_ok=True)
+            raise
         return self.path
 
     def abort(self) -> None:
@@ -141,6 +146,7 @@ class CorpusReader:
             raise CorpusFormatError(f"cannot read corpus {self.path}: {error.strerror}") from None
         self.trailer: dict[str, Any] | None = None
         try:
+            self._size = os.fstat(self._file.fileno()).st_size
             self.header = self._read_header()
         except BaseException:
             self._file.close()
@@ -175,6 +181,10 @@ class CorpusReader:
         return header
 
     def _exact(self, size: int, what: str) -> bytes:
+        # A length is checked against what the file holds before anything is allocated for
+        # it: a corrupted length must not ask for 4 GiB.
+        if size > self._size - self._file.tell():
+            raise self._fail(f"is truncated (in {what}); it was not written completely")
         data = self._file.read(size)
         if len(data) != size:
             raise self._fail(f"is truncated (in {what}); it was not written completely")

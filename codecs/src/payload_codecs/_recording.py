@@ -7,6 +7,7 @@ keep them where production data may live, never commit them, and delete them whe
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import queue
@@ -181,7 +182,5 @@ class RecordingCodec(PayloadCodec):
 
     def _close_at_exit(self) -> None:
         # The failure was logged when it happened; interpreter exit is no place to raise it.
-        try:
+        with contextlib.suppress(RecordingError):
             self.close()
-        except RecordingError:
-            pass

@@ -1,0 +1,131 @@
+"""Bad input and hostile files end in one line, exit 2 and nothing lost; credentials never reach
+results, reports or logs."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from bench.cli import main
+
+from payload_codecs import CorpusWriter
+
+SECRET = "tcb-secret-api-key-51b8e0"
+
+
+def _one_error_line(err: str) -> str:
+    lines = [line for line in err.strip().splitlines() if line.startswith("codec-bench:")]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+@pytest.mark.parametrize("spelling", [["--api-key", SECRET], [f"--api-key={SECRET}"]])
+def test_an_api_key_reaches_no_result_report_or_log(
+    small_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], spelling: list[str]
+) -> None:
+    out = tmp_path / "run"
+    argv = ["run", "--codec", "zstd:3", "--corpus", str(small_corpus), "--rounds", "1"]
+    assert main([*argv, "--no-client", *spelling, "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert SECRET not in captured.out + captured.err
+    for path in out.iterdir():
+        if path.suffix in {".json", ".csv", ".md", ".html"}:
+            assert SECRET not in path.read_text(), path.name
+    command = json.loads((out / "results.json").read_text())["command"]
+    assert "<redacted>" in " ".join(command)
+
+
+def test_an_api_key_needs_an_address(
+    small_corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--corpus", str(small_corpus), "--api-key", SECRET]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "need --address" in line
+    assert SECRET not in line
+
+
+@pytest.mark.parametrize("where", ["/proc/codec-bench-cannot-be-here", "FILE"])
+def test_an_unwritable_output_fails_before_anything_is_measured(
+    small_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    out = tmp_path / "a-file" if where == "FILE" else Path(where)
+    if where == "FILE":
+        out.write_text("precious")
+    assert main(["run", "--corpus", str(small_corpus), "--no-client", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "measuring" not in err
+    assert re.search(r"cannot write into|is a file", _one_error_line(err))
+    if where == "FILE":
+        assert out.read_text() == "precious"
+
+
+def test_a_corpus_output_that_is_a_folder_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "corpora"
+    folder.mkdir()
+    assert main(["corpus", "generate", "--count", "3", "--out", str(folder), "--force"]) == 2
+    assert "is a folder" in _one_error_line(capsys.readouterr().err)
+    assert list(folder.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["corpora"]
+
+
+def test_a_record_that_passes_its_checksum_but_is_no_payload_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "odd.corpus"
+    with CorpusWriter(path, {"kind": "test"}) as writer:
+        writer.write_serialized(b"\xff\xff\xff")  # a valid CRC over bytes protobuf rejects
+    assert main(["corpus", "describe", str(path)]) == 2
+    assert "passes its checksum but is not a Payload" in _one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "inf", "x"])
+def test_prices_and_limits_must_be_finite_and_not_negative(
+    run_folder: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    results = str(run_folder / "results.json")
+    for flag in ("--storage-price", "--cpu-price", "--max-encode-us", "--volume-gb"):
+        with pytest.raises(SystemExit) as caught:
+            main(["recommend", results, flag, value])
+        assert caught.value.code == 2
+        assert "is not a finite number of 0 or more" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["compare", results, results, "--fail-on-regression", value])
+    capsys.readouterr()
+
+
+def test_nan_in_a_results_file_is_refused_when_it_is_read(
+    run_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (run_folder / "results.json").read_text()
+    poisoned = tmp_path / "nan.json"
+    poisoned.write_text(re.sub(r'"ratio":[0-9.e+-]+', '"ratio":NaN', text, count=1))
+    for argv in (
+        ["recommend", str(poisoned)],
+        ["compare", str(run_folder / "results.json"), str(poisoned)],
+    ):
+        assert main(argv) == 2
+        assert "holds NaN where a number belongs" in _one_error_line(capsys.readouterr().err)
+
+
+def test_compare_needs_two_runs_and_a_gate_needs_something_to_check(
+    run_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    results = str(run_folder / "results.json")
+    assert main(["compare", results]) == 2
+    assert "compare needs two or more results files" in _one_error_line(capsys.readouterr().err)
+    # A run that shares only untimed rows with the first: nothing to gate on is a failure.
+    document = json.loads((run_folder / "results.json").read_text())
+    for case in document["cases"]:
+        case["samples"]["encode_ns"] = case["samples"]["decode_ns"] = []
+        for metrics in case["summary"].values():
+            metrics.pop("encode_mbps", None)
+            metrics.pop("decode_mbps", None)
+    untimed = tmp_path / "untimed.json"
+    untimed.write_text(json.dumps(document))
+    assert main(["compare", results, str(untimed), "--fail-on-regression", "10"]) == 2
+    assert "found no timed row common to the runs" in _one_error_line(capsys.readouterr().err)

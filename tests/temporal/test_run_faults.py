@@ -1,0 +1,126 @@
+"""A run that is stopped or loses its server ends in one line, a non-zero exit, no child process
+and no temporary file, and keeps what it measured."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from bench.cli import main
+from bench.temporal.devserver import free_ports
+
+from tests.processes import alive, start_cli
+
+pytestmark = pytest.mark.temporal
+
+
+def _start(
+    corpus: Path, out: Path, tmp: Path, *extra: str
+) -> tuple[subprocess.Popen[str], int, int]:
+    process = start_cli(
+        ["run", "--codec", "zstd:3", "--corpus", str(corpus), "--out", str(out), *extra],
+        env={"TMPDIR": str(tmp)},
+        stdout=subprocess.DEVNULL,
+    )
+    assert process.stderr is not None
+    server = worker = 0
+    deadline = time.monotonic() + 120
+    while not (server and worker) and time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line:
+            break
+        if found := re.match(r"started Temporal dev server pid (\d+)", line):
+            server = int(found[1])
+        if found := re.match(r"started worker pid (\d+)", line):
+            worker = int(found[1])
+    assert server, "the run never said it started a dev server"
+    assert worker, "the run never said it started a worker"
+    return process, server, worker
+
+
+def _wait_for_client_rounds(process: subprocess.Popen[str]) -> str:
+    """Read progress until the client layer has measured something (no fixed sleep)."""
+    assert process.stderr is not None
+    seen = ""
+    for line in process.stderr:
+        seen += line
+        if "client round" in line:
+            return seen
+    return seen
+
+
+def _ended_cleanly(process: subprocess.Popen[str], server: int, worker: int, tmp: Path) -> str:
+    _, err = process.communicate(timeout=120)
+    errors = [line for line in err.splitlines() if line.startswith("codec-bench:")]
+    assert len(errors) == 1, err
+    assert "Traceback" not in err
+    assert not alive(server)
+    assert not alive(worker)
+    assert list(tmp.iterdir()) == []  # dev server and worker logs removed
+    return errors[0]
+
+
+@pytest.fixture
+def tmp(tmp_path: Path) -> Path:
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    return folder
+
+
+SLOW = ["--rounds", "1", "--client-rounds", "1000", "--client-per-bucket", "1"]
+
+
+def test_sigterm_is_handled_like_ctrl_c(tiny_corpus: Path, tmp_path: Path, tmp: Path) -> None:
+    process, server, worker = _start(tiny_corpus, tmp_path / "run", tmp, *SLOW)
+    _wait_for_client_rounds(process)
+    process.send_signal(signal.SIGTERM)
+    line = _ended_cleanly(process, server, worker, tmp)
+    assert process.returncode == 143
+    assert "stopped by SIGTERM" in line
+    document = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert document["interrupted"] is True
+    assert any(case["layer"] == "codec" for case in document["cases"])
+
+
+def test_a_dev_server_killed_mid_run_ends_the_run_cleanly(
+    tiny_corpus: Path, tmp_path: Path, tmp: Path
+) -> None:
+    process, server, worker = _start(tiny_corpus, tmp_path / "run", tmp, *SLOW)
+    _wait_for_client_rounds(process)
+    os.killpg(server, signal.SIGKILL)
+    line = _ended_cleanly(process, server, worker, tmp)
+    assert process.returncode == 1
+    assert f"client layer stopped: temporal dev server pid {server} exited" in line
+    document = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert document["layers"]["client"]["status"].startswith("failed: temporal dev server")
+    assert any(case["layer"] == "codec" for case in document["cases"])
+
+
+def test_a_closed_port_fails_fast_before_measuring(
+    tiny_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [port] = free_ports(1)
+    out = tmp_path / "run"
+    started = time.monotonic()
+    argv = [
+        "run",
+        "--corpus",
+        str(tiny_corpus),
+        "--address",
+        f"127.0.0.1:{port}",
+        "--out",
+        str(out),
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    [line] = err.strip().splitlines()
+    assert line.startswith(f"codec-bench: error: cannot reach Temporal at 127.0.0.1:{port}")
+    assert "measuring" not in err
+    assert time.monotonic() - started < 60
+    assert not (out / "results.json").exists()
