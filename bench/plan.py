@@ -17,6 +17,9 @@ from payload_codecs import ChainCodec, Keyring
 BASELINE = "none"
 REPLICAS = ("A", "B")
 """The two rows of a noise-floor pair: the same codec measured twice."""
+NOISE_FLOOR = "zstd:3"
+"""The codec measured twice in the in-process layers (real work, unlike the identity); the
+client layer measures the baseline twice, since a round trip is real work even without one."""
 _FAMILY_NAMES = {family.name for family in payload_codecs.families()}
 
 
@@ -45,6 +48,9 @@ class Profile:
     rounds: int
     client: ClientPlan
     description: str
+    client_by_default: bool = True
+    """Whether the client layer runs unless ``--no-client``; a CI job's profile skips it (it
+    needs a server and measures the server as much as the codecs)."""
 
 
 _DEFAULTS = ("snappy", "zstd:3", "lz4:1", "gzip:6", "zlib:6")
@@ -93,7 +99,17 @@ FULL = Profile(
     ),
     description="levels swept, both implementations, every built-in corpus",
 )
-PROFILES = {profile.name: profile for profile in (QUICK, FULL)}
+CI = Profile(
+    "ci",
+    codecs=(BASELINE, *_DEFAULTS, "aes256gcm", "zstd:3+aes256gcm"),
+    corpora=("synthetic", "histories"),
+    rounds=11,
+    client=QUICK.client,
+    description="every family at its default level, AES alone and with zstd, in-process "
+    "layers only: for a CI job that gates on speed (compare --normalize --fail-on-regression)",
+    client_by_default=False,
+)
+PROFILES = {profile.name: profile for profile in (QUICK, FULL, CI)}
 
 
 @dataclass(frozen=True)
@@ -164,15 +180,19 @@ def label_of(text: str, codec: PayloadCodec) -> str:
     return codec.spec if isinstance(codec, ChainCodec) else text
 
 
-def codecs_under_test(specs: Sequence[str], keyring: Keyring) -> list[CodecUnderTest]:
-    """The codec rows for ``specs``, in order, the baseline twice as an A/A noise-floor pair.
-
-    The baseline is added when missing: every comparison and the noise floor need it.
-    """
-    rows: list[CodecUnderTest] = []
+def codecs_under_test(
+    specs: Sequence[str], keyring: Keyring, *, replicate: str | None = None
+) -> list[CodecUnderTest]:
+    """The codec rows for ``specs``, in order, with the baseline first when missing (every
+    comparison needs it) and ``replicate`` measured twice, as rows A and B: a noise-floor pair
+    that does the same real work, so the report can say how far two identical things drift
+    apart on this machine."""
     wanted = list(specs)
     if BASELINE not in wanted:
         wanted.insert(0, BASELINE)
+    if replicate is not None and replicate not in wanted:
+        wanted.insert(1, replicate)
+    rows: list[CodecUnderTest] = []
     seen: set[str] = set()
     for text in wanted:
         codec = build_codec(text, keyring)
@@ -180,9 +200,9 @@ def codecs_under_test(specs: Sequence[str], keyring: Keyring) -> list[CodecUnder
         if label in seen:
             continue
         seen.add(label)
-        if label == BASELINE:
+        if text == replicate:
             rows += [
-                CodecUnderTest(f"{BASELINE} ({r})", codec, text, facts_of(text, codec, r))
+                CodecUnderTest(f"{label} ({r})", codec, text, facts_of(text, codec, r))
                 for r in REPLICAS
             ]
         else:

@@ -33,3 +33,16 @@ def alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def wait_for(process: subprocess.Popen[str], text: str) -> str:
+    """Read the process's stderr until a line holds ``text`` (progress lines come every few
+    seconds when stderr is not a terminal): waiting on the progress itself, never a sleep.
+    Returns what was read; fails if the process ends first."""
+    assert process.stderr is not None
+    seen = ""
+    for line in process.stderr:
+        seen += line
+        if text in line:
+            return seen
+    raise AssertionError(f"the process ended before saying {text!r}:\n{seen}")

@@ -8,55 +8,77 @@ import json
 from pathlib import Path
 
 from bench.commands.common import Subparsers, add_json_flag, amount, command, say
-from bench.errors import UserError
-from bench.outputs import compare, render
-from bench.results import load
+from bench.errors import UserError, positive_int
+from bench.outputs import compare, compare_report, render
+from bench.results import Results, load
 
 EXIT_REGRESSION = 1
 
 
-def cmd_compare(args: argparse.Namespace) -> int:
-    if len(args.results) < 2:
+def _sides(runs: list[Results], per_side: int) -> list[list[Results]]:
+    if len(runs) < 2 * per_side:
         raise UserError(
             "compare needs two or more results files: the reference first, then the runs to "
             "compare with it"
+            + (f" ({per_side} per side with --runs-per-side {per_side})" if per_side > 1 else "")
         )
-    runs = [load(path) for path in args.results]
-    comparison = compare.compare(runs, min_effect=args.min_effect / 100, normalize=args.normalize)
+    if len(runs) % per_side:
+        raise UserError(
+            f"{len(runs)} results files do not split into sides of {per_side} "
+            "(--runs-per-side): give the same number of runs for every side"
+        )
+    return [runs[i : i + per_side] for i in range(0, len(runs), per_side)]
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    sides = _sides([load(path) for path in args.results], args.runs_per_side)
+    comparison = compare.compare(sides, min_effect=args.min_effect / 100, normalize=args.normalize)
     if args.json:
         print(json.dumps(comparison.to_json(), indent=2))
     else:
-        print(render.markdown(compare.sections(comparison, None), "Codec benchmark comparison"))
+        sections = compare_report.sections(comparison, None)
+        print(render.markdown(sections, "Codec benchmark comparison"))
     if args.out:
-        _, page = compare.write(comparison, Path(args.out))
+        _, page = compare_report.write(comparison, Path(args.out))
         say(f"comparison: {page.resolve()}")
     if args.fail_on_regression is None:
         return 0
-    if not comparison.geomean_codecs():
+    if not [g for g in comparison.gates if g.codec not in comparison.baselines]:
         raise UserError(
             "--fail-on-regression found no timed row common to the runs, so nothing was "
             "checked; compare runs of the same codecs and corpora"
         )
     regressions = comparison.regressions(args.fail_on_regression)
-    for run_id, codec, ratio, rows in regressions:
-        worst = min(rows, key=lambda d: d.speedup or 1.0)
+    for gate in regressions:
         say(
-            f"codec-bench: regression: {run_id} {codec}: {ratio - 1:+.1%} over all payloads "
-            f"(worst: {worst.layer} {worst.corpus} {worst.metric} "
-            f"{(worst.speedup or 1) - 1:+.1%}, p={worst.p_value:.2g})"
+            f"codec-bench: regression: {gate.run} {gate.layer} {gate.codec}: "
+            f"{gate.speedup - 1:+.1%} [{gate.low - 1:+.1%} .. {gate.high - 1:+.1%}] "
+            f"over {gate.rows} rows{' (normalised)' if gate.normalized else ''}"
         )
     return EXIT_REGRESSION if regressions else 0
 
 
 def add_parser(sub: Subparsers) -> None:
     parser = command(sub, "compare", "significance-tested changes between runs")
-    parser.add_argument("results", nargs="+", help="results.json files; the first is the reference")
-    parser.add_argument("--out", help="folder for compare.md, compare.html and plots")
+    parser.add_argument(
+        "results",
+        nargs="+",
+        help="results.json files: the reference side first, then each side to compare with it",
+    )
+    parser.add_argument(
+        "--runs-per-side",
+        type=positive_int,
+        default=1,
+        help="results files per side (repeated runs of the same code): run-to-run variation "
+        "then enters the test",
+    )
+    parser.add_argument("--out", help="folder for compare.md, compare.html and a plot")
     add_json_flag(parser)
     parser.add_argument(
         "--normalize",
         action="store_true",
-        help="divide out machine-wide drift (same machine, different times)",
+        help="divide each round by the reference workloads timed in it (same machine, "
+        "different times); the verdict without it is shown beside",
     )
     parser.add_argument(
         "--min-effect",
@@ -68,6 +90,7 @@ def add_parser(sub: Subparsers) -> None:
         "--fail-on-regression",
         type=amount,
         metavar="PCT",
-        help="exit 1 if a codec is significantly slower by PCT %% or more",
+        help="exit 1 if a codec's speed in a layer fell by PCT %% or more, its whole 95 %% "
+        "interval below -PCT %%",
     )
     parser.set_defaults(run=cmd_compare)

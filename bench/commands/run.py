@@ -18,7 +18,16 @@ from bench.errors import RoundTripError, UserError, exit_code, positive_int
 from bench.keys import KEYS_ENV, run_keyring
 from bench.layers.client import ClientCase, run_client_layer
 from bench.layers.inprocess import Case, build_cases, run_rounds
-from bench.plan import PROFILES, ClientPlan, CodecUnderTest, Profile, codecs_under_test
+from bench.layers.reference import reference_cases
+from bench.plan import (
+    BASELINE,
+    NOISE_FLOOR,
+    PROFILES,
+    ClientPlan,
+    CodecUnderTest,
+    Profile,
+    codecs_under_test,
+)
 from bench.progress import Progress
 from bench.results import CorpusInfo, Layer, Results, environment, save, save_csv
 from bench.results.environment import utc_now
@@ -88,7 +97,7 @@ def _plan(args: argparse.Namespace) -> Plan:
     run_id = _run_id()
     out = _out_folder(args, run_id)
     keyring, key_env = run_keyring()
-    rows = codecs_under_test(args.codec or profile.codecs, keyring)
+    rows = codecs_under_test(args.codec or profile.codecs, keyring, replicate=NOISE_FLOOR)
     corpora = [catalog.load(name) for name in (args.corpus or profile.corpora)]
     for corpus in corpora:
         if not corpus.payloads:
@@ -101,7 +110,8 @@ def _plan(args: argparse.Namespace) -> Plan:
         concurrency=args.concurrency or profile.client.concurrency,
     )
     cluster = ClusterOptions.from_args(args)
-    if cluster.address is None and not args.no_client and (cluster.api_key or _tls(cluster)):
+    run_client = not args.no_client and (profile.client_by_default or args.client)
+    if cluster.address is None and run_client and (cluster.api_key or _tls(cluster)):
         raise UserError(
             "--api-key and the --tls flags need --address: the embedded dev server speaks plain "
             "gRPC on loopback"
@@ -114,12 +124,14 @@ def _plan(args: argparse.Namespace) -> Plan:
         rounds=args.rounds or profile.rounds,
         rows=rows,
         corpora=corpora,
-        cases=build_cases(rows, corpora),
+        cases=build_cases(rows, corpora) + reference_cases(),
         client=client,
-        client_rows=[r for r in rows if not client.codecs or r.text in client.codecs],
+        client_rows=codecs_under_test(
+            client.codecs or args.codec or profile.codecs, keyring, replicate=BASELINE
+        ),
         client_corpora=[c for c in corpora if not client.corpora or c.name in client.corpora],
         key_env=key_env,
-        run_client=not args.no_client,
+        run_client=run_client,
     )
 
 
@@ -127,11 +139,11 @@ def _tls(cluster: ClusterOptions) -> bool:
     return bool(cluster.tls or cluster.tls_cert or cluster.tls_key or cluster.tls_ca)
 
 
-def _reach(args: argparse.Namespace) -> None:
+def _reach(args: argparse.Namespace, plan: Plan) -> None:
     """Connect to ``--address`` before anything is measured, so a wrong address costs seconds
     and one line rather than the whole in-process pass and a traceback."""
     cluster = ClusterOptions.from_args(args)
-    if cluster.address is None or args.no_client:
+    if cluster.address is None or not plan.run_client:
         return
 
     async def probe() -> None:
@@ -150,7 +162,8 @@ def _reach(args: argparse.Namespace) -> None:
 def _measure(args: argparse.Namespace, plan: Plan) -> Outcome:
     outcome = Outcome()
     if not plan.run_client:
-        outcome.layers[Layer.CLIENT] = {"status": "not run (--no-client)"}
+        why = "--no-client" if args.no_client else f"profile {plan.profile.name}; --client runs it"
+        outcome.layers[Layer.CLIENT] = {"status": f"not run ({why})"}
     say(
         f"measuring {len(plan.cases)} cases ({len(plan.rows)} codecs, {len(plan.corpora)} "
         f"corpora, raw and codec layers) x {plan.rounds} rounds; Ctrl-C stops and keeps what "
@@ -277,7 +290,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bench.outputs import report  # matplotlib only for the commands that plot
 
     plan = _plan(args)
-    _reach(args)
+    _reach(args, plan)
     started = utc_now()
     outcome = _measure(args, plan)
     document = _results(args, plan, outcome, started)
@@ -304,7 +317,8 @@ def add_parser(sub: Subparsers) -> None:
         "--profile",
         choices=sorted(PROFILES),
         default="quick",
-        help="quick: defaults with and without AES; full: levels and all corpora",
+        help="quick: defaults with and without AES; full: levels and all corpora; ci: "
+        "defaults in-process only, for a speed gate",
     )
     run.add_argument(
         "--codec",
@@ -324,6 +338,9 @@ def add_parser(sub: Subparsers) -> None:
         f"{Layer.CLIENT} layer", "a real client, server and worker; default: an embedded dev server"
     )
     client.add_argument("--no-client", action="store_true", help="skip the client layer")
+    client.add_argument(
+        "--client", action="store_true", help="run the client layer in a profile that skips it"
+    )
     ClusterOptions.add_arguments(
         client, address_help="HOST:PORT of an existing cluster instead of the embedded one"
     )

@@ -188,17 +188,19 @@ def build_cases(codecs: Sequence[CodecUnderTest], corpora: Sequence[Corpus]) -> 
             )
             if chain is None:
                 continue
+            replica = row.facts.replica
             for name, stage in zip(chain.spec.split("+"), chain.stages, strict=False):
-                if name in raw_seen:
+                label = name if replica is None else f"{name} ({replica})"
+                if label in raw_seen:
                     continue
-                raw_seen.add(name)
+                raw_seen.add(label)
                 cases.append(
                     Case(
                         Layer.RAW,
-                        name,
+                        label,
                         corpus.name,
                         stage.library,
-                        CodecFacts.of_spec(name),
+                        CodecFacts.of_spec(name, replica),
                         blobs,
                         stage.raw_encode,
                         stage.raw_decode,

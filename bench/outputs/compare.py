@@ -1,41 +1,59 @@
-"""``codec-bench compare A.json B.json [C.json ...]``: what changed between runs, decided by a
-rank test on the raw samples plus a minimum effect size, never by two means.
+"""``codec-bench compare``: what changed between runs, decided on raw samples with the run as
+the unit of comparison, corrected for the number of rows, and never by two means.
 
-Rows are matched by layer, codec, corpus, size bucket and metric. Timed metrics (throughput,
-latency) get the ratio of medians to the first run with a bootstrap confidence interval and a
-verdict; sizes must be identical for the same codec and corpus, and any change is shown. When a
-test cannot be computed (too few samples), the verdict says so: an error never turns into
-"faster" or "slower".
+Each side of a comparison is one run or several runs of the same code. Rows are matched by
+layer, codec, corpus, variant, size bucket and metric.
+
+- With one run per side, a row's samples are its rounds. Between-run drift is then not in the
+  samples, which is why ``--normalize`` exists: each round's times are divided by the reference
+  workloads timed in the same round (``bench.results.drift``), which no change to the codecs can
+  move, so what remains of machine drift is small and a slowdown of every codec still shows.
+- With two or more runs per side, a row's samples are the runs' medians, so run-to-run
+  variation is in the test; use this for decisions that matter (see the README for how many
+  runs this machine class needs).
+
+A row is called faster or slower only when its Holm-corrected p-value is below ``ALPHA`` *and*
+its whole 95 % interval lies beyond the minimum effect; too few samples to ever reach ``ALPHA``
+is said as such. The regression gate works per layer and codec on the geometric mean over size
+buckets (each bucket counts once, so small payloads weigh as much as large ones) with a
+bootstrap interval: it fires when the whole interval is below ``1 - PCT/100``.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
-from bench.outputs import render
-from bench.outputs.render import Block, Image, Section, Table
 from bench.results import ALL, CaseResult, Layer, Results
+from bench.results.drift import machine_seconds, round_factors
 from bench.results.metrics import CompareAs, of_layer, series_of
+from bench.results.metrics import metric as metric_named
+from bench.results.stats import holm, smallest_rank_p
 
 ALPHA = 0.01
 MIN_EFFECT = 0.05
-"""Changes smaller than 5 % are not called, however significant: below the noise floor that
-A/A pairs show on a shared machine, and too small to choose a codec by."""
+"""Changes smaller than 5 % are not called, however significant: too small to choose a codec by
+and within what identical runs drift apart on a shared machine."""
 FASTER, SLOWER, SAME = "faster", "slower", "no significant change"
+SMALL = "within the minimum effect"
 FEW = "too few samples to test"
 ENVIRONMENT_KEYS = ("cpu_model", "cpu_count", "platform", "python", "packages", "native", "malloc")
+GATED_METRICS = {Layer.RAW: "mbps", Layer.CODEC: "mbps", Layer.CLIENT: "latency_ms"}
+"""What the gate averages per layer: encode and decode throughput in the in-process layers, the
+round trip in the client layer; every size bucket once, never the pooled bucket."""
+RESAMPLES = 2000
+Floats = np.ndarray[Any, np.dtype[np.float64]]
+Samples = Sequence[float] | Floats
 
 
 @dataclass(frozen=True)
 class Delta:
-    """One matched row between the first run and another."""
+    """One matched row between the first side and another."""
 
     run: str
     layer: str
@@ -50,107 +68,154 @@ class Delta:
     low: float | None
     high: float | None
     p_value: float | None
+    """Holm-corrected over the timed rows of this comparison."""
     verdict: str
     speedup: float | None
     """Ratio oriented so that above 1 is better (faster, or lower latency); timed rows only."""
+    samples: tuple[int, int] = (0, 0)
+    """How many samples stood behind each side (rounds, or runs)."""
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The size-neutral speed change of one codec in one layer: geometric mean over its rows'
+    speedups (above 1: faster), with a bootstrap interval."""
+
+    run: str
+    layer: str
+    codec: str
+    speedup: float
+    low: float
+    high: float
+    rows: int
+    normalized: bool
 
 
 @dataclass
 class Comparison:
     runs: list[str]
-    drift: dict[str, float] = field(default_factory=dict)
-    """Per run: the median speed ratio of the raw-layer rows against the first run, a measure
-    of how much faster or slower the whole machine was. Divided out when normalized."""
+    """The label of each side: a run id, or ``first-id+N`` for a group of runs."""
     normalized: bool = False
+    grouped: bool = False
+    """Whether the samples were runs (several per side) rather than rounds."""
+    drift: dict[str, float] = field(default_factory=dict)
+    """Per side: how much slower the reference workloads ran than on the first side."""
     deltas: list[Delta] = field(default_factory=list)
+    gates: list[Gate] = field(default_factory=list)
+    """Normalised and raw when ``normalized``; raw only otherwise."""
     only_in: dict[str, list[str]] = field(default_factory=dict)
-    """Rows present in one run but not the first, per run id."""
     environment: list[str] = field(default_factory=list)
-    """Differences of environment and corpora that may explain (or invalidate) a change."""
     baselines: set[str] = field(default_factory=set)
     """Row labels of the identity baseline: an instrument, reported but never gated on."""
 
-    def geomean(self, run: str) -> dict[str, float]:
-        """Geometric mean speed ratio per codec over its timed rows (above 1: faster)."""
-        by_codec: dict[str, list[float]] = {}
-        for d in self.deltas:
-            if d.run == run and d.speedup is not None and d.bucket == ALL:
-                by_codec.setdefault(d.codec, []).append(d.speedup)
-        return {codec: float(math.exp(np.mean(np.log(v)))) for codec, v in by_codec.items()}
+    def gates_of(self, run: str, *, normalized: bool | None = None) -> list[Gate]:
+        wanted = self.normalized if normalized is None else normalized
+        return [g for g in self.gates if g.run == run and g.normalized == wanted]
 
-    def geomean_codecs(self) -> set[str]:
-        """Codecs with at least one timed row compared, in any run (baseline excluded)."""
-        return {
-            codec
+    def regressions(self, percent: float) -> list[Gate]:
+        """Each layer and codec whose whole interval of size-neutral speed lies below
+        ``1 - percent / 100`` (normalised when the comparison is)."""
+        threshold = 1 - percent / 100
+        return [
+            g
             for run in self.runs[1:]
-            for codec in self.geomean(run)
-            if codec not in self.baselines
-        }
-
-    def regressions(self, percent: float) -> list[tuple[str, str, float, list[Delta]]]:
-        """``(run, codec, geometric mean speed ratio, its significantly slower rows)`` for each
-        codec whose speed over all payloads fell by at least ``percent`` % with at least one
-        significant slowdown behind it.
-
-        Judged per codec over all payloads rather than per row: with dozens of rows, some small
-        size bucket always drifts between two runs, and a gate must not fire on that. The A/A
-        baseline pair is an instrument (it times little more than a coroutine call, which drifts
-        unlike compression work): it is reported, never gated on."""
-        found = []
-        for run in self.runs[1:]:
-            for codec, ratio in self.geomean(run).items():
-                if codec in self.baselines:
-                    continue
-                slower = [
-                    d
-                    for d in self.deltas
-                    if d.run == run and d.codec == codec and d.bucket == ALL and d.verdict == SLOWER
-                ]
-                if ratio <= 1 - percent / 100 and slower:
-                    found.append((run, codec, ratio, slower))
-        return found
+            for g in self.gates_of(run)
+            if g.codec not in self.baselines and g.high < threshold
+        ]
 
     def to_json(self) -> dict[str, Any]:
         return {
             "runs": self.runs,
-            "drift": self.drift,
             "normalized": self.normalized,
+            "grouped": self.grouped,
+            "drift": self.drift,
             "deltas": [asdict(d) for d in self.deltas],
+            "gates": [asdict(g) for g in self.gates],
             "only_in": self.only_in,
             "environment": self.environment,
-            "geomean": {run: self.geomean(run) for run in self.runs[1:]},
         }
 
 
-def _ratio_ci(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> tuple[float, float]:
-    result = stats.bootstrap(
-        (a, b),
-        lambda x, y, axis: np.median(y, axis=axis) / np.median(x, axis=axis),
-        vectorized=True,
-        paired=False,
-        method="percentile",
-        n_resamples=2000,
-        rng=np.random.default_rng(1),
-    )
-    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+@dataclass(frozen=True)
+class _Side:
+    label: str
+    runs: Sequence[Results]
+
+    @property
+    def first(self) -> Results:
+        return self.runs[0]
 
 
-def judge(
-    first: Sequence[float], other: Sequence[float], higher_is_better: bool, min_effect: float
-) -> tuple[float, float | None, float | None, float | None, str]:
-    """Ratio of medians (other / first), its 95 % CI, the Mann-Whitney p-value and the verdict."""
-    a, b = np.asarray(first, dtype=float), np.asarray(other, dtype=float)
+def _series(side: _Side, case: CaseResult, bucket: str, metric: str, norm: bool) -> list[Floats]:
+    """Per run of the side, the row's per-round values; divided by the round's machine factor
+    when normalizing (in-process layers only: the client layer's time is the server's)."""
+    out = []
+    for run in side.runs:
+        peer = run.case(case.layer, case.codec, case.corpus, case.variant)
+        values = np.asarray(series_of(peer, bucket, metric) if peer else [], dtype=np.float64)
+        factors = round_factors(run) if norm and case.layer.in_process else None
+        if factors is not None and values.size:
+            rounds = min(values.size, factors.size)
+            higher = bool(metric_named(metric).higher_is_better)
+            values = values[:rounds] * (factors[:rounds] if higher else 1 / factors[:rounds])
+        out.append(values)
+    return out
+
+
+def _bootstrap(statistic: Callable[..., Floats], samples: Sequence[Floats]) -> tuple[float, float]:
+    """Percentile bootstrap interval; a degenerate sample (all equal) gives its point, reported
+    as such rather than warned about."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = stats.bootstrap(
+            tuple(samples),
+            statistic,
+            vectorized=True,
+            paired=False,
+            method="percentile",
+            n_resamples=RESAMPLES,
+            rng=np.random.default_rng(1),
+        )
+    low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        point = float(statistic(*[s[np.newaxis, :] for s in samples], axis=-1)[0])
+        return point, point
+    return low, high
+
+
+def _ratio_of_medians(a: Floats, b: Floats, axis: int = -1) -> Floats:
+    ratio: Floats = np.median(b, axis=axis) / np.median(a, axis=axis)
+    return ratio
+
+
+def judge(first: Samples, other: Samples) -> tuple[float, float | None, float | None, float | None]:
+    """Speeds (higher is better) of one run a side: ratio of medians (other / first), its 95 %
+    bootstrap interval and the Mann-Whitney p-value (uncorrected); interval and p are ``None``
+    when no data could ever be significant with this many samples."""
+    a, b = np.asarray(first, dtype=np.float64), np.asarray(other, dtype=np.float64)
     ratio = float(np.median(b) / np.median(a))
-    if a.size < 3 or b.size < 3:
-        return ratio, None, None, None, FEW
-    low, high = _ratio_ci(a, b)
-    p_value = float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
-    speedup = ratio if higher_is_better else 1 / ratio
-    if p_value < ALPHA and abs(speedup - 1) >= min_effect:
-        verdict = FASTER if speedup > 1 else SLOWER
-    else:
-        verdict = SAME
-    return ratio, low, high, p_value, verdict
+    if smallest_rank_p(a.size, b.size) > ALPHA:
+        return ratio, None, None, None
+    low, high = _bootstrap(_ratio_of_medians, (a, b))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p_value = float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
+    return ratio, low, high, p_value
+
+
+def verdict(
+    speedup: float, low: float | None, high: float | None, p_value: float | None, min_effect: float
+) -> str:
+    """The call on one row from its speedup interval (oriented: above 1 is better)."""
+    if low is None or high is None or p_value is None:
+        return FEW
+    if p_value >= ALPHA or low <= 1 <= high:
+        return SAME
+    if low >= 1 + min_effect:
+        return FASTER
+    if high <= 1 - min_effect:
+        return SLOWER
+    return SMALL
 
 
 def _environment_changes(first: Results, other: Results) -> list[str]:
@@ -173,61 +238,141 @@ def _environment_changes(first: Results, other: Results) -> list[str]:
     return notes
 
 
-def _drift(first: Results, other: Results) -> float:
-    """Median speed ratio over the matched raw-layer rows (all payloads): bare library calls,
-    the purest measure of how fast the machine ran. Codec-layer rows stand in when a run has
-    no raw layer (only user codecs)."""
-    layer = Layer.RAW if any(c.layer is Layer.RAW for c in first.cases) else Layer.CODEC
-    ratios = []
-    for case in first.cases:
-        peer = other.case(case.layer, case.codec, case.corpus, case.variant)
-        if peer is None or case.layer is not layer:
+def judge_runs(
+    first: Samples, other: Samples
+) -> tuple[float, float | None, float | None, float | None]:
+    """Between groups of runs, one value per run: the ratio of geometric means with its Welch t
+    interval on logs and its p-value; ``None`` for fewer than two runs a side."""
+    a, b = np.log(np.asarray(first)), np.log(np.asarray(other))
+    ratio = float(np.exp(b.mean() - a.mean()))
+    if a.size < 2 or b.size < 2:
+        return ratio, None, None, None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        test = stats.ttest_ind(b, a, equal_var=False)
+        interval = test.confidence_interval(0.95)
+    low, high, p_value = float(interval.low), float(interval.high), float(test.pvalue)
+    if not np.isfinite(p_value):  # identical runs: no spread to test against
+        return ratio, ratio, ratio, 1.0
+    return ratio, float(np.exp(low)), float(np.exp(high)), p_value
+
+
+@dataclass(frozen=True)
+class _Row:
+    case: CaseResult
+    bucket: str
+    metric: str
+    first: Floats
+    other: Floats
+    """Samples of each side: rounds (one run a side) or run medians (groups)."""
+
+
+def _rows(first: _Side, other: _Side, grouped: bool, norm: bool) -> list[_Row]:
+    rows = []
+    for case in first.first.cases:
+        if case.layer is Layer.REFERENCE or not any(
+            run.case(case.layer, case.codec, case.corpus, case.variant) for run in other.runs
+        ):
             continue
-        for metric in ("encode_mbps", "decode_mbps"):
-            a, b = series_of(case, ALL, metric), series_of(peer, ALL, metric)
-            if a and b:
-                ratios.append(float(np.median(b) / np.median(a)))
-    return float(np.median(ratios)) if ratios else 1.0
+        for bucket in case.buckets:
+            for m in of_layer(case.layer, CompareAs.TIMED):
+                a_runs = _series(first, case, bucket, m.name, norm)
+                b_runs = _series(other, case, bucket, m.name, norm)
+                if grouped:
+                    a = np.asarray([np.median(r) for r in a_runs if r.size])
+                    b = np.asarray([np.median(r) for r in b_runs if r.size])
+                else:
+                    a, b = a_runs[0], b_runs[0]
+                if a.size and b.size:
+                    rows.append(_Row(case, bucket, m.name, a, b))
+    return rows
 
 
-def _timed_deltas(
-    where: tuple[str, str, str, str, str],
-    case: CaseResult,
-    peer: CaseResult,
-    scale: float,
-    min_effect: float,
-) -> list[Delta]:
-    bucket = where[-1]
+def _timed_deltas(label: str, rows: list[_Row], grouped: bool, min_effect: float) -> list[Delta]:
+    judged = [(judge_runs if grouped else judge)(*_oriented(r)) for r in rows]
+    adjusted = iter(holm([j[3] for j in judged if j[3] is not None]))
     deltas = []
-    for metric in of_layer(case.layer, CompareAs.TIMED):
-        a, b = series_of(case, bucket, metric.name), series_of(peer, bucket, metric.name)
-        if not a or not b:
-            continue
-        if case.layer.in_process:
-            b = [value / scale for value in b]
-        higher = bool(metric.higher_is_better)
-        ratio, low, high, p, verdict = judge(a, b, higher, min_effect)
-        speedup = ratio if higher else 1 / ratio
-        first, other = float(np.median(a)), float(np.median(b))
+    for row, (speedup, low, high, p_value) in zip(rows, judged, strict=True):
+        p = next(adjusted) if p_value is not None else None
+        higher = bool(metric_named(row.metric).higher_is_better)
+        ratio = speedup if higher else 1 / speedup
         deltas.append(
-            Delta(*where, metric.name, first, other, ratio, low, high, p, verdict, speedup)
+            Delta(
+                label,
+                row.case.layer.value,
+                row.case.codec,
+                row.case.corpus,
+                row.bucket,
+                row.metric,
+                float(np.median(row.first)),
+                float(np.median(row.other)),
+                ratio,
+                low,
+                high,
+                p,
+                verdict(speedup, low, high, p, min_effect),
+                speedup,
+                (int(row.first.size), int(row.other.size)),
+            )
         )
     return deltas
 
 
-def _size_deltas(
-    where: tuple[str, str, str, str, str], case: CaseResult, peer: CaseResult
-) -> list[Delta]:
-    bucket = where[-1]
+def _oriented(row: _Row) -> tuple[Floats, Floats]:
+    """Samples as speeds (higher is better), so every interval reads the same way."""
+    if metric_named(row.metric).higher_is_better:
+        return row.first, row.other
+    return 1 / row.first, 1 / row.other
+
+
+def _gates(label: str, rows: list[_Row], normalized: bool) -> list[Gate]:
+    groups: dict[tuple[Layer, str], list[_Row]] = {}
+    for row in rows:
+        gated = GATED_METRICS.get(row.case.layer)
+        if gated and row.bucket != ALL and row.metric.endswith(gated):
+            groups.setdefault((row.case.layer, row.case.codec), []).append(row)
+    gates = []
+    for (layer, codec), members in groups.items():
+        speedup, low, high = _geomean_interval([_oriented(r) for r in members])
+        gates.append(Gate(label, layer.value, codec, speedup, low, high, len(members), normalized))
+    return gates
+
+
+def _geomean_interval(pairs: list[tuple[Floats, Floats]]) -> tuple[float, float, float]:
+    """Geometric mean over rows of median(other) / median(first), with a percentile bootstrap
+    that resamples rounds (or runs) jointly for all rows of a side: rows measured in the same
+    round share that round's conditions, so they are not resampled independently."""
+    n_first = min(a.size for a, _ in pairs)
+    n_other = min(b.size for _, b in pairs)
+    first = np.log(np.stack([a[:n_first] for a, _ in pairs]))
+    other = np.log(np.stack([b[:n_other] for _, b in pairs]))
+    point = float(np.exp(np.mean(np.median(other, axis=1) - np.median(first, axis=1))))
+    rng = np.random.default_rng(2)
+    pick_first = rng.integers(0, n_first, (RESAMPLES, n_first))
+    pick_other = rng.integers(0, n_other, (RESAMPLES, n_other))
+    spread = np.median(other[:, pick_other], axis=2) - np.median(first[:, pick_first], axis=2)
+    draws = np.exp(spread.mean(axis=0))
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return point, float(low), float(high)
+
+
+def _size_deltas(label: str, first: Results, other: Results) -> list[Delta]:
     deltas = []
-    for metric in of_layer(case.layer, CompareAs.SIZE):
-        x, y = case.value(bucket, metric.name), peer.value(bucket, metric.name)
-        if x is None or y is None:
+    for case in first.cases:
+        peer = other.case(case.layer, case.codec, case.corpus, case.variant)
+        if peer is None or case.layer is Layer.REFERENCE:
             continue
-        same = abs(y - x) <= metric.tolerance * abs(x)
-        verdict = ("identical" if x == y else "within tolerance") if same else "changed"
-        ratio = y / x if x else 1.0
-        deltas.append(Delta(*where, metric.name, x, y, ratio, None, None, None, verdict, None))
+        for bucket in case.buckets:
+            for m in of_layer(case.layer, CompareAs.SIZE):
+                x, y = case.value(bucket, m.name), peer.value(bucket, m.name)
+                if x is None or y is None:
+                    continue
+                same = abs(y - x) <= m.tolerance * abs(x)
+                call = ("identical" if x == y else "within tolerance") if same else "changed"
+                where = (label, case.layer.value, case.codec, case.corpus, bucket, m.name)
+                deltas.append(
+                    Delta(*where, x, y, y / x if x else 1.0, None, None, None, call, None)
+                )
     return deltas
 
 
@@ -236,187 +381,51 @@ def _only_in(first: Results, other: Results) -> list[str]:
     return sorted(" / ".join(part for part in key if part) for key in keys)
 
 
-def compare(
-    runs: Sequence[Results], min_effect: float = MIN_EFFECT, *, normalize: bool = False
-) -> Comparison:
-    """Every run against the first. ``ValueError`` when no row is common to all of them.
+def _drift(first: _Side, other: _Side) -> float | None:
+    a = [machine_seconds(run) for run in first.runs]
+    b = [machine_seconds(run) for run in other.runs]
+    if None in a or None in b:
+        return None
+    return float(np.median(b) / np.median(a))  # type: ignore[arg-type]
 
-    With ``normalize``, each run's in-process throughput is divided by its drift (the median
-    change over the raw-layer rows) before testing: what remains is what changed for one codec
-    relative to the others. Use it for runs on the same machine at different times; across
-    machines the drift is the difference you want to see.
-    """
-    first = runs[0]
-    result = Comparison([r.run_id for r in runs], normalized=normalize)
-    result.baselines = {c.codec for c in first.cases if c.facts.baseline}
-    for other in runs[1:]:
-        drift = result.drift[other.run_id] = _drift(first, other)
-        scale = drift if normalize else 1.0
-        result.environment += _environment_changes(first, other)
-        result.only_in[other.run_id] = _only_in(first, other)
-        for case in first.cases:
-            peer = other.case(case.layer, case.codec, case.corpus, case.variant)
-            if peer is None:
-                continue
-            for bucket in case.buckets:
-                if bucket not in peer.buckets:
-                    continue
-                where = (other.run_id, case.layer.value, case.codec, case.corpus, bucket)
-                result.deltas += _timed_deltas(where, case, peer, scale, min_effect)
-                result.deltas += _size_deltas(where, case, peer)
+
+def _label(runs: Sequence[Results]) -> str:
+    return runs[0].run_id if len(runs) == 1 else f"{runs[0].run_id} (+{len(runs) - 1} runs)"
+
+
+def compare(
+    sides: Sequence[Sequence[Results]],
+    min_effect: float = MIN_EFFECT,
+    *,
+    normalize: bool = False,
+) -> Comparison:
+    """Every side against the first; a side is one run or several runs of the same code.
+    ``ValueError`` when no timed or size row is common to them."""
+    groups = [_Side(_label(runs), runs) for runs in sides]
+    grouped = all(len(side.runs) > 1 for side in groups)
+    first = groups[0]
+    result = Comparison([g.label for g in groups], normalized=normalize, grouped=grouped)
+    result.baselines = {c.codec for c in first.first.cases if c.facts.baseline}
+    for other in groups[1:]:
+        drift = _drift(first, other)
+        if drift is not None:
+            result.drift[other.label] = drift
+        elif normalize:
+            result.environment.append(
+                f"{other.label}: not normalised: a run timed no reference workload (written "
+                "by an earlier codec-bench)"
+            )
+        result.environment += _environment_changes(first.first, other.first)
+        result.only_in[other.label] = _only_in(first.first, other.first)
+        for norm in sorted({False, normalize}):
+            rows = _rows(first, other, grouped, norm)
+            result.gates += _gates(other.label, rows, norm)
+            if norm == normalize:
+                result.deltas += _timed_deltas(other.label, rows, grouped, min_effect)
+        result.deltas += _size_deltas(other.label, first.first, other.first)
     if not result.deltas:
         raise ValueError(
             "the runs have no rows in common (layer, codec, corpus); compare runs of the same "
             "codecs and corpora"
         )
     return result
-
-
-def _percent(value: float) -> str:
-    return f"{(value - 1) * 100:+.1f} %"
-
-
-def _runs_section(comparison: Comparison) -> Section:
-    drift = ", ".join(f"{run} {_percent(d)}" for run, d in comparison.drift.items())
-    return Section(
-        "Runs",
-        [
-            f"First run (the reference): `{comparison.runs[0]}`; compared: "
-            + ", ".join(f"`{r}`" for r in comparison.runs[1:])
-            + f". Verdicts: Mann-Whitney U test, p < {ALPHA}, and a change of at least "
-            f"{MIN_EFFECT:.0%}; ratios are of medians with 95 % bootstrap intervals.",
-            "Machine drift (median speed ratio of the bare library calls, raw layer): "
-            + drift
-            + (
-                "; divided out (--normalize), so changes are relative to the other codecs."
-                if comparison.normalized
-                else "; not divided out. If it is large and every codec moved with it, the "
-                "machine changed, not the codecs: compare with --normalize."
-            ),
-        ],
-    )
-
-
-def _environment_section(comparison: Comparison) -> Section:
-    return Section(
-        "Warning: the environments differ",
-        [
-            "Changes below may come from these differences rather than from the codecs:",
-            *[f"- {note}" for note in comparison.environment],
-        ],
-    )
-
-
-_WHERE = ["layer", "codec", "corpus", "bucket", "metric", "first", "other", "change"]
-
-
-def _where(d: Delta, digits: int) -> list[str]:
-    return [
-        d.layer,
-        d.codec,
-        d.corpus,
-        d.bucket,
-        d.metric,
-        f"{d.first:,.{digits}f}",
-        f"{d.other:,.{digits}f}",
-        _percent(d.ratio),
-    ]
-
-
-def _timed_blocks(comparison: Comparison, run: str) -> list[Block]:
-    timed = [d for d in comparison.deltas if d.run == run and d.speedup is not None]
-    flagged = [d for d in timed if d.verdict in (FASTER, SLOWER)]
-    blocks: list[Block] = [
-        f"{len(flagged)} of {len(timed)} timed rows changed significantly "
-        f"({len(flagged) / len(timed):.1%})."
-        if timed
-        else "No timed rows in common.",
-        Table(
-            ["codec", "geometric mean speed ratio (above 1: faster)"],
-            [[codec, f"{value:.3f}"] for codec, value in sorted(comparison.geomean(run).items())],
-        ),
-    ]
-    if flagged:
-        rows = [
-            [
-                *_where(d, 2),
-                f"{_percent(d.low)} .. {_percent(d.high)}" if d.low and d.high else "-",
-                f"{d.p_value:.2g}" if d.p_value is not None else "-",
-                d.verdict,
-            ]
-            for d in flagged
-        ]
-        blocks += ["Significant changes:", Table([*_WHERE, "95% CI", "p", "verdict"], rows)]
-    return blocks
-
-
-def _size_blocks(comparison: Comparison, run: str) -> list[Block]:
-    sizes = [d for d in comparison.deltas if d.run == run and d.speedup is None]
-    changed = [d for d in sizes if d.verdict == "changed"]
-    blocks: list[Block] = [
-        f"Stored sizes: {len(sizes) - len(changed)} of {len(sizes)} rows identical (stored "
-        "history within 1 %, as it holds workflow ids and timestamps)."
-        + (" Changed:" if changed else "")
-    ]
-    if changed:
-        blocks.append(Table(_WHERE, [_where(d, 0) for d in changed]))
-    return blocks
-
-
-def _run_section(comparison: Comparison, run: str, folder: Path | None) -> Section:
-    section = Section(f"{run} against {comparison.runs[0]}")
-    section.blocks += _timed_blocks(comparison, run) + _size_blocks(comparison, run)
-    if comparison.only_in.get(run):
-        section.blocks.append(
-            "Rows in only one of the two runs: " + "; ".join(comparison.only_in[run])
-        )
-    if folder is not None:
-        image = _plot(comparison, run, folder / f"compare-{run}.png")
-        if image is not None:
-            section.blocks.append(Image(image, f"Speed changes of {run}"))
-    return section
-
-
-def sections(comparison: Comparison, folder: Path | None) -> list[Section]:
-    """Summary, regressions and improvements, every timed row, size changes, and warnings."""
-    out = [_runs_section(comparison)]
-    if comparison.environment:
-        out.append(_environment_section(comparison))
-    out += [_run_section(comparison, run, folder) for run in comparison.runs[1:]]
-    return out
-
-
-def _plot(comparison: Comparison, run: str, path: Path) -> Path | None:
-    rows = [
-        d
-        for d in comparison.deltas
-        if d.run == run
-        and d.speedup is not None
-        and d.bucket == ALL
-        and d.low is not None
-        and d.high is not None
-    ]
-    from bench.outputs import plots  # matplotlib only when a plot is written
-
-    return plots.comparison_deltas(
-        [
-            (
-                f"{d.layer} {d.codec} {d.corpus} {d.metric}",
-                d.ratio,
-                d.low or d.ratio,
-                d.high or d.ratio,
-                d.verdict,
-            )
-            for d in rows
-        ],
-        f"change of {run} against {comparison.runs[0]}, % (median ratio, 95% CI)",
-        MIN_EFFECT,
-        path,
-    )
-
-
-def write(comparison: Comparison, folder: Path) -> tuple[Path, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    return render.write(
-        folder, "compare", sections(comparison, folder), "Codec benchmark comparison"
-    )

@@ -131,25 +131,34 @@ def latency_distribution(results: Results, corpus: str, path: Path) -> Path | No
 
 
 def client_path(results: Results, corpus: str, path: Path) -> Path | None:
-    """Workflow round-trip latency and stored history bytes per codec (client layer)."""
-    cases = results.cases_of(Layer.CLIENT, corpus)
-    cases = [c for c in cases if c.has(ALL, "history_bytes_per_workflow")]
+    """Workflow round trip by payload size bucket (median over rounds with its interval) and
+    the history bytes stored per workflow, per codec (client layer)."""
+    cases = [c for c in results.cases_of(Layer.CLIENT, corpus) if c.has(ALL, "latency_ms")]
     if not cases:
         return None
-    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 0.35 * len(cases) + 2.5), sharey=True)
-    latencies = [
-        [ns / 1e6 for row in c.samples["latency_ns"] for ns in row if ns >= 0] for c in cases
-    ]
-    labels = [c.codec for c in cases]
-    left.boxplot(
-        latencies, orientation="horizontal", tick_labels=labels, flierprops={"markersize": 2}
-    )
-    left.set_xscale("log")
-    left.set_xlabel("workflow round trip, ms (log scale)")
-    left.set_title(f"Client path, corpus {corpus}")
-    left.grid(True, which="both", axis="x", alpha=0.3)
+    names = [b.name for b in BUCKETS if any(c.has(b.name, "latency_ms") for c in cases)]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 5))
+    for offset, case in enumerate(cases):
+        estimates = [case.estimate(name, "latency_ms") for name in names]
+        xs = [i + (offset - len(cases) / 2) * 0.06 for i, e in enumerate(estimates) if e]
+        found = [e for e in estimates if e]
+        left.errorbar(
+            xs,
+            [e.median for e in found],
+            yerr=[[e.median - e.low for e in found], [e.high - e.median for e in found]],
+            label=case.codec,
+            capsize=2,
+            **_style(case),
+        )
+    left.set_xticks(range(len(names)), names)
+    left.set_yscale("log")
+    left.set_xlabel("payload size bucket")
+    left.set_ylabel("workflow round trip, ms (median over rounds, 95% CI, log scale)")
+    left.set_title(f"Client path by payload size, corpus {corpus}")
+    left.grid(True, which="both", alpha=0.3)
+    left.legend(fontsize=7)
     stored = [(c.value(ALL, "history_bytes_per_workflow") or 0.0) / 1024 for c in cases]
-    right.barh(range(1, len(cases) + 1), stored, color=[_style(c)["color"] for c in cases])
+    right.barh([c.codec for c in cases], stored, color=[_style(c)["color"] for c in cases])
     right.set_xlabel("history the server stores per workflow, KiB (median)")
     right.grid(True, axis="x", alpha=0.3)
     return _save(figure, path)

@@ -88,7 +88,7 @@ def _candidate(results: Results, case: CaseResult, costs: Costs) -> Candidate:
         cpu_s_per_gb=cpu,
         largest_stored=int(case.value(ALL, "max_encoded_bytes") or 0),
         encrypts=case.facts.encrypts,
-        latency_ms=client.value(ALL, "latency_ms", "p50") if client else None,
+        latency_ms=client.value(ALL, "latency_ms") if client else None,
         history_bytes=client.value(ALL, "history_bytes_per_workflow") if client else None,
         monthly_cost=cost,
     )

@@ -157,11 +157,11 @@ def _noise_floor(results: Results, corpus: str) -> list[Block]:
 
 
 def _client_row(case: CaseResult, base: CaseResult | None) -> list[str]:
-    p50 = case.estimate(ALL, "latency_ms", "p50")
-    errors = str(case.raw(ALL, "errors") or 0)
+    p50 = case.estimate(ALL, "latency_ms")
+    errors = str(case.raw(ALL, "failed_workflows") or 0)
     if p50 is None:
         return [case.codec, *["-"] * 8, errors]
-    base_p50 = base.value(ALL, "latency_ms", "p50") if base else None
+    base_p50 = base.value(ALL, "latency_ms") if base else None
     base_history = base.value(ALL, "history_bytes_per_workflow") if base else None
     in_codec = _number(case, "client_codec_us_per_workflow") + _number(
         case, "worker_codec_us_per_workflow"
@@ -171,8 +171,7 @@ def _client_row(case: CaseResult, base: CaseResult | None) -> list[str]:
     return [
         case.codec,
         f"{p50.median:,.1f} [{p50.low:,.1f}-{p50.high:,.1f}]",
-        f"{case.value(ALL, 'latency_ms', 'p90') or 0:,.1f} / "
-        f"{case.value(ALL, 'latency_ms', 'p99') or 0:,.1f}",
+        f"{case.value(ALL, 'slowest_ms') or 0:,.1f}",
         f"{p50.median - base_p50:+,.1f}" if base_p50 is not None else "-",
         f"{in_codec / 1e3:,.2f}",
         f"{_size(history)} ({f'{history / base_history:.2f}x' if base_history else '-'})",
@@ -191,14 +190,14 @@ def _client_table(results: Results, corpus: str) -> Table:
     return Table(
         [
             "codec",
-            "p50 ms [95% CI]",
-            "p90 / p99 ms",
-            f"p50 vs {base.codec if base else 'none'}, ms",
+            "round trip ms, median [95% CI] (geometric mean over size buckets)",
+            "slowest workflow ms",
+            f"vs {base.codec if base else 'none'}, ms",
             "in codec, ms per workflow (client + worker)",
             "history stored per workflow (vs none)",
             f"workflows/s at {concurrency or '?'} in flight",
             "worker max stall, ms",
-            "errors",
+            "failed workflows",
         ],
         [_client_row(case, base) for case in cases],
     )
@@ -211,7 +210,7 @@ def _client_buckets(results: Results, corpus: str) -> Table:
     for case in cases:
         cells = [case.codec]
         for bucket in buckets:
-            p50 = case.value(bucket, "latency_ms", "p50")
+            p50 = case.value(bucket, "latency_ms")
             history = case.value(bucket, "history_bytes_per_workflow")
             cells.append("-" if p50 is None else f"{p50:,.1f} ms / {_size(history)}")
         rows.append(cells)

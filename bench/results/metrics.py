@@ -19,7 +19,7 @@ import numpy as np
 from bench.results.buckets import BUCKETS, LIMIT_BYTES, WARN_BYTES, bucket_of
 from bench.results.model import ALL, CaseResult, Layer
 from bench.results.samples import FAILED
-from bench.results.stats import median_ci, percentile_ci, percentiles
+from bench.results.stats import median_ci, percentiles
 
 Floats = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -66,6 +66,10 @@ class BucketView:
         per_call: Floats = (blocks / repeats)[:, self.indices]
         return per_call
 
+    def best_mbps(self, side: str) -> float:
+        """lzbench's best: each payload's fastest pass, added up (not the fastest round)."""
+        return float(sum(self.original) / self.per_call(side).min(axis=0).sum() * 1e3)
+
     def round_mbps(self, side: str) -> list[float]:
         """MB/s of original bytes in each round over this bucket's payloads."""
         round_ns = self.per_call(side).sum(axis=1)
@@ -105,7 +109,7 @@ class Metric:
     series: Callable[[BucketView], list[float]] | None = None
 
 
-IN_PROCESS = frozenset({Layer.RAW, Layer.CODEC})
+IN_PROCESS = frozenset({Layer.RAW, Layer.CODEC, Layer.REFERENCE})
 CLIENT = frozenset({Layer.CLIENT})
 
 
@@ -115,7 +119,31 @@ def _ratio(v: BucketView) -> float | None:
 
 
 def _mbps(side: str) -> Summarise:
-    return lambda v: median_ci(v.round_mbps(side)).to_json() if v.timed(side) else None
+    def summarise(v: BucketView) -> dict[str, float | int] | None:
+        if not v.timed(side):
+            return None
+        estimate = median_ci(v.round_mbps(side)).to_json()
+        estimate["best"] = v.best_mbps(side)
+        return estimate
+
+    return summarise
+
+
+def _us_series(side: str) -> Callable[[BucketView], list[float]]:
+    def series(v: BucketView) -> list[float]:
+        return (v.per_call(side).mean(axis=1) / 1e3).tolist() if v.timed(side) else []
+
+    return series
+
+
+def _us_per_payload(side: str) -> Summarise:
+    def summarise(v: BucketView) -> dict[str, float | int] | None:
+        if not v.timed(side):
+            return None
+        per_round = v.per_call(side).mean(axis=1) / 1e3
+        return median_ci(per_round.tolist(), higher_is_better=False).to_json()
+
+    return summarise
 
 
 def _mbps_series(side: str) -> Callable[[BucketView], list[float]]:
@@ -154,11 +182,37 @@ def _count_over(limit: int, which: str) -> Summarise:
     return lambda v: sum(size > limit for size in getattr(v, which))
 
 
+def _round_latency_ms(v: BucketView) -> list[float]:
+    """Per round, the median round trip of this bucket's workflows in milliseconds, a failed
+    workflow counting as infinitely slow (so failing never looks fast); for bucket ``all``, the
+    geometric mean of the size buckets' medians (sizes are never pooled into one sample)."""
+    if v.whole:
+        buckets = bucket_indices(v.samples["original_bytes"])
+        groups = [group for name, group in buckets.items() if name != ALL]
+    else:
+        groups = [v.indices]
+    per_round = []
+    for row in v.samples["latency_ns"]:
+        medians = [
+            float(np.median([row[i] / 1e6 if row[i] != FAILED else np.inf for i in group]))
+            for group in groups
+        ]
+        per_round.append(float(np.exp(np.mean(np.log(medians)))))
+    return per_round
+
+
 def _latency_ms(v: BucketView) -> dict[str, Any] | None:
-    cells = [ns / 1e6 for ns in v.cells("latency_ns")]
-    if not cells:
-        return None
-    return {f"p{q}": percentile_ci(cells, q).to_json() for q in (50, 90, 99)}
+    rounds = [x for x in _round_latency_ms(v) if np.isfinite(x)]
+    return median_ci(rounds, higher_is_better=False).to_json() if rounds else None
+
+
+def _failed(v: BucketView) -> int:
+    return sum(row[i] == FAILED for row in v.samples["latency_ns"] for i in v.indices)
+
+
+def _slowest_ms(v: BucketView) -> float | None:
+    cells = v.cells("latency_ns")
+    return max(cells) / 1e6 if cells else None
 
 
 def _cell_median(name: str, scale: float) -> Summarise:
@@ -189,12 +243,25 @@ def _in_process(side: str) -> list[Metric]:
         Metric(
             f"{side}_mbps",
             "MB/s",
-            f"{side} throughput in MB/s of original bytes: median over rounds, 95% CI, best",
+            f"{side} throughput in MB/s of original bytes, byte-weighted (all bytes over all "
+            "time): median over rounds with its 95% CI; best is lzbench's (each payload's "
+            "fastest pass, added up)",
             IN_PROCESS,
             _mbps(side),
             higher_is_better=True,
             comparison=CompareAs.TIMED,
             series=_mbps_series(side),
+        ),
+        Metric(
+            f"{side}_us_per_payload",
+            "µs",
+            f"{side} time per payload, count-weighted (every payload counts once): median over "
+            "rounds of each round's mean, with its 95% CI",
+            IN_PROCESS,
+            _us_per_payload(side),
+            higher_is_better=False,
+            comparison=CompareAs.TIMED,
+            series=_us_series(side),
         ),
         Metric(
             f"{side}_payloads_per_s",
@@ -207,7 +274,8 @@ def _in_process(side: str) -> list[Metric]:
         Metric(
             f"{side}_latency_us",
             "µs",
-            f"per-payload {side} time (median over rounds) percentiles across payloads",
+            f"{side} time of single payloads (each payload's median over rounds): percentiles "
+            "across the bucket's payloads, so they show the spread of sizes, not a tail",
             IN_PROCESS,
             _latency_us(side),
             higher_is_better=False,
@@ -317,12 +385,37 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "latency_ms",
         "ms",
-        "client layer: workflow round-trip time percentiles with 95% CIs",
+        "client layer: workflow round trip, the median over rounds of each round's median (in "
+        "bucket all: the geometric mean over size buckets, each bucket counting once); a failed "
+        "workflow counts as infinitely slow, a round whose median failed is left out and counted",
         CLIENT,
         _latency_ms,
         higher_is_better=False,
         comparison=CompareAs.TIMED,
-        series=lambda v: [ns / 1e6 for ns in v.cells("latency_ns")],
+        series=lambda v: [x for x in _round_latency_ms(v) if np.isfinite(x)],
+    ),
+    Metric(
+        "failed_rounds",
+        "",
+        "client layer: rounds whose median workflow failed",
+        CLIENT,
+        lambda v: sum(not np.isfinite(x) for x in _round_latency_ms(v)),
+    ),
+    Metric(
+        "failed_workflows",
+        "",
+        "client layer: workflows that failed in the sequential rounds, by size bucket",
+        CLIENT,
+        _failed,
+        higher_is_better=False,
+    ),
+    Metric(
+        "slowest_ms",
+        "ms",
+        "client layer: the slowest single workflow that completed (one sample, not a percentile)",
+        CLIENT,
+        _slowest_ms,
+        higher_is_better=False,
     ),
     Metric(
         "history_bytes_per_workflow",
@@ -358,7 +451,6 @@ METRICS: tuple[Metric, ...] = (
         _max_stall_ms,
         higher_is_better=False,
     ),
-    Metric("errors", "", "client layer: workflows that failed", CLIENT, _whole("errors")),
     Metric("first_error", "", "client layer: the first failure", CLIENT, _whole("first_error")),
     Metric(
         "concurrency",

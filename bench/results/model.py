@@ -24,10 +24,12 @@ class Layer(StrEnum):
     """The ``PayloadCodec`` on Payloads, on a running event loop, as the SDK calls it."""
     CLIENT = "client"
     """A workflow round trip through a real client, server and worker."""
+    REFERENCE = "reference"
+    """Fixed stdlib work timed in the same rounds, to measure the machine's drift."""
 
     @property
     def in_process(self) -> bool:
-        return self in (Layer.RAW, Layer.CODEC)
+        return self in (Layer.RAW, Layer.CODEC, Layer.REFERENCE)
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,15 @@ History of the format (``schema_version``):
 - 2 (2026-11-28): each case carries ``facts`` (spec, family, level, implementation, encrypts,
   compresses, baseline, replica) and ``variant``; slow layers report under
   ``layers.<name>``. Version 1 files are migrated on load (:func:`update_to_2`).
+- 3 (2026-11-28): statistics redone (median intervals from order statistics with the level they
+  reach in ``confidence``; lzbench's best-of; count-weighted ``*_us_per_payload``; client
+  latency per round and size bucket, failures counted); a ``reference`` layer times fixed
+  stdlib work in the same rounds, for compare's ``--normalize``. Earlier files are summarised
+  again from their raw samples on load (:func:`update_to_3`); they have no reference layer.
 
-Schema version 2::
+Schema version 3::
 
-    schema, schema_version        "temporal-codec-bench/results", 2
+    schema, schema_version        "temporal-codec-bench/results", 3
     run_id, started, finished     ISO 8601 UTC
     interrupted                   true if the run was stopped; what was measured is kept
     profile, rounds_planned, rounds_completed, command (credentials redacted)
@@ -21,7 +26,8 @@ Schema version 2::
                                   total_bytes, provenance, skipped
     layers                        {layer: how it ran (server, rounds, status) or why it did not}
     cases[]                       one per layer x codec x corpus x variant:
-        layer, codec, corpus, variant, library
+        layer                     raw, codec, client, or reference (fixed stdlib work)
+        codec, corpus, variant, library
         facts                     see bench.results.model.CodecFacts
         samples                   raw samples (bench.results.samples): in-process layers
                                   original_bytes[i], encoded_bytes[i], encode_repeats[i],
@@ -52,7 +58,7 @@ from bench.results.model import CaseResult, CodecFacts, CorpusInfo, Layer, Resul
 from bench.results.samples import ClientSamples, InProcessSamples
 
 SCHEMA = "temporal-codec-bench/results"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class ResultsError(ValueError):
@@ -124,7 +130,20 @@ def update_to_2(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: update_to_2}
+def update_to_3(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 to 3: every summary computed again from the raw samples, as the metric
+    registry now defines it."""
+    document = dict(document)
+    for case in document.get("cases", []):
+        case["summary"] = summarise(Layer(case["layer"]), case["samples"])
+    document["schema_version"] = 3
+    return document
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: update_to_2,
+    2: update_to_3,
+}
 """Version N to N + 1, applied in turn so that every earlier file still loads."""
 
 

@@ -65,3 +65,26 @@ class _Slowed(PayloadCodec):
 def maybe_slow() -> PayloadCodec:
     """zstd:3, slowed by CODEC_BENCH_TEST_SLOWDOWN (a fraction, default 0) of its own time."""
     return _Slowed(float(os.environ.get("CODEC_BENCH_TEST_SLOWDOWN", "0")))
+
+
+class _BreaksLater(PayloadCodec):
+    """Right while the run warms up and calibrates (two decodes per payload), wrong after:
+    only the check made on every measured round can catch it."""
+
+    def __init__(self, good_calls: int) -> None:
+        self.decodes = 0
+        self.good_calls = good_calls
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return list(payloads)
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        self.decodes += 1
+        if self.decodes <= self.good_calls:
+            return list(payloads)
+        return await _Corrupting().decode(payloads)
+
+
+def breaks_after_calibration() -> PayloadCodec:
+    """For a corpus of 24 payloads (the tests' small corpus)."""
+    return _BreaksLater(good_calls=2 * 24)

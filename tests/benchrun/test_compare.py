@@ -1,25 +1,46 @@
-"""compare: known answers on constructed sample sets, and a real deliberately slowed codec."""
+"""compare: known answers on constructed sample sets. Every expected value here follows from
+how the samples were built (a scale factor, a noise level), not from an earlier output."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 from bench import results
 from bench.cli import main
-from bench.outputs.compare import FASTER, SAME, SLOWER, compare, judge
-from bench.results import CodecFacts, CorpusInfo, Layer
+from bench.outputs.compare import (
+    FASTER,
+    FEW,
+    SAME,
+    SLOWER,
+    SMALL,
+    Comparison,
+    compare,
+    judge,
+)
+from bench.results import ALL, CodecFacts, CorpusInfo, Layer
 from bench.results.samples import InProcessSamples
+from bench.results.stats import holm
+
+BASE_NS = np.array([2_000.0, 6_000.0, 90_000.0])
+"""Three payloads, one per size bucket below 256 KiB."""
+ROUNDS = 11
 
 
-def _samples(scale: float, seed: int, rounds: int = 11) -> InProcessSamples:
-    """Three payloads whose encode times are ``scale`` times a base, with 2 % noise."""
+def _samples(
+    scale: float, seed: int, *, noise: float = 0.02, rounds: int = ROUNDS, machine: float = 1.0
+) -> InProcessSamples:
+    """Encode times ``scale`` x ``machine`` times a base, with ``noise`` relative noise per
+    call; decode a third of that."""
     rng = np.random.default_rng(seed)
-    base = np.array([2_000.0, 6_000.0, 90_000.0])
-    rows = [[int(x) for x in base * scale * rng.normal(1.0, 0.02, 3)] for _ in range(rounds)]
+    rows = [
+        [int(x) for x in BASE_NS * scale * machine * rng.normal(1.0, noise, 3)]
+        for _ in range(rounds)
+    ]
     return InProcessSamples(
         original_bytes=[500, 2_000, 40_000],
         encoded_bytes=[250, 900, 20_000],
@@ -33,74 +54,216 @@ def _samples(scale: float, seed: int, rounds: int = 11) -> InProcessSamples:
     )
 
 
-def _run(run_id: str, cases: dict[str, tuple[float, int]], **env: object) -> results.Results:
+def _case(
+    layer: Layer, label: str, samples: InProcessSamples, corpus: str = "unit"
+) -> results.CaseResult:
+    facts = (
+        CodecFacts(label, "reference") if layer is Layer.REFERENCE else CodecFacts.of_spec(label)
+    )
+    return results.case_result(
+        samples, layer=layer, codec=label, corpus=corpus, library="-", facts=facts
+    )
+
+
+def _run(
+    run_id: str,
+    cases: dict[str, tuple[float, int]],
+    *,
+    machine: float = 1.0,
+    noise: float = 0.02,
+    rounds: int = ROUNDS,
+    **env: object,
+) -> results.Results:
+    """Codec-layer cases at their scales, and reference workloads, all on a machine ``machine``
+    times slower than the base."""
+    seeds = iter(range(1000, 2000))
+    reference = [
+        _case(
+            Layer.REFERENCE,
+            name,
+            _samples(
+                1.0,
+                next(seeds) + 7 * int(machine * 100),
+                noise=noise,
+                rounds=rounds,
+                machine=machine,
+            ),
+            "reference",
+        )
+        for name in ("zlib", "lzma", "memory")
+    ]
     return results.Results(
         run_id=run_id,
         started="s",
         finished="f",
         interrupted=False,
         profile="quick",
-        rounds_planned=11,
-        rounds_completed=11,
+        rounds_planned=rounds,
+        rounds_completed=rounds,
         command=[],
         environment={"cpu_model": "x", "packages": {"zstandard": "0.25.0"}, **env},
         corpora=[CorpusInfo("unit", "d1", 3, 42_500)],
         cases=[
-            results.case_result(
-                _samples(scale, seed),
-                layer=Layer.CODEC,
-                codec=label,
-                corpus="unit",
-                library="-",
-                facts=CodecFacts.of_spec(label),
+            _case(
+                Layer.CODEC,
+                label,
+                _samples(scale, seed, noise=noise, rounds=rounds, machine=machine),
             )
             for label, (scale, seed) in cases.items()
-        ],
+        ]
+        + reference,
     )
+
+
+def _gate(comparison: Comparison, run: str, codec: str, *, normalized: bool | None = None) -> float:
+    [gate] = [g for g in comparison.gates_of(run, normalized=normalized) if g.codec == codec]
+    return gate.speedup
 
 
 def test_identical_sample_sets_give_no_significant_rows() -> None:
     run = _run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)})
-    comparison = compare([run, dataclasses.replace(run, run_id="b")])
+    comparison = compare([[run], [dataclasses.replace(run, run_id="b")]])
     timed = [d for d in comparison.deltas if d.speedup is not None]
     assert timed
     assert {d.verdict for d in timed} == {SAME}
     assert {d.verdict for d in comparison.deltas if d.speedup is None} == {"identical"}
-    assert comparison.geomean("b") == pytest.approx({"zstd": 1.0, "lz4": 1.0})
+    for codec in ("zstd", "lz4"):
+        assert _gate(comparison, "b", codec) == pytest.approx(1.0)
+    assert comparison.regressions(1) == []
 
 
-def test_a_shifted_set_is_flagged_with_the_right_sign() -> None:
+def test_a_shifted_set_is_flagged_with_the_right_sign_and_size() -> None:
     first = _run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)})
     slower = _run("b", {"zstd": (1.3, 3), "lz4": (1.0, 4)})  # zstd takes 30 % longer
     faster = _run("c", {"zstd": (0.7, 5), "lz4": (1.0, 6)})
-    comparison = compare([first, slower, faster])
+    comparison = compare([[first], [slower], [faster]])
     for run, verdict in (("b", SLOWER), ("c", FASTER)):
         flagged = {
             (d.codec, d.verdict)
             for d in comparison.deltas
             if d.run == run and d.verdict in (FASTER, SLOWER)
         }
-        assert flagged == {("zstd", verdict)}
-    assert comparison.geomean("b")["zstd"] == pytest.approx(1 / 1.3, rel=0.03)
-    assert [codec for _, codec, _, _ in comparison.regressions(20)] == ["zstd"]
-    assert not comparison.regressions(40)
+        assert ("zstd", verdict) in flagged
+        assert not any(codec == "lz4" for codec, _ in flagged)
+    # 30 % more time is 1/1.3 of the speed; 2 % noise on 11 rounds keeps the medians close.
+    assert _gate(comparison, "b", "zstd") == pytest.approx(1 / 1.3, rel=0.03)
+    assert _gate(comparison, "c", "zstd") == pytest.approx(1 / 0.7, rel=0.03)
+    assert [(g.run, g.codec) for g in comparison.regressions(20)] == [("b", "zstd")]
+    assert comparison.regressions(30) == []  # the whole interval must pass the threshold
+
+
+def test_a_change_smaller_than_the_minimum_effect_is_not_called() -> None:
+    """3 % slower with 0.2 % noise: significant, but within the 5 % minimum effect. The effect
+    applies to the whole interval, not the point."""
+    first = _run("a", {"zstd": (1.0, 1)}, noise=0.002)
+    other = _run("b", {"zstd": (1.03, 2)}, noise=0.002)
+    deltas = [d for d in compare([[first], [other]]).deltas if d.metric == "encode_mbps"]
+    assert deltas
+    assert {d.verdict for d in deltas} == {SMALL}
+    assert {
+        d.verdict
+        for d in compare([[first], [other]], min_effect=0.01).deltas
+        if d.metric == "encode_mbps"
+    } == {SLOWER}
+
+
+def test_too_few_samples_never_become_a_verdict() -> None:
+    """3 against 3 rounds: the smallest Mann-Whitney p is 0.1, above alpha; even a tenfold
+    change cannot be called."""
+    ratio, low, high, p = judge([100.0, 101.0, 102.0], [10.0, 11.0, 12.0])
+    assert (low, high, p) == (None, None, None)
+    assert ratio == pytest.approx(11 / 101)
+    first = _run("a", {"zstd": (1.0, 1)}, rounds=3)
+    other = _run("b", {"zstd": (10.0, 2)}, rounds=3)
+    timed = [d for d in compare([[first], [other]]).deltas if d.speedup is not None]
+    assert {d.verdict for d in timed} == {FEW}
+
+
+def test_holm_adjusts_p_values_as_defined() -> None:
+    # Sorted 0.01, 0.02, 0.04 over 3 tests: 3 x 0.01, max(that, 2 x 0.02), max(that, 1 x 0.04).
+    assert holm([0.04, 0.01, 0.02]) == pytest.approx([0.04, 0.03, 0.04])
+    first = _run("a", {"zstd": (1.0, 1)})
+    other = _run("b", {"zstd": (1.3, 2)})
+    raw = [judge(*_pair(first, other, b))[3] for b in ("<1KiB", "1-16KiB", "16-256KiB")]
+    called = {
+        d.bucket: d.p_value
+        for d in compare([[first], [other]]).deltas
+        if d.metric == "encode_mbps" and d.bucket != ALL
+    }
+    for bucket, p in zip(("<1KiB", "1-16KiB", "16-256KiB"), raw, strict=True):
+        adjusted = called[bucket]
+        assert p is not None
+        assert adjusted is not None
+        assert adjusted >= p
+
+
+def _pair(
+    first: results.Results, other: results.Results, bucket: str
+) -> tuple[list[float], list[float]]:
+    from bench.results.metrics import series_of
+
+    a = first.case(Layer.CODEC, "zstd", "unit")
+    b = other.case(Layer.CODEC, "zstd", "unit")
+    assert a is not None
+    assert b is not None
+    return series_of(a, bucket, "encode_mbps"), series_of(b, bucket, "encode_mbps")
+
+
+def test_normalising_removes_machine_drift_but_not_a_slowdown_of_every_codec() -> None:
+    first = _run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)})
+    # The machine ran 30 % slower: codecs and reference workloads alike.
+    drifted = _run("b", {"zstd": (1.0, 3), "lz4": (1.0, 4)}, machine=1.3)
+    # Every codec 30 % slower, the machine (reference workloads) unchanged.
+    regressed = _run("c", {"zstd": (1.3, 5), "lz4": (1.3, 6)})
+    plain = compare([[first], [drifted], [regressed]])
+    normal = compare([[first], [drifted], [regressed]], normalize=True)
+    assert normal.drift["b"] == pytest.approx(1.3, rel=0.03)
+    assert normal.drift["c"] == pytest.approx(1.0, rel=0.03)
+    assert {g.run for g in plain.regressions(10)} == {"b", "c"}
+    assert {g.run for g in normal.regressions(10)} == {"c"}  # drift out, regression kept
+    for codec in ("zstd", "lz4"):
+        assert _gate(normal, "b", codec) == pytest.approx(1.0, rel=0.03)
+        assert _gate(normal, "b", codec, normalized=False) == pytest.approx(1 / 1.3, rel=0.03)
+        assert _gate(normal, "c", codec) == pytest.approx(1 / 1.3, rel=0.03)
+
+
+def test_the_gate_needs_the_whole_interval_past_the_threshold() -> None:
+    """15 % slower at the point, but with 40 % noise the interval reaches above -10 %: a gate
+    on the point estimate would fire, this one must not."""
+    first = _run("a", {"zstd": (1.0, 11)}, noise=0.4)
+    other = _run("b", {"zstd": (1.0 / 0.85, 12)}, noise=0.4)
+    [gate] = [g for g in compare([[first], [other]]).gates if g.codec == "zstd"]
+    assert gate.high > 0.9
+    assert compare([[first], [other]]).regressions(10) == []
+
+
+def test_groups_of_runs_compare_run_medians() -> None:
+    """Three runs a side: the samples are the runs, so a shift between runs with noise inside
+    each run is judged against the spread between runs."""
+    same = [
+        [_run(f"a{i}", {"zstd": (1.0, i)}) for i in range(3)],
+        [_run(f"b{i}", {"zstd": (1.0, 10 + i)}) for i in range(3)],
+    ]
+    comparison = compare(same)
+    assert comparison.grouped
+    assert comparison.runs == ["a0 (+2 runs)", "b0 (+2 runs)"]
+    assert {d.verdict for d in comparison.deltas if d.speedup is not None} <= {SAME, SMALL}
+    shifted = [same[0], [_run(f"c{i}", {"zstd": (1.25, 20 + i)}) for i in range(3)]]
+    called = {
+        d.verdict for d in compare(shifted).deltas if d.speedup is not None and d.bucket != ALL
+    }
+    assert called == {SLOWER}
+    assert compare(shifted).regressions(10)
 
 
 def test_mismatched_rows_and_environments_are_reported() -> None:
     first = _run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)})
     other = _run("b", {"zstd": (1.0, 1), "snappy": (1.0, 2)}, packages={"zstandard": "0.26.0"})
     other.corpora[0] = dataclasses.replace(other.corpora[0], digest="d2")
-    comparison = compare([first, other])
+    comparison = compare([[first], [other]])
     assert comparison.only_in["b"] == ["codec / lz4 / unit", "codec / snappy / unit"]
     assert "b: packages zstandard: 0.25.0 -> 0.26.0" in comparison.environment
     assert "b: corpus unit holds other payloads (sha256 differs)" in comparison.environment
-
-
-def test_too_few_samples_never_become_a_verdict() -> None:
-    ratio, low, high, p, verdict = judge([1.0, 2.0], [10.0, 20.0], True, 0.05)
-    assert verdict == "too few samples to test"
-    assert (low, high, p) == (None, None, None)
-    assert ratio == 10.0
 
 
 def test_no_common_rows_and_bad_files_are_one_line_errors(
@@ -118,6 +281,8 @@ def test_no_common_rows_and_bad_files_are_one_line_errors(
     (tmp_path / "v99.json").write_text(json.dumps(other))
     assert main(["compare", str(a), str(tmp_path / "v99.json")]) == 2
     assert "schema version 99" in capsys.readouterr().err
+    assert main(["compare", *[str(a)] * 5, "--runs-per-side", "2"]) == 2
+    assert "do not split into sides of 2" in capsys.readouterr().err
 
 
 def test_compare_writes_markdown_html_json_and_gates_on_regressions(
@@ -127,95 +292,19 @@ def test_compare_writes_markdown_html_json_and_gates_on_regressions(
     results.save(_run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)}), a)
     results.save(_run("b", {"zstd": (1.3, 3), "lz4": (1.0, 4)}), b)
     assert main(["compare", str(a), str(b), "--out", str(tmp_path / "cmp")]) == 0
-    assert "Significant changes:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Rows that changed:" in out
+    assert "| codec | zstd | -22." in out  # 1/1.3 of the speed
     assert (tmp_path / "cmp" / "compare.html").read_text().count("data:image/png;base64,") == 1
     assert main(["compare", str(a), str(b), "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
-    assert document["geomean"]["b"]["lz4"] == pytest.approx(1.0, abs=0.05)
-    assert main(["compare", str(a), str(b), "--fail-on-regression", "20"]) == 1
+    [lz4] = [g for g in document["gates"] if g["codec"] == "lz4"]
+    assert lz4["low"] < 1.0 < lz4["high"]
+    assert main(["compare", str(a), str(b), "--fail-on-regression", "20", "--normalize"]) == 1
     err = capsys.readouterr().err
-    assert "regression: b zstd: -22.5% over all payloads" in err
+    [line] = err.strip().splitlines()
+    found = re.search(r"regression: b codec zstd: ([-+0-9.]+)%", line)
+    assert found is not None
+    assert float(found[1]) == pytest.approx((1 / 1.3 - 1) * 100, abs=2)
     assert "lz4" not in err
     assert main(["compare", str(a), str(b), "--fail-on-regression", "40"]) == 0
-
-
-@pytest.fixture(scope="module")
-def steady_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Enough bytes per round (about 4 MiB) that one round is not at the mercy of a single
-    scheduler hiccup."""
-    path = tmp_path_factory.mktemp("steady") / "steady.corpus"
-    assert (
-        main(
-            [
-                "corpus",
-                "generate",
-                "--count",
-                "150",
-                "--seed",
-                "8",
-                "--buckets",
-                "1-16KiB,16-256KiB",
-                "--out",
-                str(path),
-            ]
-        )
-        == 0
-    )
-    return path
-
-
-def _slowed_comparison(
-    corpus: Path, folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> set[str]:
-    """Run the codecs plainly, then with the test codec slowed (25 % more time: -20 % speed),
-    compare with the regression gate, and return the codecs the gate flags."""
-    args = [
-        "run",
-        "--codec",
-        "tests.benchrun.custom_codecs:maybe_slow",
-        "--codec",
-        "lz4",
-        "--codec",
-        "zstd:3",
-        "--corpus",
-        str(corpus),
-        "--rounds",
-        "30",
-        "--no-client",
-        "--force",
-    ]
-    monkeypatch.delenv("CODEC_BENCH_TEST_SLOWDOWN", raising=False)
-    assert main([*args, "--out", str(folder / "a")]) == 0
-    monkeypatch.setenv("CODEC_BENCH_TEST_SLOWDOWN", "0.25")
-    assert main([*args, "--out", str(folder / "b")]) == 0
-    capsys.readouterr()
-    code = main(
-        [
-            "compare",
-            str(folder / "a" / "results.json"),
-            str(folder / "b" / "results.json"),
-            "--fail-on-regression",
-            "10",
-            "--normalize",
-        ]
-    )
-    err = capsys.readouterr().err
-    flagged = {line.split()[3].rstrip(":") for line in err.splitlines() if "regression:" in line}
-    assert code == (1 if flagged else 0)
-    return flagged
-
-
-def test_a_deliberately_slowed_codec_is_flagged_and_only_it(
-    steady_corpus: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    """Two separate runs drift by tens of percent on a shared machine; --normalize divides that
-    out (measured on the raw layer, which the slowed codec does not touch). This is a statistical
-    check: a false alarm on another codec fails at once, but a first attempt that flags nothing
-    (about one in forty here) is tried once more."""
-    flagged = _slowed_comparison(steady_corpus, tmp_path, monkeypatch, capsys)
-    if not flagged:
-        flagged = _slowed_comparison(steady_corpus, tmp_path, monkeypatch, capsys)
-    assert flagged == {"tests.benchrun.custom_codecs:maybe_slow"}

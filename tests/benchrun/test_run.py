@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import re
 import signal
-import time
 from pathlib import Path
 
 import pytest
 from bench.cli import main
 
-from tests.processes import start_cli
+from tests.processes import start_cli, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,13 +24,18 @@ def test_a_run_writes_results_csv_and_report(run_folder: Path) -> None:
     assert document["rounds_completed"] == 3
     rows = {(c["layer"], c["codec"]) for c in document["cases"]}
     assert rows == {
-        ("codec", "none (A)"),
-        ("codec", "none (B)"),
-        ("codec", "zstd:3@zstandard"),
+        ("codec", "none"),
+        # zstd:3 is also the noise-floor codec: measured twice, as replicas A and B
+        ("codec", "zstd:3@zstandard (A)"),
+        ("codec", "zstd:3@zstandard (B)"),
         ("codec", "lz4:1@cramjam+aes256gcm"),
-        ("raw", "zstd:3@zstandard"),
+        ("raw", "zstd:3@zstandard (A)"),
+        ("raw", "zstd:3@zstandard (B)"),
         ("raw", "lz4:1@cramjam"),
         ("raw", "aes256gcm"),
+        ("reference", "zlib"),
+        ("reference", "lzma"),
+        ("reference", "memory"),
     }
     env = document["environment"]
     assert env["native"]["libzstd (zstandard)"]
@@ -79,6 +83,18 @@ def test_a_round_trip_mismatch_fails_the_run(
     err = capsys.readouterr().err
     assert "tests.benchrun.custom_codecs:corrupting" in err
     assert "did not round-trip byte for byte" in err
+    assert not (out / "results.json").exists()
+
+
+def test_a_codec_that_breaks_after_calibration_fails_the_run(
+    small_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every measured round checks every round trip, not only the warm-up."""
+    out = tmp_path / "broken-later"
+    codec = "tests.benchrun.custom_codecs:breaks_after_calibration"
+    argv = ["run", "--codec", codec, "--corpus", str(small_corpus), "--rounds", "2"]
+    assert main([*argv, "--no-client", "--out", str(out)]) == 1
+    assert "did not round-trip byte for byte" in capsys.readouterr().err
     assert not (out / "results.json").exists()
 
 
@@ -130,7 +146,7 @@ def test_ctrl_c_keeps_what_was_measured_marked_interrupted(
     )
     assert process.stderr is not None
     assert process.stderr.readline().startswith("measuring ")
-    time.sleep(3)  # long enough for calibration and some rounds
+    wait_for(process, "round 2:")  # past calibration, into the measured rounds
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130

@@ -77,3 +77,23 @@ def test_bad_specs_raise_value_error_naming_the_valid_choices(spec: str, message
 def test_a_chain_that_encrypts_needs_a_keyring() -> None:
     with pytest.raises(ValueError, match="encrypts but no keyring was given"):
         from_spec("zstd:3+aes256gcm")
+
+
+@pytest.mark.parametrize(
+    ("family", "low", "high"), [("zstd", 1, 19), ("gzip", 1, 9), ("zlib", 1, 9), ("lz4", 1, 12)]
+)
+def test_levels_change_what_is_written(family: str, low: int, high: int) -> None:
+    """A level is behaviour, not a label: every implementation writes smaller output at its
+    high level than at its low one on compressible data (an implementation that ignored its
+    level would write the same bytes)."""
+    from payload_codecs import families
+    from payload_codecs._stages import CompressionStage
+
+    data = b"".join(b"%d:%s;" % (i % 977, b"abcdefgh"[i % 8 :] * 3) for i in range(40_000))
+    for impl in families()[[f.name for f in families()].index(family)].implementations:
+        sizes = []
+        for level in (low, high):
+            [stage] = from_spec(f"{family}:{level}@{impl}").stages
+            assert isinstance(stage, CompressionStage)
+            sizes.append(len(stage.compressor.compress(data)))
+        assert sizes[1] < sizes[0], f"{family}@{impl}: level {high} wrote {sizes}"

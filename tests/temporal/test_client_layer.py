@@ -19,7 +19,7 @@ from bench.temporal import devserver
 from bench.temporal.devserver import DevServer
 from temporalio.client import Client
 
-from tests.processes import alive, start_cli
+from tests.processes import alive, start_cli, wait_for
 
 pytestmark = pytest.mark.temporal
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,7 +117,7 @@ def test_no_process_is_left_after_ctrl_c(tiny_corpus: Path, tmp_path: Path) -> N
     process, server, worker = _start_run(
         tiny_corpus, tmp_path / "run", "--rounds", "1", "--client-rounds", "1000"
     )
-    time.sleep(3)  # well into the client layer
+    wait_for(process, "client round")
     process.send_signal(signal.SIGINT)
     err = _finish(process)
     assert process.returncode == 130, err
@@ -132,7 +132,7 @@ def test_a_worker_killed_mid_run_stops_the_run_cleanly(tiny_corpus: Path, tmp_pa
     process, server, worker = _start_run(
         tiny_corpus, tmp_path / "run", "--rounds", "1", "--client-rounds", "1000"
     )
-    time.sleep(3)
+    wait_for(process, "client round")
     os.kill(worker, signal.SIGKILL)
     err = _finish(process)
     assert process.returncode == 1

@@ -15,7 +15,7 @@ import pytest
 from bench.cli import main
 from bench.temporal.devserver import free_ports
 
-from tests.processes import alive, start_cli
+from tests.processes import alive, start_cli, wait_for
 
 pytestmark = pytest.mark.temporal
 
@@ -44,17 +44,6 @@ def _start(
     return process, server, worker
 
 
-def _wait_for_client_rounds(process: subprocess.Popen[str]) -> str:
-    """Read progress until the client layer has measured something (no fixed sleep)."""
-    assert process.stderr is not None
-    seen = ""
-    for line in process.stderr:
-        seen += line
-        if "client round" in line:
-            return seen
-    return seen
-
-
 def _ended_cleanly(process: subprocess.Popen[str], server: int, worker: int, tmp: Path) -> str:
     _, err = process.communicate(timeout=120)
     errors = [line for line in err.splitlines() if line.startswith("codec-bench:")]
@@ -78,7 +67,7 @@ SLOW = ["--rounds", "1", "--client-rounds", "1000", "--client-per-bucket", "1"]
 
 def test_sigterm_is_handled_like_ctrl_c(tiny_corpus: Path, tmp_path: Path, tmp: Path) -> None:
     process, server, worker = _start(tiny_corpus, tmp_path / "run", tmp, *SLOW)
-    _wait_for_client_rounds(process)
+    wait_for(process, "client round")
     process.send_signal(signal.SIGTERM)
     line = _ended_cleanly(process, server, worker, tmp)
     assert process.returncode == 143
@@ -92,7 +81,7 @@ def test_a_dev_server_killed_mid_run_ends_the_run_cleanly(
     tiny_corpus: Path, tmp_path: Path, tmp: Path
 ) -> None:
     process, server, worker = _start(tiny_corpus, tmp_path / "run", tmp, *SLOW)
-    _wait_for_client_rounds(process)
+    wait_for(process, "client round")
     os.killpg(server, signal.SIGKILL)
     line = _ended_cleanly(process, server, worker, tmp)
     assert process.returncode == 1

@@ -1,0 +1,46 @@
+"""The machine's speed, round by round, from the reference workloads a run timed beside its
+codecs (see ``bench.layers.reference``): what compare divides out with ``--normalize``.
+
+The factor of a round is the geometric mean of the reference workloads' times in that round.
+Dividing a codec's time in a round by it takes out what slowed the whole machine at that moment;
+a change to the codecs cannot move it, so a slowdown of every codec still shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from bench.results.model import CaseResult, Layer, Results
+
+Floats = np.ndarray[Any, np.dtype[np.float64]]
+
+
+def _round_seconds(case: CaseResult, side: str) -> Floats:
+    rows = np.asarray(case.samples[f"{side}_ns"], dtype=np.float64)
+    repeats = np.asarray(case.samples[f"{side}_repeats"], dtype=np.float64)
+    per_round: Floats = (rows / repeats).sum(axis=1) / 1e9
+    return per_round
+
+
+def round_factors(run: Results) -> Floats | None:
+    """Per measured round, the geometric mean of the reference workloads' times in seconds (the
+    machine's slowness at that moment); ``None`` when the run timed no reference workload."""
+    series = [
+        np.log(_round_seconds(case, side))
+        for case in run.cases
+        if case.layer is Layer.REFERENCE and case.samples.get("encode_ns")
+        for side in ("encode", "decode")
+    ]
+    if not series:
+        return None
+    rounds = min(len(s) for s in series)
+    factors: Floats = np.exp(np.mean([s[:rounds] for s in series], axis=0))
+    return factors
+
+
+def machine_seconds(run: Results) -> float | None:
+    """The reference workloads' median round, in seconds: how fast the machine ran overall."""
+    factors = round_factors(run)
+    return None if factors is None else float(np.median(factors))
