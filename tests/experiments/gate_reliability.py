@@ -25,6 +25,8 @@ from bench.temporal.processes import spawn, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOWDOWN = Path(__file__).resolve().parent / "slowdown"
+SOURCES = [str(ROOT), str(ROOT / "codecs" / "src")]
+"""This checkout's code first, so that an experiment running from a copy measures that copy."""
 GATE = ["--normalize", "--fail-on-regression", "10"]
 
 
@@ -61,7 +63,7 @@ def _gate(first: Path, other: Path, *flags: str) -> tuple[int, list[str]]:
     done = subprocess.run(
         [sys.executable, "-m", "bench.cli", "compare", str(first), str(other), *flags],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(SOURCES)},
         capture_output=True,
         text=True,
         check=False,
