@@ -25,7 +25,7 @@ from bench.progress import Progress
 from bench.results.buckets import parse_buckets
 from bench.results.environment import utc_now
 from bench.temporal.cluster import ClusterOptions, connect
-from payload_codecs import ChainCodec, CorpusReader, CorpusWriter, from_spec
+from payload_codecs import ChainCodec, CorpusReader, CorpusWriter, from_spec, serialize
 
 
 def _out(args: argparse.Namespace, inputs: Sequence[Path] = ()) -> Path:
@@ -193,7 +193,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
     if args.corpus in catalog.BUILTIN:
         corpus = catalog.load(args.corpus)
         summary = summarize(
-            (p.SerializeToString() for p in corpus.payloads), corpus.provenance, corpus.skipped
+            (serialize(p) for p in corpus.payloads), corpus.provenance, corpus.skipped
         )
     else:
         with CorpusReader(catalog.corpus_file(args.corpus)) as reader:

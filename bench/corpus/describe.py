@@ -3,6 +3,7 @@ from, and a quick compressibility estimate."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -35,6 +36,8 @@ class Summary:
     """Original over compressed bytes with zstd level 1 on the sample; ``None`` when empty."""
     sample_bytes: int
     provenance: dict[str, Any]
+    sha256: str = ""
+    """Of the serialized payloads in order: the digest results record for the corpus."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,6 +62,7 @@ class Summary:
                 f"{self.sample_bytes / MIB:.1f} MiB)"
             )
         lines.append("provenance    " + ", ".join(f"{k}={v}" for k, v in self.provenance.items()))
+        lines.append(f"sha256        {self.sha256}")
         return "\n".join(lines)
 
 
@@ -69,8 +73,10 @@ def summarize(
     buckets = {bucket.name: {"count": 0, "bytes": 0} for bucket in BUCKETS}
     encodings: Counter[str] = Counter()
     compressor = zstandard.ZstdCompressor(level=1)
+    hasher = hashlib.sha256()
     count = total = warn = limit = sample = compressed = 0
     for blob in blobs:
+        hasher.update(blob)
         size = len(blob)
         count += 1
         total += size
@@ -101,4 +107,5 @@ def summarize(
         zstd1_ratio=round(sample / compressed, 4) if compressed else None,
         sample_bytes=sample,
         provenance=dict(provenance),
+        sha256=hasher.hexdigest(),
     )

@@ -90,8 +90,9 @@ def walk(message: Message, path: str = "") -> Iterator[tuple[str, Payload, bool]
         yield path, message, False
         return
     if message.DESCRIPTOR.full_name == SEARCH_ATTRIBUTES:
-        for name, inner in message.indexed_fields.items():  # type: ignore[attr-defined]
-            yield f"{path}.{name}", inner, True
+        fields = message.indexed_fields  # type: ignore[attr-defined]
+        for name in sorted(fields):
+            yield f"{path}.{name}", fields[name], True
         return
     for descriptor, value in message.ListFields():
         if descriptor.type != FieldDescriptor.TYPE_MESSAGE:
@@ -99,7 +100,10 @@ def walk(message: Message, path: str = "") -> Iterator[tuple[str, Payload, bool]
         here = f"{path}.{descriptor.name}" if path else descriptor.name
         entry = descriptor.message_type
         if entry is not None and entry.GetOptions().map_entry:
-            for key, item in value.items():
+            # Sorted: a protobuf map iterates in an order that differs between processes, and
+            # the corpus (and its digest) must not.
+            for key in sorted(value):
+                item = value[key]
                 if isinstance(item, Message):
                     yield from walk(item, f"{here}[{key}]")
         elif descriptor.is_repeated:

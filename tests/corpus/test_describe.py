@@ -100,3 +100,29 @@ def test_damaged_corpora_are_one_line_and_exit_2(
     [line] = captured.err.strip().splitlines()
     assert line.startswith(f"codec-bench: error: corpus {bad} ")
     assert message in line
+
+
+def test_the_histories_digest_is_the_same_in_every_process() -> None:
+    """Payload order follows the history (events, then fields, map keys sorted), never a
+    protobuf map's iteration order, which differs between processes."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.processes import ROOT
+
+    digests = set()
+    for seed in ("0", "1", "12345"):
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.cli", "corpus", "describe", "histories", "--json"],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        digests.add(json.loads(done.stdout)["sha256"])
+    from bench.corpus import catalog
+
+    assert digests == {catalog.load("histories").digest}  # what results record
