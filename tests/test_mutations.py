@@ -47,8 +47,7 @@ MUTATIONS = {
         "bench/outputs/compare.py",
         "if g.codec not in self.baselines and g.high < threshold",
         "if g.codec not in self.baselines and g.speedup < threshold",
-        "tests/benchrun/test_compare.py::test_the_gate_needs_the_whole_interval_past_the"
-        "_threshold",
+        "tests/benchrun/test_compare.py::test_the_gate_needs_the_whole_interval_past_the_threshold",
     ),
     "inverted ratio interval": (
         "bench/outputs/compare.py",

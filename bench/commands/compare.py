@@ -48,6 +48,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
             "--fail-on-regression found no timed row common to the runs, so nothing was "
             "checked; compare runs of the same codecs and corpora"
         )
+    few = min(g.samples for g in comparison.gates)
+    if not comparison.grouped and few < compare.GATE_MIN_SAMPLES:
+        raise UserError(
+            f"--fail-on-regression cannot judge: a side has {few} rounds and the gate "
+            f"needs at least {compare.GATE_MIN_SAMPLES}; measure with --rounds "
+            f"{compare.GATE_MIN_SAMPLES} or more"
+        )
     regressions = comparison.regressions(args.fail_on_regression)
     for gate in regressions:
         say(

@@ -21,6 +21,7 @@ bootstrap interval: it fires when the whole interval is below ``1 - PCT/100``.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -47,6 +48,9 @@ GATED_METRICS = {Layer.RAW: "mbps", Layer.CODEC: "mbps", Layer.CLIENT: "latency_
 """What the gate averages per layer: encode and decode throughput in the in-process layers, the
 round trip in the client layer; every size bucket once, never the pooled bucket."""
 RESAMPLES = 2000
+GATE_MIN_SAMPLES = 5
+"""Rounds a side (one run a side) below which the gate's bootstrap has too few distinct resamples to
+give an interval: with one round a side it is a single point, which would fire on noise."""
 Floats = np.ndarray[Any, np.dtype[np.float64]]
 Samples = Sequence[float] | Floats
 
@@ -89,6 +93,9 @@ class Gate:
     high: float
     rows: int
     normalized: bool
+    samples: int = 0
+    """Rounds (or runs) on the smaller side; below ``GATE_MIN_SAMPLES`` the interval is
+    unbounded and the gate cannot fire."""
 
 
 @dataclass
@@ -130,7 +137,10 @@ class Comparison:
             "grouped": self.grouped,
             "drift": self.drift,
             "deltas": [asdict(d) for d in self.deltas],
-            "gates": [asdict(g) for g in self.gates],
+            # An unbounded interval (too few samples) is null: JSON has no infinity.
+            "gates": [
+                {k: None if v == math.inf else v for k, v in asdict(g).items()} for g in self.gates
+            ],
             "only_in": self.only_in,
             "environment": self.environment,
         }
@@ -325,7 +335,7 @@ def _oriented(row: _Row) -> tuple[Floats, Floats]:
     return 1 / row.first, 1 / row.other
 
 
-def _gates(label: str, rows: list[_Row], normalized: bool) -> list[Gate]:
+def _gates(label: str, rows: list[_Row], normalized: bool, grouped: bool) -> list[Gate]:
     groups: dict[tuple[Layer, str], list[_Row]] = {}
     for row in rows:
         gated = GATED_METRICS.get(row.case.layer)
@@ -333,9 +343,30 @@ def _gates(label: str, rows: list[_Row], normalized: bool) -> list[Gate]:
             groups.setdefault((row.case.layer, row.case.codec), []).append(row)
     gates = []
     for (layer, codec), members in groups.items():
-        speedup, low, high = _geomean_interval([_oriented(r) for r in members])
-        gates.append(Gate(label, layer.value, codec, speedup, low, high, len(members), normalized))
+        pairs = [_oriented(r) for r in members]
+        samples = min(min(a.size, b.size) for a, b in pairs)
+        if grouped:
+            speedup, low, high = _geomean_of_runs(pairs)
+        else:
+            speedup, low, high = _geomean_interval(pairs)
+            if samples < GATE_MIN_SAMPLES:
+                low, high = 0.0, math.inf
+        gates.append(
+            Gate(label, layer.value, codec, speedup, low, high, len(members), normalized, samples)
+        )
     return gates
+
+
+def _geomean_of_runs(pairs: list[tuple[Floats, Floats]]) -> tuple[float, float, float]:
+    """Between groups of runs (each row's samples are its run medians): each run's geometric
+    mean over the rows, compared with Welch's t on logs, the run being the unit; unbounded for
+    fewer than two runs a side."""
+    n_first = min(a.size for a, _ in pairs)
+    n_other = min(b.size for _, b in pairs)
+    first = np.exp(np.mean(np.log(np.stack([a[:n_first] for a, _ in pairs])), axis=0))
+    other = np.exp(np.mean(np.log(np.stack([b[:n_other] for _, b in pairs])), axis=0))
+    ratio, low, high, _ = judge_runs(first, other)
+    return ratio, 0.0 if low is None else low, math.inf if high is None else high
 
 
 def _geomean_interval(pairs: list[tuple[Floats, Floats]]) -> tuple[float, float, float]:
@@ -419,7 +450,7 @@ def compare(
         result.only_in[other.label] = _only_in(first.first, other.first)
         for norm in sorted({False, normalize}):
             rows = _rows(first, other, grouped, norm)
-            result.gates += _gates(other.label, rows, norm)
+            result.gates += _gates(other.label, rows, norm, grouped)
             if norm == normalize:
                 result.deltas += _timed_deltas(other.label, rows, grouped, min_effect)
         result.deltas += _size_deltas(other.label, first.first, other.first)

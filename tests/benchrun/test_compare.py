@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 from pathlib import Path
 
@@ -235,6 +236,23 @@ def test_the_gate_needs_the_whole_interval_past_the_threshold() -> None:
     [gate] = [g for g in compare([[first], [other]]).gates if g.codec == "zstd"]
     assert gate.high > 0.9
     assert compare([[first], [other]]).regressions(10) == []
+
+
+def test_one_round_a_side_cannot_gate_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One round a side makes the bootstrap interval a single point: it would fire on noise."""
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    results.save(_run("a", {"zstd": (1.0, 1)}, rounds=1), a)
+    results.save(_run("b", {"zstd": (2.0, 2)}, rounds=1), b)
+    [gate] = [g for g in compare([[results.load(a)], [results.load(b)]]).gates]
+    assert (gate.samples, gate.low, gate.high) == (1, 0.0, math.inf)
+    assert main(["compare", str(a), str(b), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["gates"][0]["high"] is None
+    assert main(["compare", str(a), str(b), "--fail-on-regression", "10"]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "cannot judge: a side has 1 rounds" in line
+    assert "--rounds 5" in line
 
 
 def test_groups_of_runs_compare_run_medians() -> None:

@@ -74,16 +74,24 @@ def _gate(first: Path, other: Path, *flags: str) -> tuple[int, list[str]]:
 
 def _pair(index: int, out: Path, profile: str, every_codec: bool) -> dict[str, object]:
     folder = out / f"pair-{index:02d}"
-    a = _run(folder / "a", profile, None)
-    b = _run(folder / "b", profile, None)
-    s = _run(folder / "s", profile, "zstd=0.2")
+    _run(folder / "a", profile, None)
+    _run(folder / "b", profile, None)
+    _run(folder / "s", profile, "zstd=0.2")
+    if every_codec:
+        _run(folder / "t", profile, "*=0.3")
+    return _judge(folder)
+
+
+def _judge(folder: Path) -> dict[str, object]:
+    """The gate's calls on one pair's saved runs (so a changed gate can be judged again on the
+    same measurements with --reanalyse)."""
+    a, b, s, t = (folder / name / "results.json" for name in "abst")
     record: dict[str, object] = {}
     code, flagged = _gate(a, b, *GATE)
     record["identical"] = {"exit": code, "flagged": flagged}
     code, flagged = _gate(a, s, *GATE)
     record["zstd_slower"] = {"exit": code, "flagged": flagged}
-    if every_codec:
-        t = _run(folder / "t", profile, "*=0.3")
+    if t.exists():
         for name, flags in (("all_slower", GATE), ("all_slower_raw", GATE[1:])):
             code, flagged = _gate(a, t, *flags)
             record[name] = {"exit": code, "flagged": flagged}
@@ -115,7 +123,16 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=20)
     parser.add_argument("--profile", default="ci")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--reanalyse",
+        action="store_true",
+        help="judge the runs already in --out again with this checkout's compare; run nothing",
+    )
     args = parser.parse_args()
+    if args.reanalyse:
+        judged = [_judge(folder) for folder in sorted(args.out.glob("pair-*"))]
+        print(json.dumps({**_summary(judged), "reanalysed": len(judged)}, indent=1))
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     hog = spawn([sys.executable, "-c", "while True: pass"])
     records: list[dict[str, object]] = []
