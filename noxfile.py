@@ -9,7 +9,13 @@ nox.options.sessions = ["lint", "tests"]
 nox.options.default_venv_backend = "venv"
 
 PROJECT = ["-e", "./codecs", "-e", "."]
-TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24", "pytest-timeout", "hypothesis>=6"]
+TEST_DEPS = [
+    "pytest>=8",
+    "pytest-asyncio>=0.24",
+    "pytest-timeout",
+    "hypothesis>=6",
+    "playwright>=1.40",
+]
 
 
 @nox.session

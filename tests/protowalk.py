@@ -11,8 +11,9 @@ from temporalio.api.common.v1 import Payload
 
 
 def walk_payloads(message: Message, exclude: frozenset[str] = frozenset()) -> Iterator[Payload]:
-    """Every Payload reachable from ``message``, depth first, in field order, leaving out the
-    subtrees of messages whose full type name is in ``exclude``."""
+    """Every Payload reachable from ``message``, depth first, in field order (map entries in
+    sorted-key order, since map iteration order is not stable), leaving out the subtrees of
+    messages whose full type name is in ``exclude``."""
     if isinstance(message, Payload):
         yield message
         return
@@ -22,7 +23,8 @@ def walk_payloads(message: Message, exclude: frozenset[str] = frozenset()) -> It
         if field.type != FieldDescriptor.TYPE_MESSAGE:
             continue
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
-            for item in value.values():
+            for key in sorted(value):
+                item = value[key]
                 if isinstance(item, Message):
                     yield from walk_payloads(item, exclude)
         elif field.is_repeated:

@@ -12,24 +12,40 @@ from bench.results import load
 EXIT_NO_WINNER = 1
 
 
+def corpus_weight(text: str) -> tuple[str, float]:
+    """argparse type: ``NAME`` or ``NAME=WEIGHT`` (a finite weight above 0)."""
+    name, sep, weight = text.partition("=")
+    value = amount(weight) if sep else 1.0
+    if not name or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME or NAME=WEIGHT with WEIGHT > 0")
+    return name, value
+
+
 def cmd_recommend(args: argparse.Namespace) -> int:
     costs = recommend.Costs(
         volume_gb=args.volume_gb,
-        storage_per_gb=args.storage_price,
+        storage_per_gb_month=args.storage_price,
         transfer_per_gb=args.transfer_price,
         cpu_per_hour=args.cpu_price,
+        copies=args.copies,
+        retention_days=args.retention_days,
+        currency=args.currency,
     )
-    objective = args.objective or ("cost" if costs.given else "balanced")
     limits = recommend.Constraints(
         must_encrypt=args.must_encrypt,
-        max_encode_us=args.max_encode_us,
-        max_decode_us=args.max_decode_us,
+        max_encode_us_per_kib=args.max_encode_us_per_kib,
+        max_decode_us_per_kib=args.max_decode_us_per_kib,
         max_latency_ms=args.max_latency_ms,
         min_ratio=args.min_ratio,
+        min_saved=None if args.min_saved is None else args.min_saved / 100,
         headroom=None if args.headroom is None else args.headroom / 100,
     )
     rec = recommend.recommend(
-        load(args.results), corpus=args.corpus, objective=objective, limits=limits, costs=costs
+        load(args.results),
+        corpora=dict(args.corpus) if args.corpus else None,
+        objective=args.objective or ("cost" if costs.given else "balanced"),
+        limits=limits,
+        costs=costs,
     )
     if args.json:
         print(json.dumps(rec.to_json(), indent=2))
@@ -41,31 +57,50 @@ def cmd_recommend(args: argparse.Namespace) -> int:
 def add_parser(sub: Subparsers) -> None:
     parser = command(sub, "recommend", "the codec to deploy under your constraints")
     parser.add_argument("results", help="a results.json")
-    parser.add_argument("--corpus", help="corpus to judge by (default: the run's first)")
+    parser.add_argument(
+        "--corpus",
+        type=corpus_weight,
+        action="append",
+        metavar="NAME[=WEIGHT]",
+        help="corpora to judge by, with weights (repeatable; default: every corpus of the run, "
+        "equal weights, your own first)",
+    )
     parser.add_argument(
         "--objective",
         choices=recommend.OBJECTIVES,
-        help="default: cost when a price is given, else balanced",
+        help="default: cost when a price is given, else balanced (bytes saved per CPU)",
     )
     parser.add_argument("--must-encrypt", action="store_true")
-    parser.add_argument("--max-encode-us", type=amount, help="per-payload encode p99 limit")
-    parser.add_argument("--max-decode-us", type=amount, help="per-payload decode p99 limit")
-    parser.add_argument("--max-latency-ms", type=amount, help="workflow round trip p50 limit")
+    parser.add_argument(
+        "--max-encode-us-per-kib",
+        type=amount,
+        help="encode time per KiB of payload, p99 within every size bucket",
+    )
+    parser.add_argument("--max-decode-us-per-kib", type=amount, help="the same for decoding")
+    parser.add_argument(
+        "--max-latency-ms", type=amount, help="round trip (client layer) on every corpus"
+    )
     parser.add_argument("--min-ratio", type=amount, help="smallest acceptable compression ratio")
+    parser.add_argument(
+        "--min-saved", type=amount, metavar="PCT", help="%% of bytes saved at least"
+    )
     parser.add_argument(
         "--headroom",
         type=amount,
         metavar="PCT",
         help="%% of the 2 MiB payload limit the largest payload must leave free",
     )
-    parser.add_argument(
-        "--volume-gb",
-        type=amount,
-        default=100.0,
-        help="original payload GB per month, for the cost model",
+    cost = parser.add_argument_group("cost model", "prices in --currency; see the README")
+    cost.add_argument(
+        "--volume-gb", type=amount, default=100.0, help="payload GB a month, before encoding"
     )
-    parser.add_argument("--storage-price", type=amount, default=0.0, help="price per GB stored")
-    parser.add_argument("--transfer-price", type=amount, default=0.0, help="price per GB moved")
-    parser.add_argument("--cpu-price", type=amount, default=0.0, help="price per CPU hour")
+    cost.add_argument("--storage-price", type=amount, default=0.0, help="per GB-month stored")
+    cost.add_argument("--transfer-price", type=amount, default=0.0, help="per GB moved")
+    cost.add_argument("--cpu-price", type=amount, default=0.0, help="per CPU hour")
+    cost.add_argument("--copies", type=amount, default=1.0, help="times each payload is stored")
+    cost.add_argument(
+        "--retention-days", type=amount, default=30.0, help="how long histories are kept"
+    )
+    cost.add_argument("--currency", default="USD", help="the prices' currency, for the output")
     add_json_flag(parser)
     parser.set_defaults(run=cmd_recommend)

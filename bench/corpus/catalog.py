@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import lzma
 import random
@@ -130,15 +131,18 @@ def corpus_file(name_or_path: str) -> Path:
 
 
 def load(name_or_path: str) -> Corpus:
-    """A built-in corpus by name, else a corpus file by path (``CorpusFormatError`` if bad)."""
-    if name_or_path == "synthetic":
-        return _synthetic()
-    if name_or_path == "histories":
-        return _histories()
-    if name_or_path == "classic":
-        return _classic()
-    if name_or_path == "sizes":
-        return _sizes()
+    """A built-in corpus by name, else a corpus file by path (``CorpusFormatError`` if bad).
+    A built-in corpus says so in its provenance (``builtin``), so outputs can put a user's own
+    corpora first."""
+    builders = {
+        "synthetic": _synthetic,
+        "histories": _histories,
+        "classic": _classic,
+        "sizes": _sizes,
+    }
+    if name_or_path in builders:
+        corpus = builders[name_or_path]()
+        return dataclasses.replace(corpus, provenance={**corpus.provenance, "builtin": True})
     path = corpus_file(name_or_path)
     with CorpusReader(path) as reader:
         payloads = tuple(reader)

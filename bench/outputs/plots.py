@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,38 +11,70 @@ import matplotlib
 matplotlib.use("Agg")  # no display; must precede pyplot
 import matplotlib.pyplot as plt
 import numpy as np
+from adjustText import adjust_text
+from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import ScalarFormatter
 
-from bench.outputs.ranking import pareto_front
+from bench.outputs.ranking import cpu_us_per_kib, front, saved_share
 from bench.results import ALL, CaseResult, Layer, Results
 from bench.results.buckets import BUCKETS
 
 _FAMILY_COLORS = {
-    "none": "tab:gray",
-    "snappy": "tab:green",
-    "zstd": "tab:blue",
-    "lz4": "tab:purple",
-    "gzip": "tab:brown",
-    "zlib": "tab:orange",
-    "aes256gcm": "tab:red",
+    "none": "#7f7f7f",
+    "snappy": "#2ca02c",
+    "zstd": "#1f77b4",
+    "lz4": "#9467bd",
+    "gzip": "#8c564b",
+    "zlib": "#e377c2",
+    "aes256gcm": "#d62728",
+    "custom": "#17becf",
 }
+"""One colour per family, no two alike (gzip and zlib were two browns) and none the front's."""
+FRONT_COLOR = "black"
+
+
+def _encrypted(case: CaseResult) -> bool:
+    return case.facts.encrypts and case.facts.compresses
 
 
 def _style(case: CaseResult) -> dict[str, str]:
-    """Color by compression family, dashed line and triangle marker when the chain encrypts, so
-    13 or more codecs stay distinguishable."""
-    family = case.facts.family
-    encrypted = case.facts.encrypts and case.facts.compresses
+    """Colour by family; dashed line and triangle marker when the chain also encrypts."""
     return {
-        "color": _FAMILY_COLORS.get(family, "black"),
-        "marker": "^" if encrypted else "o",
-        "linestyle": "--" if encrypted else "-",
+        "color": _FAMILY_COLORS.get(case.facts.family, "black"),
+        "marker": "^" if _encrypted(case) else "o",
+        "linestyle": "--" if _encrypted(case) else "-",
     }
 
 
+def _legends(axes: Axes, cases: Sequence[CaseResult], extra: Sequence[Line2D] = ()) -> None:
+    """One legend for the family colours, one for the encryption marker."""
+    families = list(dict.fromkeys(c.facts.family for c in cases))
+    colours = [
+        Line2D([], [], color=_FAMILY_COLORS.get(f, "black"), marker="o", linestyle="", label=f)
+        for f in families
+    ]
+    first = axes.legend(handles=colours, title="family", fontsize=8, loc="upper left")
+    axes.add_artist(first)
+    markers = [
+        Line2D([], [], color="black", marker="o", linestyle="", label="compression only"),
+        Line2D([], [], color="black", marker="^", linestyle="", label="then AES-256-GCM"),
+        *extra,
+    ]
+    axes.legend(handles=markers, fontsize=8, loc="lower right")
+
+
+def _plain_numbers(axis: Axis) -> None:
+    """Plain numbers on a log axis: "3" and "20" read faster than 3e0 and 2e1 in powers of ten."""
+    axis.set_major_formatter(ScalarFormatter())
+    axis.set_minor_formatter(ScalarFormatter())
+
+
 def _codec_cases(results: Results, corpus: str, *, baseline: bool = True) -> list[CaseResult]:
-    """Codec-layer cases of ``corpus``; without the identity baseline where its near-infinite
-    throughput would squash every other codec into a corner of the plot."""
+    """Codec-layer cases of ``corpus``; without the identity baseline where it is not a point
+    of comparison but the origin of one."""
     cases = results.cases_of(Layer.CODEC, corpus)
     return cases if baseline else [c for c in cases if not c.facts.baseline]
 
@@ -53,34 +86,38 @@ def _save(figure: Figure, path: Path) -> Path:
     return path
 
 
-def ratio_vs_speed(results: Results, corpus: str, path: Path) -> Path | None:
-    """Compression ratio against encode throughput, with the Pareto frontier."""
-    cases = [c for c in _codec_cases(results, corpus, baseline=False) if c.has(ALL, "encode_mbps")]
+def saving_vs_cpu(results: Results, corpus: str, path: Path) -> Path | None:
+    """Bytes saved against CPU per KiB (encode + decode), each codec labelled, with the front
+    the report's table marks; no codec is the 0 % line."""
+    cases = [
+        c for c in _codec_cases(results, corpus, baseline=False) if cpu_us_per_kib(c) is not None
+    ]
     if not cases:
         return None
-    points = [(c.value(ALL, "encode_mbps") or 0.0, c.value(ALL, "ratio") or 0.0) for c in cases]
-    front = pareto_front(points)
-    figure, axes = plt.subplots(figsize=(8, 5.5))
-    xs, ys = zip(*points, strict=True)
+    figure, axes = plt.subplots(figsize=(9, 6))
+    xs = [cpu_us_per_kib(c) or 0.0 for c in cases]
+    ys = [saved_share(c) * 100 for c in cases]
+    labels = []
     for case, x, y in zip(cases, xs, ys, strict=True):
         style = _style(case)
-        axes.scatter([x], [y], color=style["color"], marker=style["marker"], zorder=3)
-    axes.plot(
-        [points[i][0] for i in front],
-        [points[i][1] for i in front],
-        color="tab:orange",
-        linestyle="--",
-        zorder=2,
-        label="Pareto frontier",
-    )
-    for case, (x, y) in zip(cases, points, strict=True):
-        axes.annotate(case.codec, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        axes.scatter([x], [y], color=style["color"], marker=style["marker"], s=40, zorder=3)
+        labels.append(axes.text(x, y, case.codec, fontsize=7))
+    on_front = {c.codec: (x, y) for c, x, y in zip(cases, xs, ys, strict=True)}
+    line = [on_front[codec] for codec in front(cases)]
+    if line:
+        axes.plot(*zip(*line, strict=True), color=FRONT_COLOR, linestyle=":", zorder=2)
+    axes.axhline(0, color=_FAMILY_COLORS["none"], linewidth=1)
     axes.set_xscale("log")
-    axes.set_xlabel("encode throughput, MB/s of original bytes (median, log scale)")
-    axes.set_ylabel("compression ratio (original / stored)")
-    axes.set_title(f"Ratio vs encode speed, codec layer, corpus {corpus}")
+    _plain_numbers(axes.xaxis)
+    axes.set_xlabel("CPU per KiB of payload, encode + decode, µs (log scale; left is cheaper)")
+    axes.set_ylabel("bytes saved, % (0: no codec; below: the codec adds bytes)")
+    axes.set_title(f"Bytes saved against CPU, codec layer, corpus {corpus}")
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend()
+    front_key = Line2D(
+        [], [], color=FRONT_COLOR, linestyle=":", label="front: no codec saves more for less"
+    )
+    _legends(axes, cases, [front_key])
+    adjust_text(labels, ax=axes, arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.5})
     return _save(figure, path)
 
 
@@ -101,32 +138,6 @@ def throughput_by_bucket(results: Results, corpus: str, path: Path) -> Path | No
         pane.grid(True, which="both", alpha=0.3)
     panes[0].set_ylabel("MB/s of original bytes (median, log scale)")
     panes[1].legend(fontsize=7, loc="best")
-    return _save(figure, path)
-
-
-def latency_distribution(results: Results, corpus: str, path: Path) -> Path | None:
-    """Per-payload encode and decode times (median over rounds) as box plots."""
-    cases = [c for c in _codec_cases(results, corpus) if c.samples["encode_ns"]]
-    if not cases:
-        return None
-    figure, panes = plt.subplots(1, 2, figsize=(12, 0.35 * len(cases) + 2.5), sharey=True)
-    for pane, side in zip(panes, ("encode", "decode"), strict=True):
-        data = []
-        for case in cases:
-            rows = np.asarray(case.samples[f"{side}_ns"], dtype=float)
-            per_call = rows / np.asarray(case.samples[f"{side}_repeats"], dtype=float)
-            data.append(np.median(per_call, axis=0) / 1e3)
-        pane.boxplot(
-            data,
-            orientation="horizontal",
-            tick_labels=[c.codec for c in cases],
-            showfliers=True,
-            flierprops={"markersize": 2},
-        )
-        pane.set_xscale("log")
-        pane.set_xlabel(f"{side} time per payload, microseconds (log scale)")
-        pane.grid(True, which="both", axis="x", alpha=0.3)
-    panes[0].set_title(f"Per-payload latency, corpus {corpus}")
     return _save(figure, path)
 
 
@@ -152,6 +163,7 @@ def client_path(results: Results, corpus: str, path: Path) -> Path | None:
         )
     left.set_xticks(range(len(names)), names)
     left.set_yscale("log")
+    _plain_numbers(left.yaxis)
     left.set_xlabel("payload size bucket")
     left.set_ylabel("workflow round trip, ms (median over rounds, 95% CI, log scale)")
     left.set_title(f"Client path by payload size, corpus {corpus}")
@@ -164,6 +176,9 @@ def client_path(results: Results, corpus: str, path: Path) -> Path | None:
     return _save(figure, path)
 
 
+PLOTTED_CHANGES = 40
+
+
 def comparison_deltas(
     rows: Sequence[tuple[str, float, float, float, str]],
     xlabel: str,
@@ -171,9 +186,14 @@ def comparison_deltas(
     path: Path,
 ) -> Path | None:
     """Each ``(label, ratio, low, high, verdict)`` as a percentage change with its interval;
-    green faster, red slower, gray no significant change; dotted lines at the minimum effect."""
+    green faster, red slower, gray no significant change; dotted lines at the minimum effect.
+    Only the ``PLOTTED_CHANGES`` largest changes, so that the plot keeps a readable height; the
+    comparison's table holds every row."""
     if not rows:
         return None
+    if len(rows) > PLOTTED_CHANGES:
+        rows = sorted(rows, key=lambda row: -abs(math.log(row[1])))[:PLOTTED_CHANGES]
+        xlabel += f" (the {PLOTTED_CHANGES} largest changes; every row is in the table)"
     figure, axes = plt.subplots(figsize=(9, 0.28 * len(rows) + 1.5))
     colors = {"faster": "tab:green", "slower": "tab:red"}
     for y, (_, ratio, low, high, verdict) in enumerate(rows):

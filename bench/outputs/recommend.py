@@ -1,123 +1,319 @@
-"""``codec-bench recommend RESULTS.json``: the codec to deploy under the user's constraints, with
-the figures behind the ranking, the Pareto frontier, the reason, and the snippet to deploy it."""
+"""``codec-bench recommend RESULTS.json``: the codec to deploy under the user's constraints.
+
+Every objective compares like with like: sizes and CPU from the codec layer, on every corpus
+(weighted, the user's own first); round trips from the client layer, relative to the baseline,
+only among codecs that were measured there (the others are named, with how to measure them).
+Differences within this machine's noise floor (what the same codec measured twice, as replicas A
+and B, drifted apart) are ties, and the tie-break is stated.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from bench.outputs.ranking import pareto_front
-from bench.outputs.render import Code, Section, Table
+from bench.outputs.ranking import cpu_us_per_kib, saving_front
+from bench.outputs.render import Block, Code, Section, Table
 from bench.results import ALL, CaseResult, CodecFacts, Layer, Results
-from bench.results.buckets import LIMIT_BYTES
+from bench.results.buckets import BUCKETS, LIMIT_BYTES
 
 OBJECTIVES = ("storage", "latency", "cpu", "balanced", "cost")
+SIZE_TIE = 0.01
+"""Stored sizes are exact; within 1 % they are a tie all the same (metadata and levels)."""
+MIN_NOISE = 0.02
+"""Ties are called within at least 2 %, even where the noise floor measured less."""
 
 
 @dataclass(frozen=True)
 class Constraints:
     must_encrypt: bool = False
-    max_encode_us: float | None = None
-    """Per-payload encode time, p99, codec layer."""
-    max_decode_us: float | None = None
+    max_encode_us_per_kib: float | None = None
+    """Per KiB of payload, p99 across the payloads of every size bucket (the worst bucket)."""
+    max_decode_us_per_kib: float | None = None
     max_latency_ms: float | None = None
-    """Workflow round trip p50, client layer (codecs without client rows cannot meet it)."""
+    """Client-layer round trip on every corpus that measured one."""
     min_ratio: float | None = None
+    min_saved: float | None = None
+    """Share of bytes saved, 0 to 1."""
     headroom: float | None = None
     """Share of Temporal's 2 MiB payload limit to keep free for the largest stored payload."""
 
 
 @dataclass(frozen=True)
 class Costs:
-    """Monthly cost model; prices in any one currency."""
+    """A monthly cost model; prices in ``currency``."""
 
     volume_gb: float = 100.0
-    """Original (unencoded) payload data per month, GB."""
-    storage_per_gb: float = 0.0
+    """Payload data the workflows produce per month, before encoding, GB."""
+    storage_per_gb_month: float = 0.0
     transfer_per_gb: float = 0.0
     cpu_per_hour: float = 0.0
+    copies: float = 1.0
+    """Times each payload is stored (an input that an activity also receives is stored twice)."""
+    retention_days: float = 30.0
+    """How long a closed workflow's history is kept: what is stored at any time."""
+    currency: str = "USD"
 
     @property
     def given(self) -> bool:
-        return any((self.storage_per_gb, self.transfer_per_gb, self.cpu_per_hour))
+        return any((self.storage_per_gb_month, self.transfer_per_gb, self.cpu_per_hour))
+
+    def assumptions(self) -> str:
+        return (
+            f"{self.volume_gb:,.0f} GB of payloads a month before encoding, each stored "
+            f"{self.copies:g} time(s) and kept {self.retention_days:g} days; "
+            f"{self.currency} {self.storage_per_gb_month:g} per GB-month stored, "
+            f"{self.transfer_per_gb:g} per GB moved (to the server and back), "
+            f"{self.cpu_per_hour:g} per CPU hour"
+        )
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    storage: float
+    transfer: float
+    cpu: float
+
+    @property
+    def total(self) -> float:
+        return self.storage + self.transfer + self.cpu
 
 
 @dataclass(frozen=True)
 class Candidate:
+    """One codec's figures, combined over the corpora by their weights."""
+
     codec: str
-    ratio: float
-    encode_mbps: float
-    decode_mbps: float
-    encode_p99_us: float
-    decode_p99_us: float
-    cpu_s_per_gb: float
-    """CPU seconds to encode and decode one GB of original payloads once."""
-    largest_stored: int
     encrypts: bool
-    latency_ms: float | None
-    history_bytes: float | None
-    monthly_cost: float | None = None
+    ratio: float
+    saved: float
+    """Share of the original bytes saved (negative: the codec adds bytes)."""
+    cpu_us_per_kib: float
+    """Encode plus decode time per KiB of payload, CPU time (threads counted)."""
+    cpu_noise: float
+    """Relative spread of the noise-floor pair on this figure: differences below it are ties."""
+    encode_us_per_kib_p99: float
+    decode_us_per_kib_p99: float
+    largest_stored: int
+    corpora: tuple[str, ...]
+    latency_vs_baseline: float | None = None
+    """Round trip relative to the baseline (geometric mean over corpora and size buckets)."""
+    latency_ms: dict[str, float] = field(default_factory=dict)
+    """Round trip per corpus measured in the client layer (geometric mean over size buckets)."""
+    latency_noise: float = MIN_NOISE
+    cost: Breakdown | None = None
     score: float = 0.0
     pareto: bool = False
     failed: list[str] = field(default_factory=list)
 
 
-def _candidate(results: Results, case: CaseResult, costs: Costs) -> Candidate:
-    client = results.case(Layer.CLIENT, case.codec, case.corpus)
-    encode = case.value(ALL, "encode_mbps") or 0.0
-    decode = case.value(ALL, "decode_mbps") or 0.0
-    cpu = (1e3 / encode * (case.value(ALL, "encode_cpu_per_wall") or 1.0)) + (
-        1e3 / decode * (case.value(ALL, "decode_cpu_per_wall") or 1.0)
+def _weighted(values: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    total = sum(weights[c] for c in values)
+    return sum(values[c] * weights[c] for c in values) / total
+
+
+def _noise(
+    results: Results, layer: Layer, corpus: str, figure: Callable[[CaseResult], float | None]
+) -> float:
+    """How far the noise-floor pair (the same codec as replicas A and B) drifted apart on a
+    figure, relative; at least ``MIN_NOISE``."""
+    spreads = []
+    for a, b in results.replicas(layer, corpus).values():
+        x, y = figure(a), figure(b)
+        if x and y:
+            spreads.append(abs(x / y - 1))
+    return max([MIN_NOISE, *spreads])
+
+
+def _worst_bucket(case: CaseResult, metric: str) -> float:
+    values = [case.value(b.name, metric, "p99") for b in BUCKETS]
+    return max([v for v in values if v is not None], default=0.0)
+
+
+def client_case(results: Results, codec: str, corpus: str) -> CaseResult | None:
+    """The client-layer case of the codec a codec-layer row measured: matched by spec, since
+    a layer may measure it as a noise-floor pair (replica A counts) where the other did not."""
+    spec = next(
+        (c.facts.spec for c in results.cases_of(Layer.CODEC, corpus) if c.codec == codec), codec
     )
-    ratio = case.value(ALL, "ratio") or 1.0
-    cost = None
-    if costs.given:
-        stored_gb = costs.volume_gb / ratio
-        cost = (
-            stored_gb * (costs.storage_per_gb + costs.transfer_per_gb)
-            + costs.volume_gb * cpu / 3600 * costs.cpu_per_hour
-        )
+    return next(
+        (
+            c
+            for c in results.cases_of(Layer.CLIENT, corpus)
+            if c.facts.spec == spec and c.facts.replica in (None, "A")
+        ),
+        None,
+    )
+
+
+def _latencies(
+    results: Results, codec: str, corpora: Mapping[str, float]
+) -> tuple[dict[str, float], float | None]:
+    """Per corpus, the round trip of ``codec`` (ms) and, over corpora, its geometric mean
+    relative to the baseline's; ``None`` without client rows on every weighted corpus."""
+    absolute, relative = {}, []
+    for corpus in corpora:
+        case = client_case(results, codec, corpus)
+        base = results.baseline(Layer.CLIENT, corpus)
+        mine = case.value(ALL, "latency_ms") if case else None
+        theirs = base.value(ALL, "latency_ms") if base else None
+        if mine is not None:
+            absolute[corpus] = mine
+        if mine is not None and theirs:
+            relative.append(math.log(mine / theirs))
+    if not absolute or len(absolute) < len(
+        [c for c in corpora if results.cases_of(Layer.CLIENT, c)]
+    ):
+        return absolute, None
+    return absolute, math.exp(sum(relative) / len(relative)) if relative else None
+
+
+def _candidate(results: Results, codec: str, corpora: Mapping[str, float]) -> Candidate | None:
+    cases = {c: results.case(Layer.CODEC, codec, c) for c in corpora}
+    found = {
+        c: case for c, case in cases.items() if case is not None and case.has(ALL, "encode_mbps")
+    }
+    if not found:
+        return None
+    weights = {c: corpora[c] for c in found}
+    cpu = {c: cpu_us_per_kib(case) or 0.0 for c, case in found.items()}
+    original = {c: case.value(ALL, "original_bytes") or 1.0 for c, case in found.items()}
+    stored = {c: case.value(ALL, "encoded_bytes") or 1.0 for c, case in found.items()}
+    saved = _weighted({c: 1 - stored[c] / original[c] for c in found}, weights)
+    facts = next(iter(found.values())).facts
+    latency_ms, relative = _latencies(results, codec, corpora)
     return Candidate(
-        codec=case.facts.spec if case.facts.replica else case.codec,
-        ratio=ratio,
-        encode_mbps=encode,
-        decode_mbps=decode,
-        encode_p99_us=case.value(ALL, "encode_latency_us", "p99") or 0.0,
-        decode_p99_us=case.value(ALL, "decode_latency_us", "p99") or 0.0,
-        cpu_s_per_gb=cpu,
-        largest_stored=int(case.value(ALL, "max_encoded_bytes") or 0),
-        encrypts=case.facts.encrypts,
-        latency_ms=client.value(ALL, "latency_ms") if client else None,
-        history_bytes=client.value(ALL, "history_bytes_per_workflow") if client else None,
-        monthly_cost=cost,
+        codec=facts.spec if facts.replica else codec,
+        encrypts=facts.encrypts,
+        ratio=1 / (1 - saved),
+        saved=saved,
+        cpu_us_per_kib=_weighted(cpu, weights),
+        cpu_noise=max(_noise(results, Layer.CODEC, c, cpu_us_per_kib) for c in found),
+        encode_us_per_kib_p99=max(
+            _worst_bucket(case, "encode_us_per_kib") for case in found.values()
+        ),
+        decode_us_per_kib_p99=max(
+            _worst_bucket(case, "decode_us_per_kib") for case in found.values()
+        ),
+        largest_stored=int(
+            max(case.value(ALL, "max_encoded_bytes") or 0 for case in found.values())
+        ),
+        corpora=tuple(found),
+        latency_vs_baseline=relative,
+        latency_ms=latency_ms,
+        latency_noise=max(
+            [
+                _noise(results, Layer.CLIENT, c, lambda k: k.value(ALL, "latency_ms"))
+                for c in latency_ms
+            ]
+            or [MIN_NOISE]
+        ),
     )
 
 
-def _candidates(results: Results, corpus: str, costs: Costs) -> list[Candidate]:
-    """One candidate per codec measured in the codec layer: a noise-floor pair counts once."""
-    return [
-        _candidate(results, case, costs)
-        for case in results.cases_of(Layer.CODEC, corpus)
-        if case.facts.replica in (None, "A") and case.has(ALL, "encode_mbps")
-    ]
+@dataclass(frozen=True)
+class Objective:
+    """How an objective ranks: ``score`` (higher is better), the figure ties are judged on,
+    how close two figures may be and still tie, and what breaks a tie."""
+
+    score: Callable[[Candidate], float]
+    figure: Callable[[Candidate], float]
+    tolerance: Callable[[Candidate, Candidate], float]
+    tie_break: str
+    tie_key: Callable[[Candidate], float]
+    describe: Callable[[Candidate], str]
+
+
+def _cpu_tolerance(a: Candidate, b: Candidate) -> float:
+    return max(a.cpu_noise, b.cpu_noise)
+
+
+def _latency_tolerance(a: Candidate, b: Candidate) -> float:
+    return max(a.latency_noise, b.latency_noise)
+
+
+def _cost(c: Candidate) -> float:
+    return c.cost.total if c.cost else 0.0
+
+
+OBJECTIVE: dict[str, Objective] = {
+    "storage": Objective(
+        score=lambda c: c.saved,
+        figure=lambda c: 1 - c.saved,
+        tolerance=lambda a, b: SIZE_TIE,
+        tie_break="less CPU",
+        tie_key=lambda c: c.cpu_us_per_kib,
+        describe=lambda c: f"saves {c.saved:.1%} of the bytes stored",
+    ),
+    "latency": Objective(
+        score=lambda c: -(c.latency_vs_baseline or math.inf),
+        figure=lambda c: c.latency_vs_baseline or math.inf,
+        tolerance=_latency_tolerance,
+        tie_break="more bytes saved",
+        tie_key=lambda c: -c.saved,
+        describe=lambda c: f"round trip {(c.latency_vs_baseline or 1) - 1:+.1%} against no codec",
+    ),
+    "cpu": Objective(
+        score=lambda c: -c.cpu_us_per_kib,
+        figure=lambda c: c.cpu_us_per_kib,
+        tolerance=_cpu_tolerance,
+        tie_break="more bytes saved",
+        tie_key=lambda c: -c.saved,
+        describe=lambda c: f"{c.cpu_us_per_kib:,.2f} µs of CPU per KiB encoded and decoded",
+    ),
+    "balanced": Objective(
+        score=lambda c: c.saved / c.cpu_us_per_kib if c.cpu_us_per_kib > 0 else 0.0,
+        figure=lambda c: c.saved / c.cpu_us_per_kib if c.cpu_us_per_kib > 0 else 0.0,
+        tolerance=_cpu_tolerance,
+        tie_break="more bytes saved",
+        tie_key=lambda c: -c.saved,
+        describe=lambda c: f"saves {c.saved:.1%} for {c.cpu_us_per_kib:,.2f} µs of CPU per KiB",
+    ),
+    "cost": Objective(
+        score=lambda c: -_cost(c),
+        figure=_cost,
+        tolerance=lambda a, b: MIN_NOISE,
+        tie_break="less CPU",
+        tie_key=lambda c: c.cpu_us_per_kib,
+        describe=lambda c: f"{_cost(c):,.2f} a month",
+    ),
+}
+
+
+def _ties(a: Candidate, b: Candidate, objective: Objective) -> bool:
+    x, y = objective.figure(a), objective.figure(b)
+    if x == y:
+        return True
+    if not (math.isfinite(x) and math.isfinite(y)) or y == 0:
+        return False
+    return abs(x / y - 1) <= objective.tolerance(a, b)
 
 
 def _failures(c: Candidate, limits: Constraints) -> list[str]:
     failed = []
     if limits.must_encrypt and not c.encrypts:
         failed.append("does not encrypt")
-    if limits.max_encode_us is not None and c.encode_p99_us > limits.max_encode_us:
-        failed.append(f"encode p99 {c.encode_p99_us:,.1f} µs > {limits.max_encode_us:,.1f}")
-    if limits.max_decode_us is not None and c.decode_p99_us > limits.max_decode_us:
-        failed.append(f"decode p99 {c.decode_p99_us:,.1f} µs > {limits.max_decode_us:,.1f}")
+    for side, limit, value in (
+        ("encode", limits.max_encode_us_per_kib, c.encode_us_per_kib_p99),
+        ("decode", limits.max_decode_us_per_kib, c.decode_us_per_kib_p99),
+    ):
+        if limit is not None and value > limit:
+            failed.append(f"{side} p99 {value:,.2f} µs/KiB (worst size bucket) > {limit:,.2f}")
     if limits.max_latency_ms is not None:
-        if c.latency_ms is None:
-            failed.append("no client-path latency measured")
-        elif c.latency_ms > limits.max_latency_ms:
-            failed.append(f"round trip p50 {c.latency_ms:,.1f} ms > {limits.max_latency_ms:,.1f}")
+        slow = {k: v for k, v in c.latency_ms.items() if v > limits.max_latency_ms}
+        if not c.latency_ms:
+            failed.append("no round trip measured (client layer)")
+        elif slow:
+            worst = max(slow, key=lambda k: slow[k])
+            failed.append(
+                f"round trip {slow[worst]:,.1f} ms on {worst} > {limits.max_latency_ms:,.1f}"
+            )
     if limits.min_ratio is not None and c.ratio < limits.min_ratio:
         failed.append(f"ratio {c.ratio:.2f} < {limits.min_ratio:.2f}")
+    if limits.min_saved is not None and c.saved < limits.min_saved:
+        failed.append(f"saves {c.saved:.1%} < {limits.min_saved:.0%}")
     if limits.headroom is not None and c.largest_stored > LIMIT_BYTES * (1 - limits.headroom):
         failed.append(
             f"largest stored payload {c.largest_stored:,} B leaves under "
@@ -126,39 +322,36 @@ def _failures(c: Candidate, limits: Constraints) -> list[str]:
     return failed
 
 
-def _speed(c: Candidate) -> float:
-    # One encode and one decode per payload: the harmonic combination is the rate of both.
-    return 1 / (1 / c.encode_mbps + 1 / c.decode_mbps)
-
-
-def _score(c: Candidate, objective: str) -> float:
-    """Higher is better. ``balanced`` is the share of bytes saved per CPU second spent encoding
-    and decoding a GB: it rewards compression and punishes its cost alike, and a codec that
-    saves nothing scores nothing however fast it is."""
-    if objective == "storage":
-        return c.ratio
-    if objective == "latency":
-        return -(c.latency_ms if c.latency_ms is not None else 1e3 / _speed(c))
-    if objective == "cpu":
-        return -c.cpu_s_per_gb
-    if objective == "cost":
-        return -(c.monthly_cost or 0.0)
-    return _saved(c) / c.cpu_s_per_gb if c.cpu_s_per_gb > 0 else 0.0
-
-
-def _saved(c: Candidate) -> float:
-    """Share of the original bytes that the codec saves."""
-    return 1 - 1 / c.ratio
+def _priced(c: Candidate, costs: Costs) -> Candidate:
+    if not costs.given:
+        return c
+    stored_gb = costs.volume_gb * (1 - c.saved) * costs.copies
+    cpu_hours = costs.volume_gb * (1 << 30) / 1024 * c.cpu_us_per_kib / 1e6 / 3600
+    return replace(
+        c,
+        cost=Breakdown(
+            storage=stored_gb * costs.retention_days / 30 * costs.storage_per_gb_month,
+            transfer=2 * stored_gb * costs.transfer_per_gb,
+            cpu=cpu_hours * costs.cpu_per_hour,
+        ),
+    )
 
 
 @dataclass(frozen=True)
 class Recommendation:
-    corpus: str
+    corpora: dict[str, float]
+    """The corpora judged by and their weights."""
     objective: str
     ranked: list[Candidate]
     excluded: list[Candidate]
+    missing: list[str]
+    """Codecs left out for want of figures the objective needs, and how to get them."""
+    tied: list[str]
+    """Codecs within this machine's noise of the winner on the objective's figure."""
+    tie_break: str
     reason: str
     snippet: str
+    costs: Costs | None = None
 
     @property
     def winner(self) -> Candidate | None:
@@ -166,29 +359,35 @@ class Recommendation:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "corpus": self.corpus,
+            "corpora": self.corpora,
             "objective": self.objective,
             "winner": self.winner.codec if self.winner else None,
+            "tied": self.tied,
+            "tie_break": self.tie_break,
             "reason": self.reason,
             "snippet": self.snippet,
+            "missing": self.missing,
             "ranked": [asdict(c) for c in self.ranked],
             "excluded": [asdict(c) for c in self.excluded],
             "pareto": [c.codec for c in self.ranked + self.excluded if c.pareto],
+            "costs": asdict(self.costs) if self.costs else None,
         }
 
 
 def snippet(codec: str) -> str:
-    """The code that deploys ``codec`` in a client, a worker and a codec server."""
+    """The code that deploys ``codec`` in a client and its workers, and its codec server."""
     encrypts = CodecFacts.of_spec(codec).encrypts
     keys = "Keyring.from_env()" if encrypts else "None"
     lines = [
-        "from payload_codecs import Keyring, data_converter, from_spec",
+        "from temporalio.client import Client",
+        "",
+        "from payload_codecs import Keyring, data_converter",
         "",
         f'SPEC = "{codec}"',
         f"converter = data_converter(SPEC, keyring={keys})",
         'client = await Client.connect("HOST:7233", data_converter=converter)',
-        "# workers built on this client encode and decode with it; a codec server uses",
-        f"# from_spec(SPEC, keyring={keys}).encode / .decode",
+        "# workers built on this client encode and decode with it; run a codec server with",
+        f"#   payload-codec-server --spec {codec}",
     ]
     if encrypts:
         lines += [
@@ -201,115 +400,171 @@ def snippet(codec: str) -> str:
     return "\n".join(lines)
 
 
+BUILT_IN = ("synthetic", "histories", "sizes", "classic", "large")
+"""Names of the built-in corpora, for results written before corpora said so themselves."""
+
+
+def default_corpora(results: Results) -> dict[str, float]:
+    """Every corpus of the run, equal weights, the user's own (not built in) first."""
+    own = [c.name for c in results.corpora if not c.provenance.get("builtin", c.name in BUILT_IN)]
+    return {name: 1.0 for name in own + [n for n in results.corpus_names if n not in own]}
+
+
 def recommend(
     results: Results,
     *,
-    corpus: str | None = None,
+    corpora: Mapping[str, float] | None = None,
     objective: str = "balanced",
     limits: Constraints = Constraints(),
     costs: Costs = Costs(),
 ) -> Recommendation:
-    """Rank the measured codecs; ``ValueError`` for an unknown corpus or an empty results file."""
-    corpora = results.corpus_names
-    chosen = corpus or (corpora[0] if corpora else "")
-    if chosen not in corpora:
-        raise ValueError(f"no corpus {chosen!r} in these results; they hold: {', '.join(corpora)}")
+    """Rank the measured codecs; ``ValueError`` for an unknown corpus or objective, or nothing
+    to rank."""
+    weights = dict(corpora or default_corpora(results))
+    unknown = [c for c in weights if c not in results.corpus_names]
+    if unknown:
+        raise ValueError(
+            f"no corpus {unknown[0]!r} in these results; they hold: "
+            f"{', '.join(results.corpus_names)}"
+        )
     if objective == "cost" and not costs.given:
         raise ValueError(
             "objective cost needs a price: --storage-price, --transfer-price or --cpu-price"
         )
-    pool = _candidates(results, chosen, costs)
+    pool, missing = _pool(results, weights, objective)
     if not pool:
         raise ValueError(
-            f"no timed codec-layer rows for corpus {chosen!r}; was the run interrupted early?"
+            "no timed codec-layer rows for these corpora; was the run interrupted early?"
         )
-    frontier = {pool[i].codec for i in pareto_front([(_speed(c), c.ratio) for c in pool])}
-    scored = []
-    for c in pool:
-        failed = _failures(c, limits)
-        scored.append(
-            Candidate(
-                **{
-                    **asdict(c),
-                    "score": _score(c, objective),
-                    "pareto": c.codec in frontier,
-                    "failed": failed,
-                }
-            )
-        )
+    pool = [_priced(c, costs) for c in pool]
+    rule = OBJECTIVE[objective]
+    frontier = _frontier(pool)
+    scored = [
+        replace(c, score=rule.score(c), pareto=c.codec in frontier, failed=_failures(c, limits))
+        for c in pool
+    ]
     ranked = sorted((c for c in scored if not c.failed), key=lambda c: -c.score)
-    excluded = [c for c in scored if c.failed]
+    tied = sorted((c for c in ranked if _ties(c, ranked[0], rule)), key=rule.tie_key)
+    ranked = tied + [c for c in ranked if c not in tied]
     return Recommendation(
-        chosen,
+        weights,
         objective,
         ranked,
-        excluded,
-        _reason(ranked, objective),
+        [c for c in scored if c.failed],
+        missing,
+        [c.codec for c in tied[1:]] if ranked else [],
+        rule.tie_break,
+        _reason(ranked, tied, rule, objective),
         snippet(ranked[0].codec) if ranked else "",
+        costs if costs.given else None,
     )
 
 
-def _reason(ranked: list[Candidate], objective: str) -> str:
+def _pool(
+    results: Results, weights: Mapping[str, float], objective: str
+) -> tuple[list[Candidate], list[str]]:
+    """The candidates, one per codec (a noise-floor pair counts once), and what was left out
+    because the objective needs figures it lacks."""
+    labels = [
+        case.codec
+        for case in results.cases
+        if case.layer is Layer.CODEC
+        and case.corpus in weights
+        and case.facts.replica in (None, "A")
+    ]
+    labels = list(dict.fromkeys(labels))
+    found = [c for c in (_candidate(results, label, weights) for label in labels) if c]
+    if objective != "latency":
+        return found, []
+    measured = [c for c in found if c.latency_vs_baseline is not None]
+    lacking = [c.codec for c in found if c.latency_vs_baseline is None]
+    missing = (
+        [
+            f"{', '.join(lacking)}: no round trip measured in the client layer; measure them "
+            f"with codec-bench run {' '.join(f'--codec {c}' for c in lacking)}"
+        ]
+        if lacking
+        else []
+    )
+    return measured, missing
+
+
+def _frontier(pool: list[Candidate]) -> set[str]:
+    return set(saving_front({c.codec: (c.cpu_us_per_kib, c.saved) for c in pool}))
+
+
+def _reason(ranked: list[Candidate], tied: list[Candidate], rule: Objective, objective: str) -> str:
     if not ranked:
         return "No measured codec meets every constraint; relax one (see the excluded codecs)."
     win = ranked[0]
-    runner = ranked[1] if len(ranked) > 1 else None
-    figures: Callable[[Candidate], str] = {
-        "storage": lambda c: f"ratio {c.ratio:.2f}",
-        "latency": lambda c: (
-            f"round trip p50 {c.latency_ms:,.1f} ms"
-            if c.latency_ms is not None
-            else f"{_speed(c):,.0f} MB/s encode+decode"
-        ),
-        "cpu": lambda c: f"{c.cpu_s_per_gb:,.1f} CPU s per GB",
-        "cost": lambda c: f"{c.monthly_cost:,.2f} per month",
-        "balanced": lambda c: (
-            f"{_saved(c):.1%} of bytes saved for {c.cpu_s_per_gb:,.1f} CPU s per GB"
-        ),
-    }[objective]
-    text = f"{win.codec} wins on {objective}: {figures(win)}"
-    if runner is not None:
-        text += f", against {figures(runner)} for the runner-up {runner.codec}"
-    text += "." + (" It is on the Pareto frontier of ratio and speed." if win.pareto else "")
-    return text
+    text = f"{win.codec} wins on {objective}: {rule.describe(win)}"
+    if len(tied) > 1:
+        others = ", ".join(f"{c.codec} ({rule.describe(c)})" for c in tied[1:])
+        text += f"; tied within this machine's noise with {others}, and chosen for {rule.tie_break}"
+    elif len(ranked) > 1:
+        text += f", against {rule.describe(ranked[1])} for the runner-up {ranked[1].codec}"
+    return text + "."
+
+
+def _row(c: Candidate, costs: Costs | None) -> list[str]:
+    latency = "-" if c.latency_vs_baseline is None else f"{c.latency_vs_baseline - 1:+.1%}"
+    cells = [
+        c.codec,
+        f"{c.saved:.1%}",
+        f"{c.cpu_us_per_kib:,.2f}",
+        f"{c.encode_us_per_kib_p99:,.2f} / {c.decode_us_per_kib_p99:,.2f}",
+        latency,
+        "yes" if c.encrypts else "",
+        "yes" if c.pareto else "",
+    ]
+    if costs is not None and c.cost is not None:
+        cells += [
+            f"{c.cost.storage:,.2f}",
+            f"{c.cost.transfer:,.2f}",
+            f"{c.cost.cpu:,.2f}",
+            f"{c.cost.total:,.2f}",
+        ]
+    return cells
 
 
 def sections(rec: Recommendation) -> list[Section]:
-    def row(c: Candidate) -> list[str]:
-        return [
-            c.codec,
-            f"{c.ratio:.2f}",
-            f"{c.encode_mbps:,.0f}",
-            f"{c.decode_mbps:,.0f}",
-            f"{c.encode_p99_us:,.1f}",
-            f"{c.decode_p99_us:,.1f}",
-            f"{c.cpu_s_per_gb:,.1f}",
-            "-" if c.latency_ms is None else f"{c.latency_ms:,.1f}",
-            "-" if c.monthly_cost is None else f"{c.monthly_cost:,.2f}",
-            "yes" if c.pareto else "",
-            "yes" if c.encrypts else "",
-        ]
-
     header = [
         "codec",
-        "ratio",
-        "encode MB/s",
-        "decode MB/s",
-        "encode p99 µs",
-        "decode p99 µs",
-        "CPU s/GB",
-        "round trip p50 ms",
-        "cost/month",
-        "Pareto",
+        "bytes saved",
+        "CPU µs/KiB (encode + decode)",
+        "p99 µs/KiB encode / decode (worst size bucket)",
+        "round trip vs none",
         "encrypts",
+        "Pareto",
     ]
+    if rec.costs is not None:
+        c = rec.costs.currency
+        header += [
+            f"storage {c}/month",
+            f"transfer {c}/month",
+            f"CPU {c}/month",
+            f"total {c}/month",
+        ]
+    weights = ", ".join(f"{name} ({weight:g})" for name, weight in rec.corpora.items())
+    summary: list[Block] = [
+        rec.reason,
+        f"Objective `{rec.objective}`; corpora (weights): {weights}.",
+    ]
+    if rec.tied:
+        summary.append(f"Tie-break: {rec.tie_break}.")
+    if rec.costs is not None:
+        summary.append(f"Assumptions: {rec.costs.assumptions()}.")
+    summary += [f"Left out: {note}" for note in rec.missing]
     out = [
-        Section(
-            "Recommendation", [rec.reason, f"Corpus `{rec.corpus}`, objective `{rec.objective}`."]
-        ),
+        Section("Recommendation", summary),
         Section(
             "Ranked",
-            [Table(["rank", *header], [[str(i), *row(c)] for i, c in enumerate(rec.ranked, 1)])],
+            [
+                Table(
+                    ["rank", *header],
+                    [[str(i), *_row(c, rec.costs)] for i, c in enumerate(rec.ranked, 1)],
+                )
+            ],
         ),
     ]
     if rec.excluded:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,20 @@ class Code:
     language: str = ""
 
 
-Block = str | Table | Image | Code
+@dataclass(frozen=True)
+class Contents:
+    """Links to the sections that follow (a table of contents)."""
+
+    titles: list[str]
+
+
+Block = str | Table | Image | Code | Contents
+
+
+def anchor(title: str) -> str:
+    """The id a section's heading gets: lower case, runs of other characters as one hyphen,
+    as GitHub makes them for Markdown headings."""
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
 
 @dataclass
@@ -50,6 +64,8 @@ def markdown(sections: Sequence[Section], title: str) -> str:
                 out.append(f"![{block.alt}]({block.path.name})")
             elif isinstance(block, Code):
                 out += [f"```{block.language}", block.text, "```"]
+            elif isinstance(block, Contents):
+                out += [f"- [{title}](#{anchor(title)})" for title in block.titles]
             else:
                 out.append(block)
             out.append("")
@@ -80,7 +96,7 @@ def page(sections: Sequence[Section], title: str) -> str:
         f"<h1>{html.escape(title)}</h1>",
     ]
     for section in sections:
-        out.append(f"<h2>{html.escape(section.title)}</h2>")
+        out.append(f"<h2 id='{anchor(section.title)}'>{html.escape(section.title)}</h2>")
         for block in section.blocks:
             if isinstance(block, Table):
                 out.append("<table><thead><tr>")
@@ -93,6 +109,11 @@ def page(sections: Sequence[Section], title: str) -> str:
                 out.append("</tbody></table>")
             elif isinstance(block, Code):
                 out.append(f"<pre><code>{html.escape(block.text)}</code></pre>")
+            elif isinstance(block, Contents):
+                items = "".join(
+                    f"<li><a href='#{anchor(t)}'>{html.escape(t)}</a></li>" for t in block.titles
+                )
+                out.append(f"<ul class='contents'>{items}</ul>")
             elif isinstance(block, Image):
                 data = base64.b64encode(block.path.read_bytes()).decode()
                 out.append(

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.outputs import plots, render
-from bench.outputs.ranking import pareto_front
-from bench.outputs.render import Block, Image, Section, Table
+from bench.outputs.ranking import cpu_us_per_kib, front, saved_share
+from bench.outputs.render import Block, Contents, Image, Section, Table
+from bench.outputs.verdict import verdict_blocks
 from bench.results import ALL, CaseResult, Layer, Results
 from bench.results.buckets import BUCKETS
 from bench.results.stats import Estimate
@@ -31,54 +32,52 @@ def _size(count: float | None) -> str:
     return f"{count:,.0f} B"
 
 
-def _latency(case: CaseResult, side: str) -> str:
-    p50 = case.value(ALL, f"{side}_latency_us", "p50")
-    p99 = case.value(ALL, f"{side}_latency_us", "p99")
-    return f"{p50:,.1f} / {p99:,.1f}" if p50 is not None and p99 is not None else "-"
-
-
 def _number(case: CaseResult, metric: str) -> float:
     return case.value(ALL, metric) or 0.0
 
 
-def _ranking(results: Results, corpus: str) -> Table:
+def _speed(case: CaseResult, side: str) -> str:
+    if case.facts.baseline:
+        return "baseline"
+    return _mbps(case.estimate(ALL, f"{side}_mbps"))
+
+
+def _per_payload(case: CaseResult) -> str:
+    encode = case.value(ALL, "encode_us_per_payload")
+    decode = case.value(ALL, "decode_us_per_payload")
+    return "-" if encode is None or decode is None else f"{encode:,.1f} / {decode:,.1f}"
+
+
+def _detail(results: Results, corpus: str) -> Table:
     cases = results.cases_of(Layer.CODEC, corpus)
-    timed = [c for c in cases if c.has(ALL, "encode_mbps")]
-    points = [(_number(c, "encode_mbps"), _number(c, "ratio")) for c in timed]
-    frontier = {timed[i].codec for i in pareto_front(points)}
-    ranked = sorted(cases, key=lambda c: -_number(c, "ratio"))
+    on_front = set(front(cases))
     rows = []
-    for rank, case in enumerate(ranked, start=1):
-        original, ratio = _number(case, "original_bytes"), case.value(ALL, "ratio")
-        saved = 100 * _number(case, "bytes_saved") / original if original else 0
+    for case in cases:
+        ratio, cpu = case.value(ALL, "ratio"), cpu_us_per_kib(case)
         rows.append(
             [
-                str(rank),
                 case.codec,
+                f"{saved_share(case):.1%}",
                 f"{ratio:.2f}" if ratio else "-",
-                f"{saved:.1f} %",
-                _mbps(case.estimate(ALL, "encode_mbps")),
-                _mbps(case.estimate(ALL, "decode_mbps")),
-                _latency(case, "encode"),
-                _latency(case, "decode"),
-                f"{_number(case, 'encode_cpu_per_wall'):.2f}",
+                "baseline" if case.facts.baseline else f"{cpu:,.2f}" if cpu else "-",
+                _speed(case, "encode"),
+                _speed(case, "decode"),
+                _per_payload(case),
                 _size(case.value(ALL, "peak_memory_bytes")),
-                "yes" if case.codec in frontier else "",
+                "yes" if case.codec in on_front else "",
             ]
         )
     return Table(
         [
-            "rank",
             "codec",
+            "bytes saved",
             "ratio",
-            "saved",
-            "encode MB/s [95% CI]",
-            "decode MB/s [95% CI]",
-            "encode µs p50 / p99",
-            "decode µs p50 / p99",
-            "encode CPU/wall",
+            "CPU µs/KiB (encode + decode)",
+            "encode MB/s [95% CI], byte-weighted",
+            "decode MB/s [95% CI], byte-weighted",
+            "µs per payload encode / decode, count-weighted",
             "peak memory",
-            "Pareto",
+            "on the front",
         ],
         rows,
     )
@@ -151,8 +150,9 @@ def _noise_floor(results: Results, corpus: str) -> list[Block]:
         rows.append([side, _mbps(ma), _mbps(mb), f"{spread:.1%}"])
     return [
         Table(["", f"{a.codec} MB/s", f"{b.codec} MB/s", "A/B difference"], rows),
-        f"The same codec measured twice differs by up to {max(spreads):.1%} here: smaller "
-        "differences between codecs on this corpus are within this machine's noise.",
+        f"The same codec measured twice, as replicas A and B in the same rounds, differs by up "
+        f"to {max(spreads):.1%} here: smaller differences between codecs on this corpus are "
+        "within this machine's noise, and the verdict calls them ties.",
     ]
 
 
@@ -302,19 +302,19 @@ def _run_section(results: Results) -> Section:
 
 
 _FIGURES: list[tuple[Callable[[Results, str, Path], Path | None], str, str]] = [
-    (plots.ratio_vs_speed, "ratio", "Compression ratio against encode throughput"),
+    (plots.saving_vs_cpu, "saving", "Bytes saved against CPU per KiB, with the front"),
     (plots.throughput_by_bucket, "buckets", "Throughput by payload size bucket"),
-    (plots.latency_distribution, "latency", "Per-payload latency distributions"),
 ]
 
 
 def _corpus_section(results: Results, corpus: str, folder: Path) -> Section:
     part = Section(f"Corpus {corpus}")
     part.blocks += [
-        "Codec layer (the PayloadCodec as the SDK calls it), all payloads. Ranked by ratio; "
-        "throughput is the median over rounds with its 95 % bootstrap confidence interval; "
-        "latency is per payload. Pareto: no other codec is both faster to encode and smaller.",
-        _ranking(results, corpus),
+        "Codec layer (the PayloadCodec as the SDK calls it), all payloads, in the order they "
+        "were measured. Throughput is byte-weighted (all bytes over all time), the median over "
+        "rounds with its 95 % interval; time per payload is count-weighted (every payload "
+        "counts once). On the front: no other codec saves more bytes for less CPU.",
+        _detail(results, corpus),
     ]
     for draw, stem, alt in _FIGURES:
         image = draw(results, corpus, folder / f"{stem}-{corpus}.png")
@@ -334,7 +334,7 @@ def _corpus_section(results: Results, corpus: str, folder: Path) -> Section:
             "the library call when decoding.",
             overhead,
         ]
-    part.blocks += ["A/A noise floor:", *_noise_floor(results, corpus)]
+    part.blocks += ["Noise floor:", *_noise_floor(results, corpus)]
     part.blocks += _client_section(results, corpus, folder)
     return part
 
@@ -349,14 +349,34 @@ METHOD = (
 )
 
 
-def build_sections(results: Results, folder: Path) -> list[Section]:
-    """Every section of the report; figures are written into ``folder``."""
+def _reference(results: Results) -> list[Block]:
+    cases = [c for c in results.cases if c.layer is Layer.REFERENCE]
+    if not cases:
+        return []
+    rows = [
+        [c.codec, _mbps(c.estimate(ALL, "encode_mbps")), _mbps(c.estimate(ALL, "decode_mbps"))]
+        for c in cases
+    ]
     return [
+        "Reference workloads, timed in the same rounds as the codecs (how fast this machine ran; "
+        "`compare --normalize` divides them out):",
+        Table(["workload", "forward MB/s [95% CI]", "back MB/s [95% CI]"], rows),
+    ]
+
+
+def build_sections(results: Results, folder: Path) -> list[Section]:
+    """Every section of the report, the verdict first; figures are written into ``folder``."""
+    rest = [
         _run_section(results),
         *(_corpus_section(results, corpus, folder) for corpus in results.corpus_names),
         Section("Corpora", [_corpus_table(results)]),
-        Section("Environment", [_environment(results)]),
+        Section("Environment", [_environment(results), *_reference(results)]),
         Section("Method", [METHOD]),
+    ]
+    return [
+        Section("Verdict", verdict_blocks(results)),
+        Section("Contents", [Contents([section.title for section in rest])]),
+        *rest,
     ]
 
 

@@ -168,6 +168,17 @@ def _latency_us(side: str) -> Summarise:
     return summarise
 
 
+def _us_per_kib(side: str) -> Summarise:
+    def summarise(v: BucketView) -> dict[str, float] | None:
+        if not v.timed(side):
+            return None
+        per_payload = np.median(v.per_call(side), axis=0) / 1e3  # µs, each payload's median
+        per_kib = per_payload / (np.asarray(v.original, dtype=np.float64) / 1024)
+        return percentiles(per_kib.tolist(), (50, 99))
+
+    return summarise
+
+
 def _cpu_per_wall(side: str) -> Summarise:
     def summarise(v: BucketView) -> float | None:
         if not v.whole or not v.timed(side):
@@ -278,6 +289,15 @@ def _in_process(side: str) -> list[Metric]:
             "across the bucket's payloads, so they show the spread of sizes, not a tail",
             IN_PROCESS,
             _latency_us(side),
+            higher_is_better=False,
+        ),
+        Metric(
+            f"{side}_us_per_kib",
+            "µs/KiB",
+            f"{side} time per KiB of each payload (its median over rounds): p50 and p99 across "
+            "the bucket's payloads; per KiB, so sizes do not dominate the tail",
+            IN_PROCESS,
+            _us_per_kib(side),
             higher_is_better=False,
         ),
         Metric(

@@ -1,78 +1,214 @@
-"""recommend: constraints, objectives, the cost model and the deploy snippet, on a real run."""
+"""recommend: each objective on constructed results whose right answer follows from how they
+were built, ties within the noise floor, constraints that scale with size, the cost model, and
+the command line on a real run."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from bench import results
 from bench.cli import main
-from bench.outputs.recommend import Constraints, Costs, recommend, snippet
+from bench.outputs.recommend import Constraints, Costs, default_corpora, recommend, snippet
+from bench.results import CodecFacts, CorpusInfo, Layer
+from bench.results.samples import ClientSamples, InProcessSamples
+
+SIZES = [500, 2_000, 40_000]
+ROUNDS = 11
 
 
-@pytest.fixture(scope="module")
-def run(run_folder: Path) -> results.Results:
-    return results.load(run_folder / "results.json")
+def _codec(saved: float, us_per_kib: float, seed: int, noise: float = 0.005) -> InProcessSamples:
+    """Payloads that shrink by ``saved`` and cost ``us_per_kib`` of encode plus decode time
+    per KiB (half each), CPU time equal to wall time."""
+    rng = np.random.default_rng(seed)
+    per_call = [size / 1024 * us_per_kib / 2 * 1e3 for size in SIZES]
+    rows = [[int(x * rng.normal(1, noise)) for x in per_call] for _ in range(ROUNDS)]
+    return InProcessSamples(
+        original_bytes=SIZES,
+        encoded_bytes=[int(size * (1 - saved)) for size in SIZES],
+        encode_repeats=[1, 1, 1],
+        decode_repeats=[1, 1, 1],
+        encode_ns=rows,
+        decode_ns=rows,
+        encode_cpu_ns=[sum(row) for row in rows],
+        decode_cpu_ns=[sum(row) for row in rows],
+        peak_memory_bytes=1,
+    )
 
 
-def test_every_measured_codec_is_ranked_once_with_its_figures(run: results.Results) -> None:
-    rec = recommend(run, objective="storage")
-    codecs = [c.codec for c in rec.ranked]
-    assert sorted(codecs) == ["lz4:1@cramjam+aes256gcm", "none", "zstd:3@zstandard"]
-    ratios = [c.ratio for c in rec.ranked]
-    assert ratios == sorted(ratios, reverse=True)
+def _client(ms: float, seed: int) -> ClientSamples:
+    rng = np.random.default_rng(seed)
+    return ClientSamples(
+        original_bytes=[1_000, 70_000],
+        latency_ns=[[int(ms * 1e6 * rng.normal(1, 0.01)) for _ in range(2)] for _ in range(5)],
+        history_bytes=[[1_000, 2_000]] * 5,
+        client_codec_ns=[[1, 1]] * 5,
+        worker_codec_ns=[[1, 1]] * 5,
+        worker_stall_ns=[[1, 1]] * 5,
+        throughput_wps=[10.0] * 5,
+    )
+
+
+CODECS = {
+    # label: (bytes saved, CPU µs per KiB)
+    "none": (0.0, 0.05),
+    "snappy@cramjam": (0.30, 2.0),
+    "zstd:3@zstandard (A)": (0.50, 4.0),
+    "zstd:3@zstandard (B)": (0.50, 4.1),  # the noise-floor pair: 2.5 % apart
+    "gzip:6@zlib": (0.55, 40.0),
+    "lz4:1@cramjam": (0.29, 1.99),  # within the noise of snappy on CPU, saves less
+    "zstd:3@zstandard+aes256gcm": (0.48, 5.0),
+    "aes256gcm": (-0.05, 1.0),
+}
+ROUND_TRIP_MS = {
+    "none (A)": 100.0,
+    "none (B)": 101.0,
+    "snappy@cramjam": 90.0,
+    "zstd:3@zstandard (A)": 80.0,
+}
+
+
+def _facts(label: str) -> CodecFacts:
+    spec, _, replica = label.partition(" (")
+    return CodecFacts.of_spec(spec, replica.rstrip(")") or None)
+
+
+def _results(
+    corpus: str = "unit", codecs: dict[str, tuple[float, float]] = CODECS
+) -> results.Results:
+    cases = [
+        results.case_result(
+            _codec(saved, cpu, seed),
+            layer=Layer.CODEC,
+            codec=label,
+            corpus=corpus,
+            library="-",
+            facts=_facts(label),
+        )
+        for seed, (label, (saved, cpu)) in enumerate(codecs.items())
+    ]
+    cases += [
+        results.case_result(
+            _client(ms, 100 + seed),
+            layer=Layer.CLIENT,
+            codec=label,
+            corpus=corpus,
+            library="-",
+            facts=_facts(label),
+        )
+        for seed, (label, ms) in enumerate(ROUND_TRIP_MS.items())
+    ]
+    return results.Results(
+        run_id="fixture",
+        started="s",
+        finished="f",
+        interrupted=False,
+        profile="quick",
+        rounds_planned=ROUNDS,
+        rounds_completed=ROUNDS,
+        command=[],
+        environment={},
+        corpora=[CorpusInfo(corpus, "d", 3, sum(SIZES), {"builtin": True})],
+        cases=cases,
+        layers={"client": {"status": "complete", "rounds": 5}},
+    )
+
+
+RUN = _results()
+
+
+def test_storage_picks_the_most_bytes_saved() -> None:
+    rec = recommend(RUN, objective="storage")
     assert rec.winner is not None
-    assert rec.winner.codec == "zstd:3@zstandard"
-    assert "zstd:3@zstandard wins on storage: ratio" in rec.reason
+    assert rec.winner.codec == "gzip:6@zlib"
+    assert rec.winner.saved == pytest.approx(0.55, abs=0.001)
+    assert "gzip:6@zlib wins on storage: saves 55.0% of the bytes stored" in rec.reason
 
 
-def test_must_encrypt_excludes_plain_codecs_with_the_reason(run: results.Results) -> None:
-    rec = recommend(run, objective="storage", limits=Constraints(must_encrypt=True))
-    assert [c.codec for c in rec.ranked] == ["lz4:1@cramjam+aes256gcm"]
+def test_cpu_with_a_minimum_saving_calls_a_tie_within_the_noise_and_breaks_it() -> None:
+    """snappy (2.0 µs/KiB) and lz4 (1.99) are 0.5 % apart, within the pair's 2.5 %: tied, and
+    the tie goes to more bytes saved."""
+    rec = recommend(RUN, objective="cpu", limits=Constraints(min_saved=0.10))
+    assert rec.winner is not None
+    assert rec.winner.codec == "snappy@cramjam"
+    assert rec.tied == ["lz4:1@cramjam"]
+    assert rec.tie_break == "more bytes saved"
+    assert "tied within this machine's noise" in rec.reason
+    assert {c.codec for c in rec.excluded} >= {"none", "aes256gcm"}  # save under 10 %
+
+
+def test_balanced_is_bytes_saved_per_cpu() -> None:
+    scores = {label: saved / cpu for label, (saved, cpu) in CODECS.items() if saved > 0}
+    expected = max(scores, key=lambda k: scores[k])
+    rec = recommend(RUN, objective="balanced")
+    assert rec.winner is not None
+    assert rec.winner.codec == expected.replace(" (A)", "") == "snappy@cramjam"
+
+
+def test_latency_ranks_only_codecs_with_round_trips_and_names_the_rest() -> None:
+    rec = recommend(RUN, objective="latency")
+    assert rec.winner is not None
+    assert rec.winner.codec == "zstd:3@zstandard"  # 80 ms against none's 100
+    assert rec.winner.latency_vs_baseline == pytest.approx(0.80, rel=0.02)
+    assert {c.codec for c in rec.ranked} == {"none", "snappy@cramjam", "zstd:3@zstandard"}
+    [note] = rec.missing
+    assert "gzip:6@zlib" in note
+    assert "--codec gzip:6@zlib" in note
+
+
+def test_must_encrypt_keeps_only_encrypting_codecs() -> None:
+    rec = recommend(RUN, objective="balanced", limits=Constraints(must_encrypt=True))
+    assert [c.codec for c in rec.ranked] == ["zstd:3@zstandard+aes256gcm", "aes256gcm"]
     assert {c.codec: c.failed for c in rec.excluded}["zstd:3@zstandard"] == ["does not encrypt"]
     assert "Keyring.from_env()" in rec.snippet
-    assert "PAYLOAD_CODEC_KEYS" in rec.snippet
 
 
-def test_impossible_constraints_leave_no_winner(run: results.Results) -> None:
-    rec = recommend(run, limits=Constraints(min_ratio=1000.0))
-    assert rec.winner is None
-    assert rec.snippet == ""
-    assert "No measured codec meets every constraint" in rec.reason
-
-
-def test_a_latency_limit_needs_client_rows(run: results.Results) -> None:
-    rec = recommend(run, limits=Constraints(max_latency_ms=1000.0))
-    assert rec.winner is None
-    assert all("no client-path latency measured" in c.failed for c in rec.excluded)
-
-
-def test_balanced_never_picks_a_codec_that_saves_nothing(run: results.Results) -> None:
-    rec = recommend(run)
-    assert rec.objective == "balanced"
+def test_cost_has_a_currency_a_breakdown_and_its_assumptions() -> None:
+    storage_bound = Costs(volume_gb=1000, storage_per_gb_month=1.0, currency="EUR", copies=2)
+    rec = recommend(RUN, objective="cost", costs=storage_bound)
     assert rec.winner is not None
-    assert rec.winner.codec != "none"
-    assert [c.codec for c in rec.ranked][-1] == "none"
+    assert rec.winner.codec == "gzip:6@zlib"  # storage dominates: the most bytes saved
+    cost = rec.winner.cost
+    assert cost is not None
+    # 1000 GB x (1 - 0.55) x 2 copies, kept 30 days, at 1 EUR per GB-month
+    assert cost.storage == pytest.approx(1000 * 0.45 * 2, rel=0.01)
+    assert rec.costs is not None
+    assert "EUR 1 per GB-month stored" in rec.costs.assumptions()
+    cpu_bound = Costs(volume_gb=1000, cpu_per_hour=100.0)
+    assert recommend(RUN, objective="cost", costs=cpu_bound).winner.codec in ("none", "aes256gcm")  # type: ignore[union-attr]
 
 
-def test_cost_model_prices_storage_and_cpu(run: results.Results) -> None:
-    costs = Costs(volume_gb=1000, storage_per_gb=0.10, cpu_per_hour=0.05)
-    rec = recommend(run, objective="cost", costs=costs)
-    by_codec = {c.codec: c for c in rec.ranked}
-    none = by_codec["none"]
-    assert none.monthly_cost == pytest.approx(1000 * 0.10 + 1000 * none.cpu_s_per_gb / 3600 * 0.05)
-    costs_in_order = [c.monthly_cost or 0.0 for c in rec.ranked]
-    assert costs_in_order == sorted(costs_in_order)
-    assert all(c.monthly_cost is not None for c in rec.ranked)
+def test_constraints_that_scale_with_size() -> None:
+    rec = recommend(RUN, objective="storage", limits=Constraints(max_encode_us_per_kib=10.0))
+    assert rec.winner is not None
+    assert rec.winner.codec == "zstd:3@zstandard"  # gzip needs 20 µs/KiB to encode
+    [failure] = {c.codec: c.failed for c in rec.excluded}["gzip:6@zlib"]
+    assert failure.startswith("encode p99 20.")
+
+
+def test_the_identity_is_the_baseline_not_a_point_of_the_front() -> None:
+    rec = recommend(RUN, objective="storage")
+    front = {c.codec for c in rec.ranked + rec.excluded if c.pareto}
+    assert "none" not in front
+    assert "aes256gcm" not in front  # it adds bytes
+    assert {"gzip:6@zlib", "zstd:3@zstandard", "snappy@cramjam", "lz4:1@cramjam"} <= front
+
+
+def test_unknown_corpus_and_objective_cost_without_prices_are_errors() -> None:
+    with pytest.raises(ValueError, match="no corpus 'nope'"):
+        recommend(RUN, corpora={"nope": 1.0})
     with pytest.raises(ValueError, match="needs a price"):
-        recommend(run, objective="cost")
+        recommend(RUN, objective="cost")
 
 
-def test_snippet_deploys_the_exact_spec() -> None:
+def test_snippet_deploys_the_exact_spec_and_imports_what_it_uses() -> None:
     text = snippet("zstd:3@zstandard")
     assert 'SPEC = "zstd:3@zstandard"' in text
-    assert "data_converter(SPEC, keyring=None)" in text
+    assert "from temporalio.client import Client" in text
+    assert "from_spec" not in text
     namespace: dict[str, object] = {}
     exec(text.split("client = ")[0], namespace)  # the converter part runs as written
     assert namespace["converter"] is not None
@@ -85,9 +221,37 @@ def test_recommend_on_the_command_line(
     assert main(["recommend", results_file, "--json", "--must-encrypt"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["winner"] == "lz4:1@cramjam+aes256gcm"
-    assert set(document) >= {"ranked", "excluded", "pareto", "snippet", "reason"}
+    assert set(document) >= {"ranked", "excluded", "pareto", "snippet", "reason", "tied", "corpora"}
     assert main(["recommend", results_file, "--min-ratio", "1000"]) == 1
     assert main(["recommend", results_file, "--corpus", "nope"]) == 2
     assert "no corpus 'nope'" in capsys.readouterr().err
-    assert main(["recommend", results_file, "--headroom", "10"]) == 0
+    assert main(["recommend", results_file, "--corpus", "small=2", "--headroom", "10"]) == 0
     assert "## Deploy it" in capsys.readouterr().out
+
+
+def test_every_corpus_counts_by_default_the_users_own_first_and_weights_choose() -> None:
+    """A built-in corpus and the user's own, on which gzip saves only 20 %: the user's corpus
+    is listed first, and the weights decide between gzip (built-in alone) and zstd."""
+    builtin = _results("unit")
+    own = _results("mine", {**CODECS, "gzip:6@zlib": (0.20, 40.0)})
+    run = dataclasses.replace(
+        builtin,
+        cases=builtin.cases + own.cases,
+        corpora=[*builtin.corpora, CorpusInfo("mine", "recorded", 3, sum(SIZES), {})],
+    )
+    assert list(default_corpora(run)) == ["mine", "unit"]
+    winners = {
+        name: recommend(run, objective="storage", corpora=weights).winner
+        for name, weights in {
+            "default": None,
+            "built-in alone": {"unit": 1.0},
+            "own alone": {"mine": 1.0},
+            "own weighs 3": {"mine": 3.0, "unit": 1.0},
+        }.items()
+    }
+    assert {name: w.codec if w else None for name, w in winners.items()} == {
+        "default": "zstd:3@zstandard",
+        "built-in alone": "gzip:6@zlib",
+        "own alone": "zstd:3@zstandard",
+        "own weighs 3": "zstd:3@zstandard",
+    }

@@ -1,0 +1,134 @@
+"""The answer at the top of the report: the codec to deploy for each common goal, per corpus and
+over all, with the figures that decide it, what is tied within this machine's noise, and how much
+measurement stands behind it. Each answer is exactly what ``codec-bench recommend`` says for the
+same objective and constraints, so the report and the command never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bench.outputs.compare import judge
+from bench.outputs.recommend import (
+    Constraints,
+    Recommendation,
+    client_case,
+    default_corpora,
+    recommend,
+)
+from bench.outputs.render import Block, Table
+from bench.results import ALL, Layer, Results
+from bench.results.metrics import series_of
+
+MIN_SAVING = 0.10
+
+
+@dataclass(frozen=True)
+class Goal:
+    name: str
+    objective: str
+    limits: Constraints
+    command: str
+    """The recommend flags that ask the same question."""
+
+
+GOALS = (
+    Goal("smallest history", "storage", Constraints(), "--objective storage"),
+    Goal("fastest round trip", "latency", Constraints(), "--objective latency"),
+    Goal(
+        f"least CPU, saving {MIN_SAVING:.0%} or more",
+        "cpu",
+        Constraints(min_saved=MIN_SAVING),
+        f"--objective cpu --min-saved {MIN_SAVING * 100:g}",
+    ),
+    Goal("must encrypt", "balanced", Constraints(must_encrypt=True), "--must-encrypt"),
+)
+
+
+def answer(results: Results, goal: Goal, corpus: str | None = None) -> Recommendation | None:
+    """What recommend says for ``goal`` on one corpus or (``None``) over all; ``None`` when it
+    cannot say (for example no client layer for the round trip)."""
+    corpora = {corpus: 1.0} if corpus else default_corpora(results)
+    try:
+        rec = recommend(results, corpora=corpora, objective=goal.objective, limits=goal.limits)
+    except ValueError:
+        return None
+    return rec if rec.winner else None
+
+
+def _cell(rec: Recommendation | None) -> str:
+    if rec is None or rec.winner is None:
+        return "not measured"
+    tied = f" (tied: {', '.join(rec.tied)})" if rec.tied else ""
+    return f"{rec.winner.codec}{tied}"
+
+
+def round_trip_change(results: Results, codec: str, corpus: str) -> str:
+    """The winner's round trip against the baseline in the client layer, with its interval
+    from the rounds; "tied" when the interval holds no change."""
+    case = client_case(results, codec, corpus)
+    base = results.baseline(Layer.CLIENT, corpus)
+    if case is None or base is None or case.codec == base.codec:
+        return "-"
+    speed_base = 1 / np.asarray(series_of(base, ALL, "latency_ms"))
+    speed_case = 1 / np.asarray(series_of(case, ALL, "latency_ms"))
+    if not speed_base.size or not speed_case.size:
+        return "-"
+    speedup, low, high, _ = judge(speed_base, speed_case)
+    change = f"{1 / speedup - 1:+.0%}"
+    if low is None or high is None:
+        return f"{change} (too few rounds to test)"
+    interval = f"[{1 / high - 1:+.0%} .. {1 / low - 1:+.0%}]"
+    return f"{change} {interval}" + (" tied" if low <= 1 <= high else "")
+
+
+def _details(results: Results, goal: Goal, rec: Recommendation) -> list[str]:
+    winner = rec.winner
+    assert winner is not None
+    client = [c for c in rec.corpora if results.cases_of(Layer.CLIENT, c)]
+    trip = "; ".join(f"{c}: {round_trip_change(results, winner.codec, c)}" for c in client)
+    return [
+        goal.name,
+        _cell(rec),
+        f"{winner.saved:.1%}",
+        f"{winner.cpu_us_per_kib:,.2f}",
+        trip or "not measured",
+        f"`codec-bench recommend results.json {goal.command}`",
+    ]
+
+
+def verdict_blocks(results: Results) -> list[Block]:
+    """The verdict: per goal over all corpora with the deciding figures, then per corpus."""
+    corpora = results.corpus_names
+    overall = [(goal, answer(results, goal)) for goal in GOALS]
+    rows = [
+        _details(results, g, rec) if rec else [g.name, "not measured", *["-"] * 4]
+        for g, rec in overall
+    ]
+    per_corpus = [
+        [goal.name, *(_cell(answer(results, goal, c)) for c in corpora)] for goal in GOALS
+    ]
+    rounds = f"{results.rounds_completed} rounds" + (
+        " (interrupted)" if results.interrupted else ""
+    )
+    client = results.layers.get(Layer.CLIENT, {})
+    client_rounds = (
+        f"{client.get('rounds')} client rounds"
+        if client.get("status") == "complete"
+        else "no client layer"
+    )
+    return [
+        "**The codec to deploy**, by goal, over all corpora (equal weights). Tied: within this "
+        "machine's noise floor (the same codec measured twice); the first named wins the "
+        "tie-break `recommend` states. Sizes and CPU from the codec layer; round trip from the "
+        f"client layer against no codec, with its 95 % interval. Behind it: one run, {rounds}, "
+        f"{client_rounds}.",
+        Table(
+            ["goal", "codec", "bytes saved", "CPU µs/KiB", "round trip vs none", "ask recommend"],
+            rows,
+        ),
+        "Per corpus:",
+        Table(["goal", *corpora], per_corpus),
+    ]
