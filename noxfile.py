@@ -8,13 +8,15 @@ import nox
 nox.options.sessions = ["lint", "tests"]
 nox.options.default_venv_backend = "venv"
 
-PROJECT = ["-e", "./codecs", "-e", "."]
+PROJECT = ["-e", "./codecs[server]", "-e", "."]
 TEST_DEPS = [
     "pytest>=8",
     "pytest-asyncio>=0.24",
     "pytest-timeout",
     "hypothesis>=6",
     "playwright>=1.40",
+    "httpx>=0.27",
+    "aiohttp>=3.9",
 ]
 
 

@@ -1,5 +1,6 @@
-"""``codec-bench stall | overhead | record-cost``: focused measurements of the codec library
-itself (event-loop stalls, the codec path against the bare library call, what recording adds).
+"""``codec-bench stall | overhead | record-cost | codec-server``: focused measurements of the
+codec library itself (event-loop stalls, the codec path against the bare library call, what
+recording adds, the codec server over HTTP).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 import payload_codecs
 from bench.commands.common import Subparsers, command, size
 from bench.errors import positive_int
+from bench.probes import codecserver
 from bench.probes.loopstall import codec_stalls
 from bench.probes.overhead import json_payload, measure_recording_cost, run_overhead
 
@@ -80,6 +82,23 @@ def cmd_record_cost(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_codec_server(args: argparse.Namespace) -> int:
+    sizes = args.size or [1 << 10, 256 << 10]
+    concurrencies = args.concurrency or [1, 32]
+    print(
+        f"POST /decode of one {args.spec} payload, {args.requests} requests per cell and round, "
+        f"{args.rounds} rounds alternating the servers; requests/s median over rounds"
+    )
+    loads = codecserver.measure(args.spec, sizes, concurrencies, args.requests, args.rounds)
+    print(f"{'server':22} {'size':>8} {'conc':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+    for load in sorted(loads, key=lambda x: (x.size, x.concurrency, x.server)):
+        print(
+            f"{load.server:22} {load.size:8} {load.concurrency:5} {load.requests_per_s:9.0f} "
+            f"{load.p50_ms:8.2f} {load.p99_ms:8.2f}"
+        )
+    return 0
+
+
 def add_parser(sub: Subparsers) -> None:
     stall = command(
         sub, "stall", "longest asyncio event-loop stall while a codec works, in-loop vs offloaded"
@@ -104,3 +123,16 @@ def add_parser(sub: Subparsers) -> None:
     )
     record_cost.add_argument("--size", type=size, action="append", help="repeatable")
     record_cost.set_defaults(run=cmd_record_cost)
+    server = command(
+        sub,
+        "codec-server",
+        "/decode requests/s and latency: payload-codec-server against a sample-style aiohttp one",
+    )
+    server.add_argument("--spec", default="zstd:3+aes256gcm", help="codec both servers serve")
+    server.add_argument("--size", type=size, action="append", help="repeatable; 1KiB, 256KiB")
+    server.add_argument(
+        "--concurrency", type=positive_int, action="append", help="repeatable; 1, 32"
+    )
+    server.add_argument("--requests", type=positive_int, default=400, help="per cell and round")
+    server.add_argument("--rounds", type=positive_int, default=3)
+    server.set_defaults(run=cmd_codec_server)

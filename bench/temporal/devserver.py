@@ -60,6 +60,8 @@ class DevServer:
     Use as a context manager; :attr:`address` is ``127.0.0.1:PORT`` once started. ``namespace``
     is created at start when it is not the default one.
     ``search_attributes`` registers custom ones by name and type (``{"Tag": "Keyword"}``).
+    ``ui_port`` serves the Web UI there (:attr:`ui_url`), pointed at ``ui_codec_endpoint`` when
+    given; without it the server is headless.
     Busy ports (another process took one between picking and binding) are retried with new ones.
     """
 
@@ -70,11 +72,16 @@ class DevServer:
         namespace: str = NAMESPACE,
         startup_timeout: float = 60.0,
         attempts: int = 3,
+        ui_port: int | None = None,
+        ui_codec_endpoint: str | None = None,
     ) -> None:
         self._search_attributes = dict(search_attributes or {})
         self.namespace = namespace
         self._timeout = startup_timeout
         self._attempts = attempts
+        self._ui_port = ui_port
+        self._ui_codec_endpoint = ui_codec_endpoint
+        self.ui_url = f"http://127.0.0.1:{ui_port}" if ui_port else ""
         self._process: subprocess.Popen[bytes] | None = None
         self._log_dir: tempfile.TemporaryDirectory[str] | None = None
         self.address = ""
@@ -97,7 +104,7 @@ class DevServer:
                         cli,
                         "server",
                         "start-dev",
-                        "--headless",
+                        *self._ui_flags(),
                         "--ip",
                         "127.0.0.1",
                         "--port",
@@ -124,6 +131,19 @@ class DevServer:
         tail = log_path.read_text(errors="replace")[-800:] if log_path.exists() else ""
         self.stop()
         raise DevServerError(f"temporal dev server did not start: {reason}\n{tail}".rstrip())
+
+    def _ui_flags(self) -> list[str]:
+        if self._ui_port is None:
+            return ["--headless"]
+        codec = ["--ui-codec-endpoint", self._ui_codec_endpoint] if self._ui_codec_endpoint else []
+        return [
+            "--ui-ip",
+            "127.0.0.1",
+            "--ui-port",
+            str(self._ui_port),
+            "--ui-disable-news-fetch",
+            *codec,
+        ]
 
     def _wait_ready(self, cli: str) -> str:
         """Empty string when ready, else why not."""

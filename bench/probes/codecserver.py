@@ -1,0 +1,176 @@
+"""``/decode`` over HTTP: the library's codec server against a minimal codec server written the
+way the Temporal Python sample writes one (aiohttp, one handler per endpoint, no limits, no
+auth), both in their own process on loopback, loaded by one client in this process.
+
+Requests/s and per-request latency by payload size and concurrency. Servers alternate round by
+round, so drift on a shared machine hits both alike; the client shares the machine's cores with
+the server it loads, as a browser on an operator's laptop would not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import aiohttp
+import numpy as np
+from aiohttp import web
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payloads
+
+import payload_codecs
+from bench.probes.overhead import json_payload
+from bench.temporal.devserver import free_ports
+from bench.temporal.processes import spawn, stop
+
+SERVERS = ("payload-codec-server", "aiohttp sample")
+
+
+@dataclass(frozen=True)
+class Load:
+    server: str
+    size: int
+    concurrency: int
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+
+
+def _sample_app(codec: payload_codecs.ChainCodec) -> web.Application:
+    """What the Temporal Python sample's codec server does: parse, call the codec, answer."""
+
+    def handler(decode: bool):  # type: ignore[no-untyped-def]
+        async def handle(request: web.Request) -> web.Response:
+            message = Payloads()
+            json_format.Parse(await request.read(), message)
+            work = codec.decode if decode else codec.encode
+            answer = Payloads(payloads=await work(list(message.payloads)))
+            return web.Response(
+                text=json_format.MessageToJson(answer), content_type="application/json"
+            )
+
+        return handle
+
+    app = web.Application(client_max_size=64 << 20)
+    app.router.add_post("/{namespace}/decode", handler(True))
+    app.router.add_post("/{namespace}/encode", handler(False))
+    return app
+
+
+def _serve_sample(port: int, spec: str) -> None:
+    codec = payload_codecs.from_spec(spec, keyring=payload_codecs.Keyring.from_env())
+    web.run_app(_sample_app(codec), host="127.0.0.1", port=port, print=None)
+
+
+@contextmanager
+def _server(kind: str, spec: str, env: dict[str, str]) -> Iterator[str]:
+    [port] = free_ports(1)
+    if kind == SERVERS[0]:
+        command = ["-m", "payload_codecs.server._cli", "--spec", spec, "--port", str(port)]
+    else:
+        command = ["-m", "bench.probes.codecserver", str(port), spec]
+    process = spawn(
+        [sys.executable, *command],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        asyncio.run(_wait_ready(f"http://127.0.0.1:{port}/default/decode", process))
+        yield f"http://127.0.0.1:{port}/default/decode"
+    finally:
+        stop(process)
+
+
+async def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"the codec server for {url} exited at start")
+            try:
+                async with session.post(url, data=b'{"payloads": []}') as answer:
+                    if answer.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"no codec server answered at {url} within 30 s")
+
+
+async def _load(
+    url: str, body: bytes, concurrency: int, requests: int
+) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    queue = iter(range(requests))
+    headers = {"Content-Type": "application/json", "X-Namespace": "default"}
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        for _ in queue:
+            started = time.perf_counter()
+            async with session.post(url, data=body, headers=headers) as answer:
+                await answer.read()
+                if answer.status != 200:
+                    raise RuntimeError(f"{url} answered {answer.status}")
+            latencies.append(time.perf_counter() - started)
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+        wall = time.perf_counter() - started
+    return requests / wall, latencies
+
+
+def measure(
+    spec: str, sizes: Sequence[int], concurrencies: Sequence[int], requests: int, rounds: int
+) -> list[Load]:
+    """Every server, size and concurrency; rounds alternate the servers. Per cell: the median
+    requests/s over rounds, and latency percentiles over every request of every round."""
+    key = base64.b64encode(os.urandom(payload_codecs.KEY_SIZE)).decode()
+    keyring = payload_codecs.Keyring.from_mapping({"bench": key})
+    codec = payload_codecs.from_spec(spec, keyring=keyring)
+    env = {**os.environ, "PAYLOAD_CODEC_KEYS": f"bench={key}"}
+    bodies = {
+        size: json_format.MessageToJson(
+            Payloads(payloads=codec.encode_sync([json_payload(size)]))
+        ).encode()
+        for size in sizes
+    }
+    rates: dict[tuple[str, int, int], list[float]] = {}
+    latencies: dict[tuple[str, int, int], list[float]] = {}
+    with _server(SERVERS[0], spec, env) as ours, _server(SERVERS[1], spec, env) as sample:
+        urls = dict(zip(SERVERS, (ours, sample), strict=True))
+        for round_index in range(rounds):
+            order = SERVERS if round_index % 2 == 0 else SERVERS[::-1]
+            for size in sizes:
+                for concurrency in concurrencies:
+                    for server in order:
+                        rate, times = asyncio.run(
+                            _load(urls[server], bodies[size], concurrency, requests)
+                        )
+                        rates.setdefault((server, size, concurrency), []).append(rate)
+                        latencies.setdefault((server, size, concurrency), []).extend(times)
+    return [
+        Load(
+            server,
+            size,
+            concurrency,
+            float(np.median(rates[key])),
+            float(np.percentile(latencies[key], 50) * 1e3),
+            float(np.percentile(latencies[key], 99) * 1e3),
+        )
+        for key in rates
+        for server, size, concurrency in [key]
+    ]
+
+
+if __name__ == "__main__":
+    _serve_sample(int(sys.argv[1]), sys.argv[2])

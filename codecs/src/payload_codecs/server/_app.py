@@ -1,0 +1,295 @@
+"""The codec server as an ASGI app: the Temporal codec server protocol (``POST .../encode`` and
+``POST .../decode``, ``Payloads`` as protobuf JSON both ways, one payload out per payload in)
+for the Web UI and the CLI, with CORS, auth, limits, ``/health`` and Prometheus ``/metrics``.
+
+Every request body is hostile: it is read up to a limit, parsed by protobuf's JSON parser,
+decoded by the library's codecs with their decoded-size limit, and every failure is a 4xx with
+one line that names what was wrong, never the payload data or a key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+from google.protobuf import json_format
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import generate_latest as prometheus_text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from temporalio.api.common.v1 import Payloads
+from temporalio.converter import PayloadCodec
+
+from payload_codecs._errors import DecodedSizeError, PayloadDecodeError, PayloadDecryptionError
+from payload_codecs.server._auth import Authenticator, AuthError, NoAuth
+
+ANY_NAMESPACE = "*"
+CORS_HEADERS = ("Content-Type", "X-Namespace", "Authorization", "Authorization-Extras")
+"""What the Web UI and the CLI send: the UI adds Authorization and Authorization-Extras when it
+passes the user's access and id tokens."""
+log = logging.getLogger("payload_codecs.server")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per request: body bytes (base64 JSON is about 4/3 of the payload bytes), payloads. The
+    decoded size of each payload is the codec's own ``CodecOptions.max_decoded_size``."""
+
+    max_body_bytes: int = 16 << 20
+    max_payloads: int = 10_000
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """What a codec server serves, to whom.
+
+    codecs: namespace -> codec; ``"*"`` serves every namespace not named. A namespace with no
+        codec is refused (403).
+    origins: browser origins allowed by CORS, exact match (``https://cloud.temporal.io``). Empty:
+        no CORS headers at all, so no browser page can call the server.
+    allow_credentials: answer credentialed requests (the UI's "include cross-origin
+        credentials").
+    encode: serve ``/encode`` too (the UI uses it to encode signal and query input typed by hand).
+    """
+
+    codecs: Mapping[str, PayloadCodec]
+    origins: tuple[str, ...] = ()
+    allow_credentials: bool = False
+    auth: Authenticator = field(default_factory=NoAuth)
+    encode: bool = True
+    limits: Limits = field(default_factory=Limits)
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class _Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "codec_server_requests",
+            "Codec requests by endpoint, namespace and outcome (HTTP status)",
+            ["endpoint", "namespace", "status"],
+            registry=self.registry,
+        )
+        self.seconds = Histogram(
+            "codec_server_request_seconds",
+            "Time to answer a codec request",
+            ["endpoint"],
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=self.registry,
+        )
+        self.payloads = Counter(
+            "codec_server_payloads", "Payloads answered", ["endpoint"], registry=self.registry
+        )
+        self.bytes = Counter(
+            "codec_server_payload_bytes",
+            "Payload data bytes received (in) and sent (out)",
+            ["endpoint", "direction"],
+            registry=self.registry,
+        )
+
+
+_PRINTABLE = re.compile(r"[^\w.\-@:]")
+
+
+def _shown(text: str) -> str:
+    """A request-supplied name, safe to put in one log or error line."""
+    return _PRINTABLE.sub("?", text)[:100]
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _Refused(413, f"request body of {int(declared):,} bytes is over the {limit:,} limit")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _Refused(413, f"request body is over the {limit:,}-byte limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]*={0,2}")
+
+
+def _check_base64(document: dict[str, object]) -> None:
+    """protobuf's JSON parser decodes invalid base64 leniently (``"%%%"`` becomes empty bytes):
+    data the server would then answer for. Standard or URL-safe, padded or not, is accepted."""
+    payloads = document.get("payloads", [])
+    for payload in payloads if isinstance(payloads, list) else []:
+        if not isinstance(payload, dict):
+            continue
+        metadata = payload.get("metadata", {})
+        values = [
+            payload.get("data", ""),
+            *(metadata.values() if isinstance(metadata, dict) else []),
+        ]
+        for value in values:
+            if isinstance(value, str) and (
+                not _BASE64.fullmatch(value) or len(value.rstrip("=")) % 4 == 1
+            ):
+                raise ValueError
+
+
+def _payloads(body: bytes, limit: int) -> Payloads:
+    message = Payloads()
+    try:
+        document = json.loads(body)
+        if not isinstance(document, dict):  # protobuf's parser takes [] for an empty message
+            raise ValueError
+        _check_base64(document)
+        json_format.ParseDict(document, message)
+    except (json_format.ParseError, ValueError, TypeError, RecursionError):
+        # protobuf's message can quote the offending value, which may be payload data.
+        raise _Refused(
+            400,
+            'body is not Payloads as protobuf JSON: {"payloads": [{"metadata": {...}, "data": '
+            "BASE64}]}",
+        ) from None
+    if len(message.payloads) > limit:
+        raise _Refused(
+            413, f"{len(message.payloads):,} payloads in one request, over the {limit:,} limit"
+        )
+    return message
+
+
+def _reason(error: PayloadDecodeError) -> tuple[int, str]:
+    """Status and one line for a payload the codec refused (its messages name encodings and key
+    ids, never data or keys)."""
+    line = str(error).splitlines()[0][:300] if str(error) else type(error).__name__
+    if isinstance(error, DecodedSizeError):
+        return 413, f"cannot decode a payload: {line}"
+    if isinstance(error, PayloadDecryptionError):
+        return 422, f"cannot decrypt a payload: {line}"
+    return 422, f"cannot decode a payload: {line}"
+
+
+@dataclass
+class _Exchange:
+    """One codec request as the access log and the metrics see it: never its payloads."""
+
+    endpoint: str
+    namespace: str = "-"
+    status: int = 500
+    payloads: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+
+
+class _CodecEndpoint:
+    """``POST <prefix>/decode`` and ``POST <prefix>/encode``."""
+
+    def __init__(self, config: ServerConfig, metrics: _Metrics) -> None:
+        self.config = config
+        self.metrics = metrics
+
+    async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        prefix, _, endpoint = request.url.path.rstrip("/").rpartition("/")
+        exchange = _Exchange(endpoint)
+        try:
+            response = await self._answer(request, prefix, exchange)
+        except (AuthError, _Refused) as refused:
+            exchange.status = refused.status
+            response = JSONResponse({"error": refused.reason}, status_code=refused.status)
+        except Exception as error:  # a bug, never a payload's fault: say nothing about it
+            log.error("codec request failed: %s", type(error).__name__)
+            exchange.status = 500
+            response = JSONResponse({"error": "internal error"}, status_code=500)
+        self._record(exchange, time.perf_counter() - started)
+        return response
+
+    async def _answer(self, request: Request, prefix: str, exchange: _Exchange) -> Response:
+        config = self.config
+        if exchange.endpoint not in ("encode", "decode") or (
+            exchange.endpoint == "encode" and not config.encode
+        ):
+            exchange.endpoint = "other"
+            raise _Refused(404, "not found: POST <prefix>/decode or <prefix>/encode")
+        # The UI sends X-Namespace; the CLI substitutes {namespace} into the endpoint's path.
+        namespace = request.headers.get("x-namespace", "").strip()
+        exchange.namespace = namespace or prefix.rpartition("/")[2] or "default"
+        config.auth.check(request.headers.get("authorization"), exchange.namespace)
+        chosen = config.codecs.get(exchange.namespace) or config.codecs.get(ANY_NAMESPACE)
+        if chosen is None:
+            raise _Refused(403, f"namespace {_shown(exchange.namespace)!r} is not served here")
+        body = await _body(request, config.limits.max_body_bytes)
+        payloads = list(_payloads(body, config.limits.max_payloads).payloads)
+        exchange.payloads = len(payloads)
+        exchange.bytes_in = sum(len(p.data) for p in payloads)
+        try:
+            work = chosen.decode if exchange.endpoint == "decode" else chosen.encode
+            answered = await work(payloads)
+        except PayloadDecodeError as error:
+            raise _Refused(*_reason(error)) from None
+        if len(answered) != len(payloads):  # the CLI refuses any other count; never send one
+            raise _Refused(500, "the codec returned a different number of payloads")
+        exchange.bytes_out = sum(len(p.data) for p in answered)
+        exchange.status = 200
+        text = json_format.MessageToJson(Payloads(payloads=answered), indent=None)
+        return Response(text, media_type="application/json")
+
+    def _record(self, exchange: _Exchange, elapsed: float) -> None:
+        metrics = self.metrics
+        # Only configured names become labels: a header cannot grow the metric's series.
+        served = exchange.namespace if exchange.namespace in self.config.codecs else "other"
+        metrics.requests.labels(exchange.endpoint, served, str(exchange.status)).inc()
+        metrics.seconds.labels(exchange.endpoint).observe(elapsed)
+        if exchange.status == 200:
+            metrics.payloads.labels(exchange.endpoint).inc(exchange.payloads)
+            metrics.bytes.labels(exchange.endpoint, "in").inc(exchange.bytes_in)
+            metrics.bytes.labels(exchange.endpoint, "out").inc(exchange.bytes_out)
+        record = {**asdict(exchange), "namespace": _shown(exchange.namespace)}
+        log.info(json.dumps({**record, "ms": round(elapsed * 1e3, 3)}))
+
+
+def create_app(config: ServerConfig) -> Starlette:
+    """The codec server as an ASGI app, to serve with uvicorn or mount into a Starlette or
+    FastAPI service (``app.mount("/codec", create_app(config))``)."""
+    metrics = _Metrics()
+    codec = _CodecEndpoint(config, metrics)
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def prometheus(request: Request) -> Response:
+        try:
+            config.auth.check(request.headers.get("authorization"), None)
+        except AuthError as error:
+            return JSONResponse({"error": error.reason}, status_code=error.status)
+        return Response(prometheus_text(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    middleware = []
+    if config.origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(config.origins),
+                allow_methods=["POST", "OPTIONS"],
+                allow_headers=list(CORS_HEADERS),
+                allow_credentials=config.allow_credentials,
+                max_age=600,
+            )
+        )
+    return Starlette(
+        routes=[
+            Route("/health", health, methods=["GET"]),
+            Route("/metrics", prometheus, methods=["GET"]),
+            Route("/{path:path}", codec.handle, methods=["POST"]),
+        ],
+        middleware=middleware,
+    )

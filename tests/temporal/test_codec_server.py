@@ -1,0 +1,109 @@
+"""The codec server with the real Temporal CLI: `temporal workflow show --codec-endpoint` shows
+the plaintext of an encrypted, compressed history, with and without token auth."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bench.temporal.devserver import DevServer, temporal_cli
+
+from tests.temporal.codec_server import SPEC, codec_server, run_echo
+
+pytestmark = pytest.mark.temporal
+
+MARKER = "CLI-PLAINTEXT-51c2"
+TOKEN = "cli-test-token-9f"
+
+
+def _plaintexts(output: str) -> list[str]:
+    """Every payload ``data`` in the CLI's JSON history, base64-decoded."""
+
+    def walk(node: Any) -> Iterator[str]:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "data" and isinstance(value, str):
+                    try:
+                        yield base64.b64decode(value).decode("utf-8", "replace")
+                    except binascii.Error:
+                        continue
+                else:
+                    yield from walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from walk(item)
+
+    return list(walk(json.loads(output)))
+
+
+def _show(server: DevServer, workflow_id: str, *codec: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            temporal_cli(),
+            "workflow",
+            "show",
+            "--output",
+            "json",
+            "--address",
+            server.address,
+            "--namespace",
+            "default",
+            "--workflow-id",
+            workflow_id,
+            *codec,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_the_cli_shows_plaintext_through_the_codec_server(
+    dev_server: DevServer, tmp_path: Path
+) -> None:
+    workflow_id, _ = await run_echo(dev_server, {"marker": MARKER})
+    stored = _show(dev_server, workflow_id)
+    assert stored.returncode == 0, stored.stderr
+    assert not [text for text in _plaintexts(stored.stdout) if MARKER in text]  # encrypted
+
+    with codec_server("--spec", "zstd:3+aes256gcm", log=tmp_path / "server.log") as served:
+        shown = _show(dev_server, workflow_id, "--codec-endpoint", f"{served.url}/{{namespace}}")
+    assert shown.returncode == 0, shown.stderr
+    assert MARKER not in served.log.read_text()  # the access log holds no payload data
+    shown_values = [json.loads(t) for t in _plaintexts(shown.stdout) if MARKER in t]
+    # the workflow's input and result, the activity's input and result
+    assert shown_values == [{"marker": MARKER}] * 4
+
+
+async def test_token_auth_lets_the_right_token_through_and_the_cli_fails_on_a_wrong_one(
+    dev_server: DevServer, tmp_path: Path
+) -> None:
+    """The CLI retries a refused codec call until its deadline and then prints "context
+    deadline exceeded", not the status: the server's access log shows the 401s it answered."""
+    workflow_id, _ = await run_echo(dev_server, {"marker": MARKER})
+    tokens = {"PAYLOAD_CODEC_SERVER_TOKENS": TOKEN}
+    outcomes = {}
+    for name, auth in (("right", [f"Bearer {TOKEN}"]), ("wrong", ["Bearer not-it"]), ("none", [])):
+        log = tmp_path / f"{name}.log"
+        with codec_server("--spec", SPEC, "--auth", "token", log=log, env=tokens) as served:
+            codec = ["--codec-endpoint", f"{served.url}/{{namespace}}"]
+            shown = _show(
+                dev_server, workflow_id, *codec, *(["--codec-auth", *auth] if auth else [])
+            )
+        outcomes[name] = (shown, set(served.statuses()))
+    shown, statuses = outcomes["right"]
+    assert shown.returncode == 0, shown.stderr
+    assert any(MARKER in text for text in _plaintexts(shown.stdout))
+    assert statuses == {200}
+    for name in ("wrong", "none"):
+        refused, statuses = outcomes[name]
+        assert refused.returncode != 0, name
+        assert not refused.stdout.strip(), name
+        assert statuses == {401}, name
