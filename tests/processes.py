@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -35,14 +36,14 @@ def alive(pid: int) -> bool:
     return True
 
 
-def wait_for(process: subprocess.Popen[str], text: str) -> str:
-    """Read the process's stderr until a line holds ``text`` (progress lines come every few
-    seconds when stderr is not a terminal): waiting on the progress itself, never a sleep.
-    Returns what was read; fails if the process ends first."""
+def wait_for(process: subprocess.Popen[str], text: str | re.Pattern[str]) -> str:
+    """Read the process's stderr until a line holds ``text`` (or matches it, for a pattern;
+    progress lines come every few seconds when stderr is not a terminal): waiting on the
+    progress itself, never a sleep. Returns what was read; fails if the process ends first."""
     assert process.stderr is not None
     seen = ""
     for line in process.stderr:
         seen += line
-        if text in line:
+        if text.search(line) if isinstance(text, re.Pattern) else text in line:
             return seen
     raise AssertionError(f"the process ended before saying {text!r}:\n{seen}")

@@ -21,12 +21,17 @@ SEARCH_ATTRIBUTES = frozenset({"temporal.api.common.v1.SearchAttributes"})
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = next(
     (
-        folder / "shared" / "corpora" / "histories"
-        for folder in (ROOT.parent, ROOT.parent.parent, ROOT)
-        if (folder / "shared" / "corpora" / "histories").is_dir()
+        folder / "corpora" / "histories"
+        for folder in (
+            *([Path(os.environ["SHARED_DIR"])] if os.environ.get("SHARED_DIR") else []),
+            ROOT.parent / "shared",
+            ROOT.parent.parent / "shared",
+        )
+        if (folder / "corpora" / "histories").is_dir()
     ),
     ROOT.parent / "shared" / "corpora" / "histories",
 )
+"""The project's ../shared folder (SHARED_DIR when the checkout lives elsewhere)."""
 FILES = history_files()
 LEGACY = {"sdk-go-gogoproto-payload-workflow.json", "sdk-go-version-loop-workflow-256.json"}
 
