@@ -84,6 +84,7 @@ FULL = Profile(
         "zstd:19",
         "zstd:3@cramjam",
         "lz4:9",
+        "lz4:1@cramjam",
         "gzip:1",
         "gzip:9",
         "gzip:6@cramjam",

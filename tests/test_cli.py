@@ -41,8 +41,8 @@ def test_stall_reports_in_loop_and_offloaded_rows(capsys: pytest.CaptureFixture[
     assert main(["stall", "--codec", "lz4", "--size", "64KiB", "--repeats", "1"]) == 0
     rows = capsys.readouterr().out.splitlines()[1:]
     assert [row.split()[:2] for row in rows] == [
-        ["lz4:1@cramjam", "in-loop"],
-        ["lz4:1@cramjam", "offloaded"],
+        ["lz4:1@lz4", "in-loop"],
+        ["lz4:1@lz4", "offloaded"],
     ]
 
 

@@ -220,7 +220,7 @@ def test_recommend_on_the_command_line(
     results_file = str(run_folder / "results.json")
     assert main(["recommend", results_file, "--json", "--must-encrypt"]) == 0
     document = json.loads(capsys.readouterr().out)
-    assert document["winner"] == "lz4:1@cramjam+aes256gcm"
+    assert document["winner"] == "lz4:1@lz4+aes256gcm"
     assert set(document) >= {"ranked", "excluded", "pareto", "snippet", "reason", "tied", "corpora"}
     assert main(["recommend", results_file, "--min-ratio", "1000"]) == 1
     assert main(["recommend", results_file, "--corpus", "nope"]) == 2

@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Callable
 
 import cramjam
+import lz4.frame
 import zstandard
 from temporalio.api.common.v1 import Payload
 
@@ -38,6 +39,13 @@ def _deflate(wbits: int) -> bytes:
     return b"".join(obj.compress(_ZEROS) for _ in range(SIZE_MIB)) + obj.flush()
 
 
+def _lz4_streamed(declare: bool) -> bytes:
+    obj = lz4.frame.LZ4FrameCompressor(content_checksum=False)
+    head = obj.begin(source_size=SIZE_MIB * MIB if declare else 0)
+    body = b"".join(obj.compress(_ZEROS) for _ in range(SIZE_MIB))
+    return bytes(head) + body + bytes(obj.flush())
+
+
 def _snappy_raw_declaring_4_gib() -> bytes:
     return b"\xff\xff\xff\xff\x0f\x00\x00"  # varint 2^32 - 1, then nothing to back it
 
@@ -50,6 +58,8 @@ BOMBS: dict[str, tuple[str, Callable[[], bytes]]] = {
     "gzip-members": ("binary/gzip", lambda: zlib.compress(_ZEROS, 9, wbits=31) * SIZE_MIB),
     "zlib": ("binary/zlib", lambda: _deflate(15)),
     "lz4-frames": ("binary/lz4", lambda: bytes(cramjam.lz4.compress(_ZEROS)) * SIZE_MIB),
+    "lz4-declared": ("binary/lz4", lambda: _lz4_streamed(True)),
+    "lz4-undeclared": ("binary/lz4", lambda: _lz4_streamed(False)),
     "snappy-framed": ("binary/snappy", lambda: bytes(cramjam.snappy.compress(_ZEROS)) * SIZE_MIB),
     "snappy-raw": ("binary/snappy", _snappy_raw_declaring_4_gib),
 }

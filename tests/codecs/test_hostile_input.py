@@ -55,6 +55,11 @@ BOMB_CASES = [
         ("gzip-members", "gzip@cramjam"),
         ("zlib", "zlib@zlib"),
         ("lz4-frames", "lz4@cramjam"),
+        ("lz4-frames", "lz4@lz4"),
+        ("lz4-declared", "lz4@lz4"),
+        ("lz4-declared", "lz4@cramjam"),
+        ("lz4-undeclared", "lz4@lz4"),
+        ("lz4-undeclared", "lz4@cramjam"),
         ("snappy-framed", "snappy@cramjam"),
         ("snappy-raw", "snappy@cramjam"),
     ]

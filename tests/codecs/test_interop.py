@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
+import subprocess
 import zlib
 
 import cramjam
@@ -12,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 
-from payload_codecs import SNAPPY_STREAM_IDENTIFIER, Keyring, from_spec
+from payload_codecs import SNAPPY_STREAM_IDENTIFIER, Keyring, PayloadDecodeError, from_spec
 from tests.codecs.helpers import COMPRESSIBLE, decode, encode, json_payload
 
 ORIGINAL = json_payload(COMPRESSIBLE)
@@ -95,10 +97,53 @@ def test_zstd_reads_frames_without_a_content_size() -> None:
     assert decode(from_spec("zstd"), [payload]) == [ORIGINAL]
 
 
-def test_lz4_writes_standard_frames() -> None:
-    [ours] = encode(from_spec("lz4"), [ORIGINAL])
+@pytest.mark.parametrize("spec", ["lz4", "lz4@cramjam"])
+def test_lz4_writes_standard_frames_both_implementations_read(spec: str) -> None:
+    [ours] = encode(from_spec(spec), [ORIGINAL])
     assert ours.data[:4] == b"\x04\x22\x4d\x18"  # LZ4 frame magic
     assert Payload.FromString(bytes(cramjam.lz4.decompress(ours.data))) == ORIGINAL
+    assert decode(from_spec("lz4@lz4"), [ours]) == [ORIGINAL]
+    assert decode(from_spec("lz4@cramjam"), [ours]) == [ORIGINAL]
+
+
+def test_the_default_lz4_frame_has_no_content_checksum_and_states_its_size() -> None:
+    [ours] = encode(from_spec("lz4"), [ORIGINAL])
+    flags = ours.data[4]
+    assert not flags & 0x04  # content checksum: off, for decode speed
+    assert flags & 0x08  # content size: on, so decoding allocates once
+
+
+LZ4_CLI = shutil.which("lz4")
+
+
+def _lz4_cli(*args: str, data: bytes) -> bytes:
+    if LZ4_CLI is None:
+        message = "the lz4 command-line tool is missing; apt-get install lz4"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    done = subprocess.run([LZ4_CLI, *args], input=data, capture_output=True, check=True)
+    return done.stdout
+
+
+@pytest.mark.parametrize("spec", ["lz4", "lz4@cramjam", "lz4:9"])
+def test_the_lz4_command_line_tool_reads_our_frames(spec: str) -> None:
+    [ours] = encode(from_spec(spec), [ORIGINAL])
+    assert _lz4_cli("-d", "-c", data=ours.data) == ORIGINAL.SerializeToString()
+
+
+@pytest.mark.parametrize("cli_flags", [[], ["--content-size"], ["-BD", "--no-frame-crc"]])
+def test_we_read_the_lz4_command_line_tools_frames_checksums_included(
+    cli_flags: list[str],
+) -> None:
+    frame = _lz4_cli("-c", *cli_flags, data=ORIGINAL.SerializeToString())
+    payload = Payload(metadata={"encoding": b"binary/lz4"}, data=frame)
+    assert decode(from_spec("lz4@lz4"), [payload]) == [ORIGINAL]
+    assert decode(from_spec("lz4@cramjam"), [payload]) == [ORIGINAL]
+    corrupted = frame[:-5] + bytes([frame[-5] ^ 1]) + frame[-4:]
+    if not cli_flags:  # the content checksum is verified when present
+        with pytest.raises(PayloadDecodeError):
+            decode(from_spec("lz4@lz4"), [Payload(metadata=payload.metadata, data=corrupted)])
 
 
 def _sample_encrypt(payload: Payload, key_id: str, key: bytes) -> Payload:

@@ -35,10 +35,10 @@ def test_every_family_is_listed_with_its_levels_and_implementations() -> None:
         ("zstd", "zstd:3@zstandard"),
         ("zstd:3@cramjam", "zstd:3@cramjam"),
         ("zstd:-5", "zstd:-5@zstandard"),
-        ("lz4", "lz4:1@cramjam"),
+        ("lz4", "lz4:1@lz4"),
         ("gzip:6@zlib", "gzip:6@zlib"),
         ("zstd:3+aes256gcm", "zstd:3@zstandard+aes256gcm"),
-        ("lz4+aes256gcm", "lz4:1@cramjam+aes256gcm"),
+        ("lz4+aes256gcm", "lz4:1@lz4+aes256gcm"),
     ],
 )
 def test_spec_fills_in_default_levels_and_implementations(spec: str, canonical: str) -> None:

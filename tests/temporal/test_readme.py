@@ -21,15 +21,17 @@ ROOT = Path(__file__).resolve().parents[2]
 BLOCK = re.compile(r"^```(sh|python)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 FAST = "--client-rounds 1 --client-per-bucket 1 --concurrency 1"
 """Added to every ``codec-bench run`` of the README, with one round (five for the CI profile,
-the fewest the regression gate judges): the test checks that it runs, not what it measures."""
+the fewest the regression gate judges, on its smallest corpus): the test checks that it runs,
+not what it measures."""
 PRELUDE = f"""
 set -euo pipefail
 nox() {{ [ "$1" = -s ] && grep -q "^def $2(" "{ROOT}/noxfile.py"; }}
 pip() {{ for arg in "$@"; do case "$arg" in ./*|.) test -e "{ROOT}/$arg";; esac; done; }}
 codec-bench() {{
   if [ "$1" = run ]; then
-    shift; rounds=1; case " $* " in *" --profile ci "*) rounds=5;; esac
-    "{sys.executable}" -m bench.cli run --rounds "$rounds" {FAST} "$@"
+    shift; rounds=(--rounds 1); case " $* " in *" --profile ci "*)
+      rounds=(--rounds 5 --corpus histories);; esac
+    "{sys.executable}" -m bench.cli run "${{rounds[@]}}" {FAST} "$@"
   else "{sys.executable}" -m bench.cli "$@"; fi
 }}
 """

@@ -91,7 +91,7 @@ FAMILIES: tuple[Family, ...] = (
         "LZ4 frame; levels 3 and up are the slow high-compression mode",
         encoding="binary/lz4",
         levels=Levels(((1, 12),), default=1),
-        implementations=_impls(c.Lz4Cramjam),
+        implementations=_impls(c.Lz4Lz4, c.Lz4Cramjam),
     ),
     Family(
         "gzip",
