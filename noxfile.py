@@ -1,5 +1,6 @@
 """Sessions: ``nox -s bench`` (the benchmark), ``nox -s tests`` (the whole suite, real-server
-tests included), ``nox -s lint`` (ruff and mypy)."""
+tests included), ``nox -s lint`` (ruff and mypy), ``nox -s microbench`` (codec speed through
+pytest-benchmark)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,23 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+
+
+@nox.session
+def microbench(session: nox.Session) -> None:
+    """Codec speed through pytest-benchmark (``benchmarks/``); extra arguments go to pytest,
+    e.g. ``nox -s microbench -- --benchmark-autosave --benchmark-compare-fail=min:10%``."""
+    session.install(*PROJECT, "pytest>=8", "pytest-benchmark>=4")
+    session.run(
+        "pytest",
+        "benchmarks",
+        "-p",
+        "no:cacheprovider",
+        "--benchmark-only",
+        "--benchmark-group-by=group",
+        "--benchmark-columns=min,median,iqr,ops,rounds",
+        *session.posargs,
+    )
 
 
 @nox.session

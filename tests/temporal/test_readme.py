@@ -27,6 +27,7 @@ PRELUDE = f"""
 set -euo pipefail
 nox() {{ [ "$1" = -s ] && grep -q "^def $2(" "{ROOT}/noxfile.py"; }}
 pip() {{ for arg in "$@"; do case "$arg" in ./*|.) test -e "{ROOT}/$arg";; esac; done; }}
+pytest-benchmark() {{ "{sys.executable}" -m pytest_benchmark "$@"; }}
 codec-bench() {{
   if [ "$1" = run ]; then
     shift; rounds=(--rounds 1); case " $* " in *" --profile ci "*)

@@ -1,0 +1,60 @@
+"""codec-bench export: a run as pytest-benchmark JSON that pytest-benchmark's own loader and
+compare command read, with the run's rounds as the samples."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bench.cli import main
+from bench.results import Layer, load
+from bench.results.metrics import series_of
+from pytest_benchmark.logger import Logger
+from pytest_benchmark.storage.file import FileStorage
+
+
+def test_export_is_read_by_pytest_benchmarks_own_loader(run_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "exported" / "0001_run.json"
+    assert main(["export", str(run_folder / "results.json"), "--out", str(out)]) == 0
+    storage = FileStorage(str(out.parent), default_machine_id=None, logger=Logger(0))
+    loaded = {b["name"]: b for b in storage.load_benchmarks(str(out))}
+
+    results = load(run_folder / "results.json")
+    case = results.case(Layer.CODEC, "zstd:3@zstandard (A)", results.corpus_names[0])
+    assert case is not None
+    bucket = next(b for b in case.buckets if b != "all")
+    name = f"codec[{case.codec}-{case.corpus}-{bucket}-decode]"
+    rounds = [us / 1e6 for us in series_of(case, bucket, "decode_us_per_payload")]
+    bench = loaded[name]
+    assert bench["data"] == pytest.approx(rounds)
+    assert bench["rounds"] == len(rounds)
+    assert bench["min"] == pytest.approx(min(rounds))
+    assert bench["extra_info"]["ratio"] == pytest.approx(case.value(bucket, "ratio"))
+    assert bench["group"] == f"codec {case.corpus} {bucket} decode"
+    layers = {b["extra_info"]["layer"] for b in loaded.values()}
+    assert layers == {"raw", "codec"}
+
+
+def test_pytest_benchmark_compare_shows_an_exported_run(run_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "0001_run.json"
+    assert main(["export", str(run_folder / "results.json"), "--out", str(out)]) == 0
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest_benchmark", "compare", str(out), "--group-by", "group"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "codec[zstd:3@zstandard (A)-" in done.stdout
+
+
+def test_export_refuses_a_folder_as_the_file(
+    run_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["export", str(run_folder / "results.json"), "--out", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert json.loads((run_folder / "results.json").read_text())  # the run is untouched
