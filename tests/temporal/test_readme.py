@@ -26,7 +26,7 @@ not what it measures."""
 PRELUDE = f"""
 set -euo pipefail
 nox() {{ [ "$1" = -s ] && grep -q "^def $2(" "{ROOT}/noxfile.py"; }}
-pip() {{ for arg in "$@"; do case "$arg" in ./*|.) test -e "{ROOT}/$arg";; esac; done; }}
+pip() {{ for arg in "$@"; do case "$arg" in ./*|.) test -e "{ROOT}/${{arg%%\\[*}}";; esac; done; }}
 pytest-benchmark() {{ "{sys.executable}" -m pytest_benchmark "$@"; }}
 codec-bench() {{
   if [ "$1" = run ]; then
