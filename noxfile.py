@@ -41,7 +41,7 @@ def lint(session: nox.Session) -> None:
 def microbench(session: nox.Session) -> None:
     """Codec speed through pytest-benchmark (``benchmarks/``); extra arguments go to pytest,
     e.g. ``nox -s microbench -- --benchmark-autosave --benchmark-compare-fail=min:10%``."""
-    session.install(*PROJECT, "pytest>=8", "pytest-benchmark>=4")
+    session.install(*PROJECT, "pytest>=8")  # pytest-benchmark comes with the project
     session.run(
         "pytest",
         "benchmarks",

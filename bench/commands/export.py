@@ -18,7 +18,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.is_dir():
         raise ValueError(f"--out {args.out!r} is a folder; give a file name such as run.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(out, lambda sink: json.dump(document, sink, indent=1))
     print(f"{export.FORMAT}: {len(document['benchmarks'])} benchmarks in {out}")
     return 0

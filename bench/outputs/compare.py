@@ -357,26 +357,30 @@ def _gates(label: str, rows: list[_Row], normalized: bool, grouped: bool) -> lis
     return gates
 
 
+def _log_sides(pairs: list[tuple[Floats, Floats]]) -> tuple[Floats, Floats]:
+    """Each side as a rows x samples matrix of logs, cut to the side's fewest samples."""
+    n_first = min(a.size for a, _ in pairs)
+    n_other = min(b.size for _, b in pairs)
+    first: Floats = np.log(np.stack([a[:n_first] for a, _ in pairs]))
+    other: Floats = np.log(np.stack([b[:n_other] for _, b in pairs]))
+    return first, other
+
+
 def _geomean_of_runs(pairs: list[tuple[Floats, Floats]]) -> tuple[float, float, float]:
     """Between groups of runs (each row's samples are its run medians): each run's geometric
     mean over the rows, compared with Welch's t on logs, the run being the unit; unbounded for
     fewer than two runs a side."""
-    n_first = min(a.size for a, _ in pairs)
-    n_other = min(b.size for _, b in pairs)
-    first = np.exp(np.mean(np.log(np.stack([a[:n_first] for a, _ in pairs])), axis=0))
-    other = np.exp(np.mean(np.log(np.stack([b[:n_other] for _, b in pairs])), axis=0))
-    ratio, low, high, _ = judge_runs(first, other)
+    first, other = _log_sides(pairs)
+    ratio, low, high, _ = judge_runs(np.exp(first.mean(axis=0)), np.exp(other.mean(axis=0)))
     return ratio, 0.0 if low is None else low, math.inf if high is None else high
 
 
 def _geomean_interval(pairs: list[tuple[Floats, Floats]]) -> tuple[float, float, float]:
     """Geometric mean over rows of median(other) / median(first), with a percentile bootstrap
-    that resamples rounds (or runs) jointly for all rows of a side: rows measured in the same
-    round share that round's conditions, so they are not resampled independently."""
-    n_first = min(a.size for a, _ in pairs)
-    n_other = min(b.size for _, b in pairs)
-    first = np.log(np.stack([a[:n_first] for a, _ in pairs]))
-    other = np.log(np.stack([b[:n_other] for _, b in pairs]))
+    that resamples rounds jointly for all rows of a side: rows measured in the same round share
+    that round's conditions, so they are not resampled independently."""
+    first, other = _log_sides(pairs)
+    n_first, n_other = first.shape[1], other.shape[1]
     point = float(np.exp(np.mean(np.median(other, axis=1) - np.median(first, axis=1))))
     rng = np.random.default_rng(2)
     pick_first = rng.integers(0, n_first, (RESAMPLES, n_first))

@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -46,7 +46,7 @@ class Load:
 def _sample_app(codec: payload_codecs.ChainCodec) -> web.Application:
     """What the Temporal Python sample's codec server does: parse, call the codec, answer."""
 
-    def handler(decode: bool):  # type: ignore[no-untyped-def]
+    def handler(decode: bool) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handle(request: web.Request) -> web.Response:
             message = Payloads()
             json_format.Parse(await request.read(), message)
@@ -160,15 +160,12 @@ def measure(
                         latencies.setdefault((server, size, concurrency), []).extend(times)
     return [
         Load(
-            server,
-            size,
-            concurrency,
-            float(np.median(rates[key])),
-            float(np.percentile(latencies[key], 50) * 1e3),
-            float(np.percentile(latencies[key], 99) * 1e3),
+            *cell,
+            float(np.median(rates[cell])),
+            float(np.percentile(latencies[cell], 50) * 1e3),
+            float(np.percentile(latencies[cell], 99) * 1e3),
         )
-        for key in rates
-        for server, size, concurrency in [key]
+        for cell in rates
     ]
 
 

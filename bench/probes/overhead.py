@@ -89,12 +89,12 @@ async def measure_overhead(
         return data
 
     def raw_decode() -> object:
-        data: bytes | memoryview = compressed
+        data: bytes | memoryview = raw_encoded
         for stage in reversed(stages):
             data = stage.raw_decode(bytes(data))
         return data
 
-    compressed = raw_encode()
+    raw_encoded = raw_encode()
     [encoded] = await codec.encode([payload])
     if (await codec.decode([encoded]))[0] != payload:
         raise AssertionError(f"{codec.spec!r} did not round-trip the payload")

@@ -29,7 +29,7 @@ from temporalio.api.common.v1 import Payloads
 from temporalio.converter import PayloadCodec
 
 from payload_codecs._errors import DecodedSizeError, PayloadDecodeError, PayloadDecryptionError
-from payload_codecs.server._auth import Authenticator, AuthError, NoAuth
+from payload_codecs.server._auth import Authenticator, AuthError, NoAuth, Refusal
 
 ANY_NAMESPACE = "*"
 CORS_HEADERS = ("Content-Type", "X-Namespace", "Authorization", "Authorization-Extras")
@@ -66,13 +66,6 @@ class ServerConfig:
     auth: Authenticator = field(default_factory=NoAuth)
     encode: bool = True
     limits: Limits = field(default_factory=Limits)
-
-
-class _Refused(Exception):
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 class _Metrics:
@@ -113,12 +106,12 @@ def _shown(text: str) -> str:
 async def _body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _Refused(413, f"request body of {int(declared):,} bytes is over the {limit:,} limit")
+        raise Refusal(413, f"request body of {int(declared):,} bytes is over the {limit:,} limit")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise _Refused(413, f"request body is over the {limit:,}-byte limit")
+            raise Refusal(413, f"request body is over the {limit:,}-byte limit")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -155,13 +148,13 @@ def _payloads(body: bytes, limit: int) -> Payloads:
         json_format.ParseDict(document, message)
     except (json_format.ParseError, ValueError, TypeError, RecursionError):
         # protobuf's message can quote the offending value, which may be payload data.
-        raise _Refused(
+        raise Refusal(
             400,
             'body is not Payloads as protobuf JSON: {"payloads": [{"metadata": {...}, "data": '
             "BASE64}]}",
         ) from None
     if len(message.payloads) > limit:
-        raise _Refused(
+        raise Refusal(
             413, f"{len(message.payloads):,} payloads in one request, over the {limit:,} limit"
         )
     return message
@@ -203,7 +196,7 @@ class _CodecEndpoint:
         exchange = _Exchange(endpoint)
         try:
             response = await self._answer(request, prefix, exchange)
-        except (AuthError, _Refused) as refused:
+        except Refusal as refused:
             exchange.status = refused.status
             response = JSONResponse({"error": refused.reason}, status_code=refused.status)
         except Exception as error:  # a bug, never a payload's fault: say nothing about it
@@ -219,14 +212,14 @@ class _CodecEndpoint:
             exchange.endpoint == "encode" and not config.encode
         ):
             exchange.endpoint = "other"
-            raise _Refused(404, "not found: POST <prefix>/decode or <prefix>/encode")
+            raise Refusal(404, "not found: POST <prefix>/decode or <prefix>/encode")
         # The UI sends X-Namespace; the CLI substitutes {namespace} into the endpoint's path.
         namespace = request.headers.get("x-namespace", "").strip()
         exchange.namespace = namespace or prefix.rpartition("/")[2] or "default"
         config.auth.check(request.headers.get("authorization"), exchange.namespace)
         chosen = config.codecs.get(exchange.namespace) or config.codecs.get(ANY_NAMESPACE)
         if chosen is None:
-            raise _Refused(403, f"namespace {_shown(exchange.namespace)!r} is not served here")
+            raise Refusal(403, f"namespace {_shown(exchange.namespace)!r} is not served here")
         body = await _body(request, config.limits.max_body_bytes)
         payloads = list(_payloads(body, config.limits.max_payloads).payloads)
         exchange.payloads = len(payloads)
@@ -235,9 +228,9 @@ class _CodecEndpoint:
             work = chosen.decode if exchange.endpoint == "decode" else chosen.encode
             answered = await work(payloads)
         except PayloadDecodeError as error:
-            raise _Refused(*_reason(error)) from None
+            raise Refusal(*_reason(error)) from None
         if len(answered) != len(payloads):  # the CLI refuses any other count; never send one
-            raise _Refused(500, "the codec returned a different number of payloads")
+            raise Refusal(500, "the codec returned a different number of payloads")
         exchange.bytes_out = sum(len(p.data) for p in answered)
         exchange.status = 200
         text = json_format.MessageToJson(Payloads(payloads=answered), indent=None)

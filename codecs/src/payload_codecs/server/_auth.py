@@ -16,13 +16,17 @@ from typing import Any
 import jwt
 
 
-class AuthError(Exception):
-    """401 when no valid credential came, 403 when it is valid but not for this namespace."""
+class Refusal(Exception):
+    """A request the server answers with ``status`` and the one-line ``reason``."""
 
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+
+
+class AuthError(Refusal):
+    """401 when no valid credential came, 403 when it is valid but not for this namespace."""
 
 
 def _bearer(authorization: str | None) -> str:

@@ -19,7 +19,8 @@ from typing import Any
 from temporalio.converter import PayloadCodec
 
 from payload_codecs._keyring import Keyring
-from payload_codecs._spec import from_spec
+from payload_codecs._registry import Kind
+from payload_codecs._spec import from_spec, parse_spec
 from payload_codecs._stages import MAX_DECODED_SIZE, CodecOptions
 from payload_codecs.server._app import ANY_NAMESPACE, Limits, ServerConfig, create_app
 from payload_codecs.server._auth import Authenticator, JwtVerifier, NoAuth, StaticTokens
@@ -105,12 +106,8 @@ def _keyring(path: Path | None, env: str = "PAYLOAD_CODEC_KEYS") -> Keyring:
     return Keyring.from_file(path) if path else Keyring.from_env(env)
 
 
-def _codec(spec: str, keyring: Keyring | None, options: CodecOptions) -> PayloadCodec:
-    return from_spec(spec, keyring=keyring, options=options)
-
-
 def _needs_keys(spec: str) -> bool:
-    return "aes256gcm" in spec.split("+")
+    return any(stage.family.kind is Kind.ENCRYPTION for stage in parse_spec(spec))
 
 
 def codecs_from(args: argparse.Namespace) -> dict[str, PayloadCodec]:
@@ -120,7 +117,7 @@ def codecs_from(args: argparse.Namespace) -> dict[str, PayloadCodec]:
         raise ValueError("give exactly one of --spec and --config")
     if args.spec is not None:
         keys = _keyring(args.keyring) if _needs_keys(args.spec) else None
-        return {ANY_NAMESPACE: _codec(args.spec, keys, options)}
+        return {ANY_NAMESPACE: from_spec(args.spec, keyring=keys, options=options)}
     try:
         document: dict[str, Any] = tomllib.loads(args.config.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
@@ -139,7 +136,7 @@ def codecs_from(args: argparse.Namespace) -> dict[str, PayloadCodec]:
             keys = _keyring(
                 Path(file) if file else None, table.get("keys_env", "PAYLOAD_CODEC_KEYS")
             )
-        out[name] = _codec(spec, keys, options)
+        out[name] = from_spec(spec, keyring=keys, options=options)
     return out
 
 
