@@ -17,7 +17,6 @@ TEST_DEPS = [
     "hypothesis>=6",
     "playwright>=1.40",
     "httpx>=0.27",
-    "aiohttp>=3.9",
 ]
 
 

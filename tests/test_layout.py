@@ -61,6 +61,14 @@ def test_compare_and_recommend_without_out_load_no_matplotlib_and_no_worker(
     assert "temporalio.worker" not in loaded
 
 
+def test_the_command_line_loads_no_server_stack_until_a_command_needs_it() -> None:
+    """Every command starts through bench.cli: the codec-server probe's aiohttp, uvicorn and
+    Starlette load only when `codec-bench codec-server` runs (and `nox -s bench` once failed
+    because the probe was imported at start-up)."""
+    loaded = _modules_after("import bench.cli")
+    assert not {"aiohttp", "uvicorn", "starlette"} & loaded
+
+
 def _long_functions(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(), str(path))
     return [

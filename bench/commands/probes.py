@@ -13,7 +13,6 @@ from pathlib import Path
 import payload_codecs
 from bench.commands.common import Subparsers, command, size
 from bench.errors import positive_int
-from bench.probes import codecserver
 from bench.probes.loopstall import codec_stalls
 from bench.probes.overhead import json_payload, measure_recording_cost, run_overhead
 
@@ -83,6 +82,8 @@ def cmd_record_cost(args: argparse.Namespace) -> int:
 
 
 def cmd_codec_server(args: argparse.Namespace) -> int:
+    from bench.probes import codecserver  # aiohttp and the server stack: only for this command
+
     sizes = args.size or [1 << 10, 256 << 10]
     concurrencies = args.concurrency or [1, 32]
     print(
