@@ -49,6 +49,14 @@ MUTATIONS = {
         "if g.codec not in self.baselines and g.speedup < threshold",
         "tests/benchrun/test_compare.py::test_the_gate_needs_the_whole_interval_past_the_threshold",
     ),
+    "rows counted as independent samples": (
+        "bench/outputs/compare.py",
+        "    ratio, low, high, _ = judge_runs(np.exp(first.mean(axis=0)), np.exp(other.mean(axis"
+        "=0)))",
+        "    ratio, low, high, _ = judge_runs(np.exp(first.ravel()), np.exp(other.ravel()))",
+        "tests/benchrun/test_compare.py::test_the_gate_counts_rounds_not_rows_when_a_round_slows"
+        "_all_its_rows",
+    ),
     "inverted ratio interval": (
         "bench/outputs/compare.py",
         "    ratio: Floats = np.median(b, axis=axis) / np.median(a, axis=axis)",

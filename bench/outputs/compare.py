@@ -14,9 +14,12 @@ layer, codec, corpus, variant, size bucket and metric.
 
 A row is called faster or slower only when its Holm-corrected p-value is below ``ALPHA`` *and*
 its whole 95 % interval lies beyond the minimum effect; too few samples to ever reach ``ALPHA``
-is said as such. The regression gate works per layer and codec on the geometric mean over size
-buckets (each bucket counts once, so small payloads weigh as much as large ones) with a
-bootstrap interval: it fires when the whole interval is below ``1 - PCT/100``.
+is said as such. The regression gate works per layer and codec: each round's (or run's)
+geometric mean of the codec's rows (encode and decode time per payload over every corpus,
+itself a geometric mean over payloads), compared with Welch's t on logs; it fires when the
+whole 95 % interval of the speed ratio is below ``1 - PCT/100``. The round is the unit because
+a shared host moves the speed of whole stretches of time: rows timed in the same round share
+that noise, and the round-to-round spread is what the interval must carry.
 """
 
 from __future__ import annotations
@@ -44,13 +47,16 @@ FASTER, SLOWER, SAME = "faster", "slower", "no significant change"
 SMALL = "within the minimum effect"
 FEW = "too few samples to test"
 ENVIRONMENT_KEYS = ("cpu_model", "cpu_count", "platform", "python", "packages", "native", "malloc")
-GATED_METRICS = {Layer.RAW: "mbps", Layer.CODEC: "mbps", Layer.CLIENT: "latency_ms"}
-"""What the gate averages per layer: encode and decode throughput in the in-process layers, the
-round trip in the client layer; every size bucket once, never the pooled bucket."""
+GATED_METRICS = {Layer.RAW: "geomean_us", Layer.CODEC: "geomean_us", Layer.CLIENT: "latency_ms"}
+"""What the gate averages per layer, on the row of all payloads: encode and decode time per
+payload as a geometric mean over payloads in the in-process layers (every payload in
+proportion; byte-weighted MB/s would let a few large payloads decide), the round trip in the
+client layer (its ``all`` is already a geometric mean over size buckets)."""
 RESAMPLES = 2000
 GATE_MIN_SAMPLES = 5
-"""Rounds a side (one run a side) below which the gate's bootstrap has too few distinct resamples to
-give an interval: with one round a side it is a single point, which would fire on noise."""
+"""Rounds a side (one run a side) below which the gate gives no interval: with one round a side
+there is no spread to test against, and with a few the noise of a shared host is not yet in
+the sample, so the gate would fire on it."""
 Floats = np.ndarray[Any, np.dtype[np.float64]]
 Samples = Sequence[float] | Floats
 
@@ -82,8 +88,8 @@ class Delta:
 
 @dataclass(frozen=True)
 class Gate:
-    """The size-neutral speed change of one codec in one layer: geometric mean over its rows'
-    speedups (above 1: faster), with a bootstrap interval."""
+    """The speed change of one codec in one layer: geometric mean over its gated rows'
+    speedups (above 1: faster), with a 95 % interval that has rounds (or runs) as its unit."""
 
     run: str
     layer: str
@@ -339,18 +345,15 @@ def _gates(label: str, rows: list[_Row], normalized: bool, grouped: bool) -> lis
     groups: dict[tuple[Layer, str], list[_Row]] = {}
     for row in rows:
         gated = GATED_METRICS.get(row.case.layer)
-        if gated and row.bucket != ALL and row.metric.endswith(gated):
+        if gated and row.bucket == ALL and row.metric.endswith(gated):
             groups.setdefault((row.case.layer, row.case.codec), []).append(row)
     gates = []
     for (layer, codec), members in groups.items():
         pairs = [_oriented(r) for r in members]
         samples = min(min(a.size, b.size) for a, b in pairs)
-        if grouped:
-            speedup, low, high = _geomean_of_runs(pairs)
-        else:
-            speedup, low, high = _geomean_interval(pairs)
-            if samples < GATE_MIN_SAMPLES:
-                low, high = 0.0, math.inf
+        speedup, low, high = _geomean_of_samples(pairs)
+        if not grouped and samples < GATE_MIN_SAMPLES:
+            low, high = 0.0, math.inf
         gates.append(
             Gate(label, layer.value, codec, speedup, low, high, len(members), normalized, samples)
         )
@@ -366,29 +369,16 @@ def _log_sides(pairs: list[tuple[Floats, Floats]]) -> tuple[Floats, Floats]:
     return first, other
 
 
-def _geomean_of_runs(pairs: list[tuple[Floats, Floats]]) -> tuple[float, float, float]:
-    """Between groups of runs (each row's samples are its run medians): each run's geometric
-    mean over the rows, compared with Welch's t on logs, the run being the unit; unbounded for
-    fewer than two runs a side."""
+def _geomean_of_samples(pairs: list[tuple[Floats, Floats]]) -> tuple[float, float, float]:
+    """Each sample's geometric mean over the rows (a round's or a run's figure for the codec),
+    compared with Welch's t on logs; unbounded for fewer than two samples a side.
+
+    Rows of one round share that round's machine state (on a shared host the speed of a whole
+    round moves by tens of percent), so the round, not the row, is the unit: averaging its rows
+    first keeps their shared noise in the test instead of counting it once per row."""
     first, other = _log_sides(pairs)
     ratio, low, high, _ = judge_runs(np.exp(first.mean(axis=0)), np.exp(other.mean(axis=0)))
     return ratio, 0.0 if low is None else low, math.inf if high is None else high
-
-
-def _geomean_interval(pairs: list[tuple[Floats, Floats]]) -> tuple[float, float, float]:
-    """Geometric mean over rows of median(other) / median(first), with a percentile bootstrap
-    that resamples rounds jointly for all rows of a side: rows measured in the same round share
-    that round's conditions, so they are not resampled independently."""
-    first, other = _log_sides(pairs)
-    n_first, n_other = first.shape[1], other.shape[1]
-    point = float(np.exp(np.mean(np.median(other, axis=1) - np.median(first, axis=1))))
-    rng = np.random.default_rng(2)
-    pick_first = rng.integers(0, n_first, (RESAMPLES, n_first))
-    pick_other = rng.integers(0, n_other, (RESAMPLES, n_other))
-    spread = np.median(other[:, pick_other], axis=2) - np.median(first[:, pick_first], axis=2)
-    draws = np.exp(spread.mean(axis=0))
-    low, high = np.percentile(draws, [2.5, 97.5])
-    return point, float(low), float(high)
 
 
 def _size_deltas(label: str, first: Results, other: Results) -> list[Delta]:

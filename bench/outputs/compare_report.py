@@ -90,10 +90,10 @@ def _timed_blocks(comparison: Comparison, run: str) -> list[Block]:
     verdicts = sorted({d.verdict for d in timed})
     counts = ", ".join(f"{sum(d.verdict == v for d in timed)} {v}" for v in verdicts)
     blocks: list[Block] = [
-        "Speed per layer and codec: the geometric mean over size buckets of encode and decode "
-        "throughput (client layer: round trip), every bucket counting once, with a 95 % "
-        "bootstrap interval. `--fail-on-regression PCT` fails when a whole interval lies below "
-        "-PCT %.",
+        "Speed per layer and codec: encode and decode time per payload as a geometric mean "
+        "over payloads and corpora (client layer: round trip), each round (or run) one "
+        "sample, with a 95 % Welch interval. `--fail-on-regression PCT` fails when a whole "
+        "interval lies below -PCT %.",
         _gate_table(comparison, run),
         f"{len(timed)} timed rows: {counts}." if timed else "No timed rows in common.",
     ]

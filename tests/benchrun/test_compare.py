@@ -7,6 +7,7 @@ import dataclasses
 import json
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -33,15 +34,24 @@ ROUNDS = 11
 
 
 def _samples(
-    scale: float, seed: int, *, noise: float = 0.02, rounds: int = ROUNDS, machine: float = 1.0
+    scale: float,
+    seed: int,
+    *,
+    noise: float = 0.02,
+    rounds: int = ROUNDS,
+    machine: float = 1.0,
+    round_speeds: Sequence[float] | None = None,
 ) -> InProcessSamples:
     """Encode times ``scale`` x ``machine`` times a base, with ``noise`` relative noise per
-    call; decode a third of that."""
+    call, each round's times multiplied by its ``round_speeds`` entry (a shared host's state at
+    that moment); decode a third of that."""
     rng = np.random.default_rng(seed)
+    speeds = round_speeds or [1.0] * rounds
     rows = [
-        [int(x) for x in BASE_NS * scale * machine * rng.normal(1.0, noise, 3)]
-        for _ in range(rounds)
+        [int(x) for x in BASE_NS * scale * machine * speed * rng.normal(1.0, noise, 3)]
+        for speed in speeds
     ]
+    rounds = len(rows)
     return InProcessSamples(
         original_bytes=[500, 2_000, 40_000],
         encoded_bytes=[250, 900, 20_000],
@@ -238,10 +248,34 @@ def test_the_gate_needs_the_whole_interval_past_the_threshold() -> None:
     assert compare([[first], [other]]).regressions(10) == []
 
 
+def test_the_gate_counts_rounds_not_rows_when_a_round_slows_all_its_rows() -> None:
+    """On a shared host whole rounds run slow or fast (seen here: two speed states 1.8x
+    apart). Two runs of identical code, one of which happened to spend 9 of 11 rounds in the
+    slow state, against 4: every row of the codec moves 24 % together. Twelve rows of one
+    round are one observation of that round's state; counted as twelve they would give an
+    interval too narrow, and the gate would fire on identical code."""
+    slow, fast = math.exp(0.3), math.exp(-0.3)
+
+    def run(run_id: str, slow_rounds: int) -> results.Results:
+        speeds = [slow] * slow_rounds + [fast] * (ROUNDS - slow_rounds)
+        base = _run(run_id, {"zstd": (1.0, 1)})
+        cases = [
+            _case(Layer.CODEC, "zstd", _samples(1.0, seed, round_speeds=speeds), corpus)
+            for seed, corpus in enumerate(["a", "b", "c", "d", "e", "f"])
+        ]
+        return dataclasses.replace(base, cases=cases)
+
+    first, other = run("a", 4), run("b", 9)
+    [gate] = [g for g in compare([[first], [other]]).gates if g.codec == "zstd"]
+    assert gate.speedup == pytest.approx(math.exp(-0.6 * 5 / 11), rel=0.02)
+    assert gate.high > 0.9
+    assert compare([[first], [other]]).regressions(10) == []
+
+
 def test_one_round_a_side_cannot_gate_and_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """One round a side makes the bootstrap interval a single point: it would fire on noise."""
+    """One round a side leaves no spread to test against: the gate would fire on noise."""
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     results.save(_run("a", {"zstd": (1.0, 1)}, rounds=1), a)
     results.save(_run("b", {"zstd": (2.0, 2)}, rounds=1), b)
@@ -312,7 +346,7 @@ def test_compare_writes_markdown_html_json_and_gates_on_regressions(
     assert main(["compare", str(a), str(b), "--out", str(tmp_path / "cmp")]) == 0
     out = capsys.readouterr().out
     assert "Rows that changed:" in out
-    assert "| codec | zstd | -22." in out  # 1/1.3 of the speed
+    assert "| codec | zstd | -23." in out  # 1/1.3 of the speed
     assert (tmp_path / "cmp" / "compare.html").read_text().count("data:image/png;base64,") == 1
     assert main(["compare", str(a), str(b), "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
