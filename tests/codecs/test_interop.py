@@ -46,6 +46,25 @@ def test_snappy_reads_the_go_samples_raw_block() -> None:
     assert decode(from_spec("snappy"), [go]) == [ORIGINAL]
 
 
+def test_snappy_raw_writes_the_go_samples_raw_block() -> None:
+    """``snappy@cramjam-raw`` writes what Go's ``snappy.Decode`` reads: a raw block, which
+    starts with the uncompressed length as a varint, under the same encoding; the framed
+    writer's readers (ours) read it too."""
+    serialized = ORIGINAL.SerializeToString()
+    [ours] = encode(from_spec("snappy@cramjam-raw"), [ORIGINAL])
+    assert ours.metadata["encoding"] == b"binary/snappy"
+    assert not ours.data.startswith(SNAPPY_STREAM_IDENTIFIER)
+    length, shift = 0, 0
+    for byte in ours.data:
+        length |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            break
+    assert length == len(serialized)
+    assert bytes(cramjam.snappy.decompress_raw(ours.data)) == serialized
+    assert decode(from_spec("snappy"), [ours]) == [ORIGINAL]
+
+
 @pytest.mark.parametrize("spec", ["zlib", "zlib:1", "zlib:9"])
 def test_zlib_reads_and_writes_the_go_sdk_zlib_codec_format(spec: str) -> None:
     # Go SDK converter.NewZlibCodec: zlib.NewWriter over proto.Marshal(p), encoding binary/zlib,

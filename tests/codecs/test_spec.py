@@ -32,6 +32,7 @@ def test_every_family_is_listed_with_its_levels_and_implementations() -> None:
     [
         ("none", "none"),
         ("snappy", "snappy@cramjam"),
+        ("snappy@cramjam-raw", "snappy@cramjam-raw"),
         ("zstd", "zstd:3@zstandard"),
         ("zstd:3@cramjam", "zstd:3@cramjam"),
         ("zstd:-5", "zstd:-5@zstandard"),

@@ -73,9 +73,10 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         "snappy",
         Kind.COMPRESSION,
-        "snappy framed stream (Python docs); decodes Go samples' raw blocks too",
+        "snappy framed stream (Python docs); @cramjam-raw writes the Go samples' raw block; "
+        "both are read",
         encoding="binary/snappy",
-        implementations=_impls(c.SnappyCramjam),
+        implementations=_impls(c.SnappyCramjam, c.SnappyRawCramjam),
     ),
     Family(
         "zstd",
