@@ -83,6 +83,7 @@ FULL = Profile(
         "zstd:9",
         "zstd:19",
         "zstd:3@cramjam",
+        "snappy@cramjam-raw",
         "lz4:9",
         "lz4:1@cramjam",
         "gzip:1",

@@ -37,11 +37,14 @@ def test_a_bad_size_is_rejected_by_the_parser(capsys: pytest.CaptureFixture[str]
     assert "'2XB' is not a size like 2MiB" in capsys.readouterr().err
 
 
-def test_stall_reports_in_loop_and_offloaded_rows(capsys: pytest.CaptureFixture[str]) -> None:
+def test_stall_reports_in_loop_default_and_offloaded_rows(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["stall", "--codec", "lz4", "--size", "64KiB", "--repeats", "1"]) == 0
     rows = capsys.readouterr().out.splitlines()[1:]
     assert [row.split()[:2] for row in rows] == [
         ["lz4:1@lz4", "in-loop"],
+        ["lz4:1@lz4", "default"],
         ["lz4:1@lz4", "offloaded"],
     ]
 

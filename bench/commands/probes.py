@@ -26,8 +26,9 @@ def cmd_stall(args: argparse.Namespace) -> int:
         (label, payload_codecs.from_spec(spec, keyring=keyring, options=options))
         for spec in args.codec
         for label, options in (
-            ("in-loop", payload_codecs.CodecOptions(offload_threshold=None)),
-            ("offloaded", payload_codecs.CodecOptions(offload_threshold=0)),
+            ("in-loop", payload_codecs.CodecOptions(offload_after_us=None)),
+            ("default", payload_codecs.CodecOptions()),
+            ("offloaded", payload_codecs.CodecOptions(offload_after_us=0)),
         )
     ]
     payloads = [json_payload(args.size)]
@@ -43,11 +44,11 @@ def cmd_stall(args: argparse.Namespace) -> int:
 
 def cmd_overhead(args: argparse.Namespace) -> int:
     keyring = payload_codecs.Keyring.generate("bench")
-    options = payload_codecs.CodecOptions(offload_threshold=None) if args.in_loop else None
+    options = payload_codecs.CodecOptions(offload_after_us=None) if args.in_loop else None
     codecs = [
         payload_codecs.from_spec(spec, keyring=keyring, options=options) for spec in args.codec
     ]
-    where = "in-loop" if args.in_loop else "default offload threshold"
+    where = "in-loop" if args.in_loop else "default offload budget"
     print(f"codec path ({where}) versus bare library call, best of 15 interleaved rounds")
     print(
         f"{'codec':32} {'size':>8}  {'encode share':>12} {'added':>9}"
@@ -102,7 +103,9 @@ def cmd_codec_server(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Subparsers) -> None:
     stall = command(
-        sub, "stall", "longest asyncio event-loop stall while a codec works, in-loop vs offloaded"
+        sub,
+        "stall",
+        "longest asyncio event-loop stall while a codec works: in-loop, default options, offloaded",
     )
     stall.add_argument("--codec", action="append", required=True, help="codec spec (repeatable)")
     stall.add_argument("--size", type=size, default=2 << 20, help="payload size in bytes")
@@ -114,7 +117,7 @@ def add_parser(sub: Subparsers) -> None:
         "--size", type=size, action="append", help="payload size (repeatable; 1KiB, 64KiB, 1MiB)"
     )
     overhead.add_argument(
-        "--in-loop", action="store_true", help="never offload to a thread (offload_threshold=None)"
+        "--in-loop", action="store_true", help="never offload to a thread (offload_after_us=None)"
     )
     overhead.set_defaults(run=cmd_overhead)
     record_cost = command(sub, "record-cost", "what the recording codec adds to each encode call")

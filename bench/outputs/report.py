@@ -329,7 +329,8 @@ def _corpus_section(results: Results, corpus: str, folder: Path) -> Section:
         part.blocks += [
             "Codec layer throughput as a share of the bare library call (raw layer) on the "
             "same serialized payloads, by size bucket. Below 100 %: what the codec adds "
-            "(protobuf work, copies, a thread hand-off from the offload threshold on). Above "
+            "(protobuf work, copies, a thread hand-off for work expected to take 1 ms or "
+            "more). Above "
             "100 %: the codec kept payloads that compression does not shrink and skipped "
             "the library call when decoding.",
             overhead,

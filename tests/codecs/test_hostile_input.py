@@ -232,8 +232,8 @@ def _executor_jobs(spec: str, payload: Payload, options: CodecOptions) -> int:
 def test_the_decoded_size_decides_where_decoding_runs(spec: str) -> None:
     """4 MiB of zeros compress to a few KiB: counting compressed bytes kept it on the loop.
     Formats that state their size go off the loop at once; the others are stopped on the loop
-    at the threshold and finished on the executor."""
-    options = CodecOptions(offload_threshold=512 << 10, keep_if_not_smaller=False)
+    at the loop's share (the budget over the cost per byte) and finished on the executor."""
+    options = CodecOptions(keep_if_not_smaller=False)
     large = Payload(metadata={"encoding": b"binary/plain"}, data=bytes(4 << 20))
     small = json_payload(COMPRESSIBLE)
     assert _executor_jobs(spec, large, options) == 1
@@ -241,9 +241,13 @@ def test_the_decoded_size_decides_where_decoding_runs(spec: str) -> None:
 
 
 def test_a_limit_error_on_the_loop_is_not_retried_past_the_real_limit() -> None:
-    options = CodecOptions(offload_threshold=1024, max_decoded_size=4096)
-    codec = from_spec("zlib", options=options)
     bomb = Payload(metadata={"encoding": b"binary/zlib"}, data=zlib.compress(bytes(1 << 20)))
+    # A budget that keeps the bomb's compressed bytes on the loop with a loop share of twice
+    # their size, well under the real limit.
+    cost = from_spec("zlib").costs[1]
+    budget_us = 2 * len(bomb.data) * cost / 1e3
+    options = CodecOptions(offload_after_us=budget_us, max_decoded_size=4096)
+    codec = from_spec("zlib", options=options)
     with pytest.raises(DecodedSizeError, match="4,096"):
         decode(codec, [bomb])
 

@@ -53,27 +53,36 @@ def test_encryption_ignores_the_compression_options() -> None:
     assert encrypted.metadata["encoding"] == b"binary/encrypted"
 
 
-@pytest.mark.parametrize(("field", "value"), [("min_size", -1), ("offload_threshold", -5)])
+@pytest.mark.parametrize(("field", "value"), [("min_size", -1), ("offload_after_us", -5)])
 def test_negative_options_are_rejected(field: str, value: int) -> None:
     with pytest.raises(ValueError, match=field):
         CodecOptions(**{field: value})  # type: ignore[arg-type]
 
 
 class _ThreadRecorder(Stage):
-    """A pass-through stage that records which thread ran it."""
+    """A pass-through stage that records which thread ran it, taking ``seconds`` per call,
+    with a stated prior of ``prior`` ns per byte."""
 
     encoding = b"binary/recorder"
     library = "test"
 
-    def __init__(self) -> None:
+    def __init__(self, prior: float = 1.0, seconds: float = 0.0) -> None:
         self.threads: list[threading.Thread] = []
+        self._prior = prior
+        self._seconds = seconds
+
+    def _work(self) -> None:
+        self.threads.append(threading.current_thread())
+        until = time.perf_counter() + self._seconds
+        while time.perf_counter() < until:
+            pass
 
     def encode(self, blob: bytes) -> Payload | None:
-        self.threads.append(threading.current_thread())
+        self._work()
         return Payload(metadata={"encoding": self.encoding}, data=blob)
 
     def decode(self, payload: Payload, data: bytes, max_size: int) -> bytes:
-        self.threads.append(threading.current_thread())
+        self._work()
         return data
 
     def raw_encode(self, data: bytes) -> bytes:
@@ -82,17 +91,50 @@ class _ThreadRecorder(Stage):
     def raw_decode(self, data: bytes) -> bytes:
         return data
 
+    def cost(self) -> tuple[float, float]:
+        return self._prior, self._prior
+
+    def on_loop(self) -> list[bool]:
+        return [thread is threading.main_thread() for thread in self.threads]
+
 
 @pytest.mark.parametrize(("size", "offloaded"), [(1000, False), (5000, True)])
-def test_calls_at_or_above_the_offload_threshold_run_off_the_event_loop(
+def test_calls_expected_to_take_the_budget_or_more_run_off_the_event_loop(
     size: int, offloaded: bool
 ) -> None:
-    recorder = _ThreadRecorder()
-    codec = ChainCodec([recorder], spec="recorder", options=CodecOptions(offload_threshold=4096))
+    """At 1 ns per byte, a 4.096 µs budget is 4,096 bytes."""
+    recorder = _ThreadRecorder(prior=1.0)
+    codec = ChainCodec([recorder], spec="recorder", options=CodecOptions(offload_after_us=4.096))
     original = [json_payload(b"x" * size)]
     assert decode(codec, encode(codec, original)) == original
-    loop_thread = threading.main_thread()
-    assert [thread is not loop_thread for thread in recorder.threads] == [offloaded, offloaded]
+    assert recorder.on_loop() == [not offloaded, not offloaded]
+
+
+def test_a_stage_slower_than_its_prior_goes_off_the_loop_after_one_large_call() -> None:
+    """The prior says 64 KiB takes 6.5 µs; it takes 5 ms. The codec believes the call it
+    timed, so the next call of that size runs on a thread; small calls stay on the loop."""
+    recorder = _ThreadRecorder(prior=0.1, seconds=0.005)
+    codec = ChainCodec([recorder], spec="recorder")
+    large, small = [json_payload(b"x" * (64 << 10))], [json_payload(b"x" * 100)]
+    encode(codec, large)
+    assert codec.costs[0] > 50  # 5 ms over 64 KiB: about 76 ns per byte
+    encode(codec, large)
+    encode(codec, small)
+    assert recorder.on_loop() == [True, False, True]
+
+
+def test_a_stage_faster_than_its_prior_comes_back_to_the_loop_gradually() -> None:
+    """A pessimistic prior (1 µs per byte) sends 64 KiB to a thread; each fast call there
+    lowers the estimate by a quarter of the way, so it returns to the loop after a few."""
+    recorder = _ThreadRecorder(prior=1_000.0)
+    codec = ChainCodec([recorder], spec="recorder")
+    large = [json_payload(b"x" * (64 << 10))]
+    for _ in range(40):
+        encode(codec, large)
+    on_loop = recorder.on_loop()
+    assert on_loop[0] is False
+    assert on_loop[-1] is True
+    assert on_loop.index(True) > 1
 
 
 def test_the_stall_monitor_sees_a_blocked_loop() -> None:
@@ -108,7 +150,7 @@ def test_the_stall_monitor_sees_a_blocked_loop() -> None:
 def test_offloaded_codecs_leave_the_loop_free_for_other_tasks() -> None:
     """While a large, slow payload is being compressed, other tasks keep running."""
     big = [json_payload(os.urandom(1 << 20) + COMPRESSIBLE * 64)]
-    codec = from_spec("gzip:9", options=CodecOptions(offload_threshold=0))
+    codec = from_spec("gzip:9", options=CodecOptions(offload_after_us=0))
 
     async def run() -> int:
         ticks = 0

@@ -94,7 +94,7 @@ def test_empty_payloads_and_empty_lists_round_trip(spec: str) -> None:
 
 @pytest.mark.parametrize("spec", SPECS)
 def test_sync_and_async_paths_agree(spec: str) -> None:
-    codec = from_spec(spec, keyring=KEYRING, options=CodecOptions(offload_threshold=0))
+    codec = from_spec(spec, keyring=KEYRING, options=CodecOptions(offload_after_us=0))
     original = [json_payload(COMPRESSIBLE)]
     assert codec.decode_sync(encode(codec, original)) == original
     assert decode(codec, codec.encode_sync(original)) == original

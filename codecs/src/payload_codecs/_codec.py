@@ -4,6 +4,7 @@ decode, that keeps large payloads off the SDK's event loop."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 
 from google.protobuf.message import DecodeError
@@ -22,12 +23,15 @@ class ChainCodec(PayloadCodec):
     reverse and applies each one whose encoding the payload carries; payloads with any other
     encoding pass through untouched, so mixed histories decode.
 
-    The SDK calls codecs on its asyncio event loop. When one call carries at least
-    ``options.offload_threshold`` bytes, the work runs in the loop's default executor: the
-    libraries release the GIL on large buffers, so the loop keeps serving other tasks. On decode
-    the decoded size counts, as the format states it; a payload that decodes to more than the
-    threshold on the loop (its format states nothing, or states less) is stopped there and
-    decoded again on the executor, so the loop never works on more than the threshold.
+    The SDK calls codecs on its asyncio event loop. When one call's work is expected to take
+    ``options.offload_after_us`` or more, it runs in the loop's default executor: the libraries
+    release the GIL on large buffers, so the loop keeps serving other tasks. Expected time is
+    bytes (on decode the decoded size, as the format states it) times the chain's cost per byte:
+    the stages' measured priors at first, then what this codec's own calls of at least
+    ``LEARN_FROM_BYTES`` took, rising at once to a slower call and falling gradually, so that
+    one slow call on a busy host makes the codec careful rather than one fast call making it
+    bold. A payload that decodes to more than the loop's share (its format states nothing, or
+    states less) is stopped there and decoded again on the executor.
     """
 
     def __init__(
@@ -40,16 +44,21 @@ class ChainCodec(PayloadCodec):
         self.spec = spec
         """Canonical spec string: every level and implementation spelled out."""
         self.options = options or CodecOptions()
-        self._threshold = self.options.offload_threshold
+        after_us = self.options.offload_after_us
+        self._budget_ns = None if after_us is None else after_us * 1e3
+        self._encode_cost = sum(stage.cost()[0] for stage in self._stages)
+        self._decode_cost = sum(stage.cost()[1] for stage in self._stages)
         self._limit = self.options.max_decoded_size
-        self._loop_limit = (
-            self._limit if self._threshold is None else min(self._limit, max(self._threshold, 1))
-        )
 
     @property
     def stages(self) -> tuple[Stage, ...]:
         """The stages in encoding order."""
         return self._stages
+
+    @property
+    def costs(self) -> tuple[float, float]:
+        """The chain's current estimate of nanoseconds per byte, encode and decode."""
+        return self._encode_cost, self._decode_cost
 
     @property
     def encrypts(self) -> bool:
@@ -63,22 +72,33 @@ class ChainCodec(PayloadCodec):
         if not self._stages:
             return list(payloads)
         blobs, size = _serialize(payloads)
-        if self._threshold is not None and size >= self._threshold:
+        budget = self._budget_ns
+        if budget is not None and size * self._encode_cost >= budget:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(None, self._encode_blobs, payloads, blobs)
-        return self._encode_blobs(payloads, blobs)
+            return await loop.run_in_executor(None, self._encode_timed, payloads, blobs, size)
+        if size < LEARN_FROM_BYTES:
+            return self._encode_blobs(payloads, blobs)
+        return self._encode_timed(payloads, blobs, size)
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
         if not self._stages:
             return list(payloads)
         owned, size = self._own_data(payloads)
-        if self._threshold is None or size < self._threshold:
+        budget = self._budget_ns
+        if budget is None or size * self._decode_cost < budget:
+            loop_limit = self._limit
+            if budget is not None:
+                loop_limit = min(loop_limit, max(int(budget / self._decode_cost), 1))
             try:
-                return self._decode_owned(payloads, owned, self._loop_limit)
+                if size < LEARN_FROM_BYTES:
+                    return self._decode_owned(payloads, owned, loop_limit)
+                return self._decode_timed(payloads, owned, loop_limit, size)
             except _OverLoopLimit:
                 pass  # larger than it looked: decode it where it cannot stall the loop
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, self._decode_owned, payloads, owned, self._limit)
+        return await loop.run_in_executor(
+            None, self._decode_timed, payloads, owned, self._limit, size
+        )
 
     def encode_sync(self, payloads: Sequence[Payload]) -> list[Payload]:
         """:meth:`encode` on the calling thread, for code without an event loop (a codec server
@@ -88,6 +108,22 @@ class ChainCodec(PayloadCodec):
     def decode_sync(self, payloads: Sequence[Payload]) -> list[Payload]:
         """:meth:`decode` on the calling thread."""
         return self._decode_owned(payloads, self._own_data(payloads)[0], self._limit)
+
+    def _encode_timed(
+        self, payloads: Sequence[Payload], blobs: list[bytes], size: int
+    ) -> list[Payload]:
+        start = time.perf_counter_ns()
+        out = self._encode_blobs(payloads, blobs)
+        self._encode_cost = _learned(self._encode_cost, size, time.perf_counter_ns() - start)
+        return out
+
+    def _decode_timed(
+        self, payloads: Sequence[Payload], owned: list[_Owned | None], max_size: int, size: int
+    ) -> list[Payload]:
+        start = time.perf_counter_ns()
+        out = self._decode_owned(payloads, owned, max_size)
+        self._decode_cost = _learned(self._decode_cost, size, time.perf_counter_ns() - start)
+        return out
 
     def _encode_blobs(self, payloads: Sequence[Payload], blobs: list[bytes]) -> list[Payload]:
         out = []
@@ -151,6 +187,21 @@ class ChainCodec(PayloadCodec):
                 break
             encoding, data = payload.metadata.get(ENCODING, b""), None
         return payload
+
+
+LEARN_FROM_BYTES = 64 << 10
+"""Calls this large teach the codec its cost per byte; smaller ones are dominated by per-call
+costs (and are not timed, which would add to them)."""
+
+
+def _learned(cost: float, size: int, elapsed_ns: int) -> float:
+    """The cost per byte after a call of ``size`` bytes took ``elapsed_ns``: at once the slower
+    figure, or a quarter of the way down to a faster one. Races between threads lose an update,
+    never correctness: the figure only decides where work runs."""
+    if size < LEARN_FROM_BYTES:
+        return cost
+    seen = elapsed_ns / size
+    return seen if seen > cost else 0.75 * cost + 0.25 * seen
 
 
 def serialize(payload: Payload) -> bytes:

@@ -17,6 +17,7 @@ import mmap
 import threading
 import zlib
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import ClassVar
 
 import cramjam
@@ -43,6 +44,10 @@ class CorruptInput(ValueError):
     corrupted). Stages turn it into a :class:`PayloadDecodeError`."""
 
 
+Costs = Mapping[int, tuple[float, float]]
+"""Nanoseconds per byte (encode, decode) by anchor level."""
+
+
 class Compressor(ABC):
     """One compression algorithm at one level, in one implementation.
 
@@ -57,8 +62,21 @@ class Compressor(ABC):
     library: ClassVar[str]
     """The library that does the work, with its version and the native code inside it."""
 
+    costs: ClassVar[Costs] = {0: (10.0, 10.0)}
+    """Nanoseconds per byte at anchor levels (encode per input byte, decode per output byte):
+    the slowest of six kinds of data, measured on this project's shared 2-core machine with
+    ``python -m tests.experiments.stage_costs``. A prior only: the codec corrects it from its
+    own calls (see ``ChainCodec``). Families without levels use anchor 0."""
+
     def __init__(self, level: int | None) -> None:
         self.level = level
+
+    def cost(self) -> tuple[float, float]:
+        """Expected nanoseconds per byte, encode and decode, at this level: the anchor at the
+        nearest level at or above it (the slower side), else the highest anchor."""
+        level = 0 if self.level is None else self.level
+        above = [anchor for anchor in self.costs if anchor >= level]
+        return self.costs[min(above) if above else max(self.costs)]
 
     @abstractmethod
     def compress(self, data: bytes) -> bytes:
@@ -127,6 +145,7 @@ class SnappyCramjam(Compressor):
     (the Go samples write a raw block with ``snappy.Encode``)."""
 
     implementation = "cramjam"
+    costs: ClassVar[Costs] = {0: (4.0, 4.0)}
     library = f"{_CRAMJAM} (Rust snap crate, not Google's C++ snappy)"
 
     def compress(self, data: bytes) -> bytes:
@@ -165,6 +184,7 @@ class SnappyRawCramjam(SnappyCramjam):
     integrity is the caller's: chain it with ``aes256gcm`` or rely on the transport."""
 
     implementation = "cramjam-raw"
+    costs: ClassVar[Costs] = {0: (4.0, 1.5)}
 
     def compress(self, data: bytes) -> bytes:
         return bytes(cramjam.snappy.compress_raw(data))
@@ -199,6 +219,16 @@ class ZstdZstandard(Compressor):
     """zstd frames with the content size in the header, via python-zstandard."""
 
     implementation = "zstandard"
+    costs: ClassVar[Costs] = {
+        -5: (4.0, 1.0),
+        1: (5.0, 1.1),
+        3: (16.0, 1.4),
+        6: (52.0, 1.2),
+        9: (68.0, 1.2),
+        12: (300.0, 1.9),
+        19: (2300.0, 2.6),
+        22: (5000.0, 3.0),
+    }
     library = (
         f"zstandard {zstandard.__version__} (libzstd {'.'.join(map(str, zstandard.ZSTD_VERSION))})"
     )
@@ -272,6 +302,16 @@ class ZstdCramjam(Compressor):
     """zstd frames via cramjam (Rust bindings to libzstd)."""
 
     implementation = "cramjam"
+    costs: ClassVar[Costs] = {
+        -5: (8.0, 8.0),
+        1: (10.0, 8.0),
+        3: (30.0, 8.0),
+        6: (100.0, 8.0),
+        9: (130.0, 8.0),
+        12: (600.0, 8.0),
+        19: (4600.0, 8.0),
+        22: (10000.0, 8.0),
+    }
     library = f"{_CRAMJAM} (zstd crate, bundled libzstd)"
 
     def compress(self, data: bytes) -> bytes:
@@ -306,6 +346,7 @@ class Lz4Cramjam(Compressor):
     format would save about 15 bytes per payload but needs a private length prefix."""
 
     implementation = "cramjam"
+    costs: ClassVar[Costs] = {1: (4.5, 4.0), 3: (48.0, 4.0), 9: (200.0, 4.0), 12: (2600.0, 4.0)}
     library = f"{_CRAMJAM} (lz4 crate, bundled liblz4)"
 
     def compress(self, data: bytes) -> bytes:
@@ -332,6 +373,7 @@ class Lz4Lz4(Compressor):
     verified when read. The default implementation, for speed close to the C library."""
 
     implementation = "lz4"
+    costs: ClassVar[Costs] = {1: (4.0, 0.8), 3: (48.0, 0.8), 9: (200.0, 0.8), 12: (2600.0, 0.8)}
     library = f"python-lz4 {lz4.__version__} (liblz4 {lz4.library_version_string()})"
 
     def compress(self, data: bytes) -> bytes:
@@ -427,6 +469,7 @@ class GzipZlib(Compressor):
     """gzip (RFC 1952) single member via the standard library's zlib."""
 
     implementation = "zlib"
+    costs: ClassVar[Costs] = {1: (42.0, 10.0), 6: (110.0, 6.0), 9: (950.0, 7.0)}
     library = f"python zlib (zlib {zlib.ZLIB_RUNTIME_VERSION})"
 
     def compress(self, data: bytes) -> bytes:
@@ -448,6 +491,7 @@ class GzipCramjam(Compressor):
     """gzip (RFC 1952) via cramjam."""
 
     implementation = "cramjam"
+    costs: ClassVar[Costs] = {1: (45.0, 10.0), 6: (125.0, 9.0), 9: (950.0, 9.0)}
     library = f"{_CRAMJAM} (flate2 crate)"
 
     def compress(self, data: bytes) -> bytes:
@@ -469,6 +513,7 @@ class ZlibZlib(Compressor):
     the first stream, trailing garbage and a second stream alike, and cannot say it did.)"""
 
     implementation = "zlib"
+    costs: ClassVar[Costs] = {1: (57.0, 7.0), 6: (121.0, 8.0), 9: (960.0, 8.0)}
     library = GzipZlib.library
 
     def compress(self, data: bytes) -> bytes:
