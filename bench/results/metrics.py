@@ -136,16 +136,6 @@ def _us_series(side: str) -> Callable[[BucketView], list[float]]:
     return series
 
 
-def _us_per_payload(side: str) -> Summarise:
-    def summarise(v: BucketView) -> dict[str, float | int] | None:
-        if not v.timed(side):
-            return None
-        per_round = v.per_call(side).mean(axis=1) / 1e3
-        return median_ci(per_round.tolist(), higher_is_better=False).to_json()
-
-    return summarise
-
-
 def _geomean_series(side: str) -> Callable[[BucketView], list[float]]:
     def series(v: BucketView) -> list[float]:
         if not v.timed(side):
@@ -156,9 +146,11 @@ def _geomean_series(side: str) -> Callable[[BucketView], list[float]]:
     return series
 
 
-def _geomean_us(side: str) -> Summarise:
+def _median_of(series: Callable[[BucketView], list[float]]) -> Summarise:
+    """A time metric's summary: the median over rounds of its per-round series, with its CI."""
+
     def summarise(v: BucketView) -> dict[str, float | int] | None:
-        rounds = _geomean_series(side)(v)
+        rounds = series(v)
         return median_ci(rounds, higher_is_better=False).to_json() if rounds else None
 
     return summarise
@@ -288,7 +280,7 @@ def _speed(side: str) -> list[Metric]:
             f"{side} time per payload, count-weighted (every payload counts once): median over "
             "rounds of each round's mean, with its 95% CI",
             IN_PROCESS,
-            _us_per_payload(side),
+            _median_of(_us_series(side)),
             higher_is_better=False,
             comparison=CompareAs.TIMED,
             series=_us_series(side),
@@ -300,7 +292,7 @@ def _speed(side: str) -> list[Metric]:
             "payload in proportion, whatever its size: a change hitting small or large payloads "
             "moves it alike): median over rounds with its 95% CI; what the regression gate reads",
             IN_PROCESS,
-            _geomean_us(side),
+            _median_of(_geomean_series(side)),
             higher_is_better=False,
             comparison=CompareAs.TIMED,
             series=_geomean_series(side),
