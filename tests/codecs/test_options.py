@@ -110,6 +110,16 @@ def test_calls_expected_to_take_the_budget_or_more_run_off_the_event_loop(
     assert recorder.on_loop() == [not offloaded, not offloaded]
 
 
+def test_a_stage_that_states_no_cost_stays_on_the_loop_and_still_decodes() -> None:
+    """A prior of zero is a legal claim (work too cheap to measure): nothing to divide the
+    budget by, so the loop's share is the whole decoded-size limit."""
+    recorder = _ThreadRecorder(prior=0.0)
+    codec = ChainCodec([recorder], spec="recorder")
+    original = [json_payload(b"x" * 1000)]
+    assert decode(codec, encode(codec, original)) == original
+    assert recorder.on_loop() == [True, True]
+
+
 def test_a_stage_slower_than_its_prior_goes_off_the_loop_after_one_large_call() -> None:
     """The prior says 64 KiB takes 6.5 µs; it takes 5 ms. The codec believes the call it
     timed, so the next call of that size runs on a thread; small calls stay on the loop."""

@@ -49,6 +49,7 @@ class ChainCodec(PayloadCodec):
         self._encode_cost = sum(stage.cost()[0] for stage in self._stages)
         self._decode_cost = sum(stage.cost()[1] for stage in self._stages)
         self._limit = self.options.max_decoded_size
+        self._loop_limit = self._loop_share()
 
     @property
     def stages(self) -> tuple[Stage, ...]:
@@ -86,13 +87,10 @@ class ChainCodec(PayloadCodec):
         owned, size = self._own_data(payloads)
         budget = self._budget_ns
         if budget is None or size * self._decode_cost < budget:
-            loop_limit = self._limit
-            if budget is not None:
-                loop_limit = min(loop_limit, max(int(budget / self._decode_cost), 1))
             try:
                 if size < LEARN_FROM_BYTES:
-                    return self._decode_owned(payloads, owned, loop_limit)
-                return self._decode_timed(payloads, owned, loop_limit, size)
+                    return self._decode_owned(payloads, owned, self._loop_limit)
+                return self._decode_timed(payloads, owned, self._loop_limit, size)
             except _OverLoopLimit:
                 pass  # larger than it looked: decode it where it cannot stall the loop
         loop = asyncio.get_running_loop()
@@ -123,7 +121,15 @@ class ChainCodec(PayloadCodec):
         start = time.perf_counter_ns()
         out = self._decode_owned(payloads, owned, max_size)
         self._decode_cost = _learned(self._decode_cost, size, time.perf_counter_ns() - start)
+        self._loop_limit = self._loop_share()
         return out
+
+    def _loop_share(self) -> int:
+        """The most bytes one call may decode to on the event loop: what the budget allows at
+        the current cost per byte (kept, not computed per call: small calls are the hot path)."""
+        if self._budget_ns is None or self._decode_cost <= 0:
+            return self._limit
+        return min(self._limit, max(int(self._budget_ns / self._decode_cost), 1))
 
     def _encode_blobs(self, payloads: Sequence[Payload], blobs: list[bytes]) -> list[Payload]:
         out = []
