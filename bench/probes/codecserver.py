@@ -12,11 +12,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import aiohttp
@@ -27,8 +26,7 @@ from temporalio.api.common.v1 import Payloads
 
 import payload_codecs
 from bench.probes.overhead import json_payload
-from bench.temporal.devserver import free_ports
-from bench.temporal.processes import spawn, stop
+from bench.temporal.codecserver import library_server, serving
 
 SERVERS = ("payload-codec-server", "aiohttp sample")
 
@@ -69,40 +67,10 @@ def _serve_sample(port: int, spec: str) -> None:
     web.run_app(_sample_app(codec), host="127.0.0.1", port=port, print=None)
 
 
-@contextmanager
-def _server(kind: str, spec: str, env: dict[str, str]) -> Iterator[str]:
-    [port] = free_ports(1)
+def _server(kind: str, spec: str, env: dict[str, str]) -> AbstractContextManager[str]:
     if kind == SERVERS[0]:
-        command = ["-m", "payload_codecs.server._cli", "--spec", spec, "--port", str(port)]
-    else:
-        command = ["-m", "bench.probes.codecserver", str(port), spec]
-    process = spawn(
-        [sys.executable, *command],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        asyncio.run(_wait_ready(f"http://127.0.0.1:{port}/default/decode", process))
-        yield f"http://127.0.0.1:{port}/default/decode"
-    finally:
-        stop(process)
-
-
-async def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"the codec server for {url} exited at start")
-            try:
-                async with session.post(url, data=b'{"payloads": []}') as answer:
-                    if answer.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"no codec server answered at {url} within 30 s")
+        return library_server(spec, env)
+    return serving(["bench.probes.codecserver", spec], env)
 
 
 async def _load(
@@ -147,7 +115,10 @@ def measure(
     rates: dict[tuple[str, int, int], list[float]] = {}
     latencies: dict[tuple[str, int, int], list[float]] = {}
     with _server(SERVERS[0], spec, env) as ours, _server(SERVERS[1], spec, env) as sample:
-        urls = dict(zip(SERVERS, (ours, sample), strict=True))
+        urls = {
+            server: f"{url}/default/decode"
+            for server, url in zip(SERVERS, (ours, sample), strict=True)
+        }
         for round_index in range(rounds):
             order = SERVERS if round_index % 2 == 0 else SERVERS[::-1]
             for size in sizes:
@@ -169,5 +140,5 @@ def measure(
     ]
 
 
-if __name__ == "__main__":
-    _serve_sample(int(sys.argv[1]), sys.argv[2])
+if __name__ == "__main__":  # python -m bench.probes.codecserver SPEC --port PORT
+    _serve_sample(int(sys.argv[3]), sys.argv[1])

@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import sys
-import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -15,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-from bench.temporal.devserver import DevServer, free_ports
-from bench.temporal.processes import spawn, stop
+from bench.temporal.codecserver import serving
+from bench.temporal.devserver import DevServer
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -43,31 +40,10 @@ class Served:
 
 @contextmanager
 def codec_server(*args: str, log: Path, env: Mapping[str, str] | None = None) -> Iterator[Served]:
-    """The running server, once ``/health`` answers; its stderr goes to ``log``."""
-    [port] = free_ports(1)
-    with log.open("w") as sink:
-        process = spawn(
-            [sys.executable, "-m", "payload_codecs.server._cli", "--port", str(port), *args],
-            env={**os.environ, **KEYS_ENV, **(env or {})},
-            stderr=sink,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"codec server exited: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("codec server did not answer /health within 30 s")
-            time.sleep(0.1)
+    """The running server, once it answers; its stderr goes to ``log``."""
+    argv = ["payload_codecs.server._cli", *args]
+    with serving(argv, {**os.environ, **KEYS_ENV, **(env or {})}, log=log) as url:
         yield Served(url, log)
-    finally:
-        stop(process)
 
 
 async def run_echo(server: DevServer, value: dict[str, Any]) -> tuple[str, str]:

@@ -1,0 +1,106 @@
+"""The library's codec server (``payload-codec-server``) as a child process on a free loopback
+port, for the layers and probes that read through it; always stopped, on errors and interrupts
+too. Its ``/metrics`` say what the CLI or the UI asked of it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from bench.temporal.devserver import free_ports
+from bench.temporal.processes import spawn, stop
+
+READY_TIMEOUT_S = 30.0
+
+
+class CodecServerError(RuntimeError):
+    """The codec server did not start."""
+
+
+def answers(url: str) -> bool:
+    """Whether an HTTP server listens at ``url`` (``http://HOST:PORT``): ``GET /health``
+    answered with any status (the library's server says 200 and logs no codec request; a
+    sample server without the route says 404, and is up all the same)."""
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@contextmanager
+def serving(
+    module_argv: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    log: Path | None = None,
+) -> Iterator[str]:
+    """Run ``python -m MODULE ...`` with ``--port`` appended; yield its base URL once it
+    answers. ``log`` takes its stderr (the library's server writes one JSON line a request)."""
+    [port] = free_ports(1)
+    sink = log.open("wb") if log is not None else None
+    try:
+        process = spawn(
+            [sys.executable, "-m", *module_argv, "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=sink if sink is not None else subprocess.DEVNULL,
+        )
+    finally:
+        if sink is not None:
+            sink.close()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not answers(url):
+            if process.poll() is not None:
+                raise CodecServerError(f"the codec server {module_argv[0]} exited at start")
+            if time.monotonic() > deadline:
+                raise CodecServerError(f"no codec server answered at {url} within 30 s")
+            time.sleep(0.1)
+        yield url
+    finally:
+        stop(process)
+
+
+def library_server(
+    spec: str, env: Mapping[str, str], *, origins: Sequence[str] = (), log: Path | None = None
+) -> AbstractContextManager[str]:
+    """``payload-codec-server --spec SPEC`` allowing the Web UI ``origins`` (CORS)."""
+    argv = ["payload_codecs.server._cli", "--spec", spec]
+    for origin in origins:
+        argv += ["--origin", origin]
+    return serving(argv, env, log=log)
+
+
+def metrics_text(url: str) -> str:
+    """The Prometheus text of the codec server at ``url``."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as answer:
+        return str(answer.read().decode())
+
+
+def decode_counters(metrics_text: str) -> tuple[int, int]:
+    """``(requests, payload bytes in)`` of ``/decode`` so far, from the server's Prometheus
+    text: what one reading cost is the difference of two readings of these."""
+    requests = received = 0.0
+    for family in text_string_to_metric_families(metrics_text):
+        for sample in family.samples:
+            if sample.labels.get("endpoint") != "decode":
+                continue
+            if sample.name == "codec_server_requests_total":
+                requests += sample.value
+            elif sample.name == "codec_server_payload_bytes_total" and (
+                sample.labels.get("direction") == "in"
+            ):
+                received += sample.value
+    return int(requests), int(received)
