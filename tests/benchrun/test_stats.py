@@ -13,6 +13,7 @@ from bench.results.stats import (
     median_ci,
     median_interval,
     percentiles,
+    quantile_ci,
     smallest_rank_p,
 )
 
@@ -77,6 +78,28 @@ def test_the_interval_is_reproducible_and_contains_the_median() -> None:
     first = median_ci(samples)
     assert first == median_ci(samples)
     assert first.low <= first.median <= first.high
+
+
+@pytest.mark.parametrize("n", [30, 60, 200])
+def test_the_p90_interval_covers_the_true_p90_at_least_as_often_as_it_says(n: int) -> None:
+    rng = np.random.default_rng(90 + n)
+    truth = float(np.log(10))  # the 0.9 quantile of Exp(1)
+    covered, stated = 0, []
+    for _ in range(TRIALS):
+        estimate = quantile_ci(rng.exponential(size=n).tolist(), 0.9, higher_is_better=False)
+        covered += estimate.low <= truth <= estimate.high
+        stated.append(estimate.confidence)
+    # The coverage the interval states is exact for order statistics of continuous data.
+    assert abs(covered / TRIALS - float(np.mean(stated))) < 0.02
+    assert covered / TRIALS > 0.93
+
+
+def test_a_p90_of_three_samples_says_how_little_its_interval_covers() -> None:
+    estimate = quantile_ci([10.0, 30.0, 20.0], 0.9, higher_is_better=False)
+    assert (estimate.low, estimate.high, estimate.best) == (10.0, 30.0, 10.0)
+    assert estimate.confidence == pytest.approx(1 - 0.1**3 - 0.9**3)  # P(1 <= B <= 2)
+    assert not estimate.enough
+    assert quantile_ci([1.0, 2.0, 3.0], 0.5) == median_ci([1.0, 2.0, 3.0])
 
 
 def test_smallest_rank_p() -> None:
