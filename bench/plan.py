@@ -39,6 +39,23 @@ class ClientPlan:
 
 
 @dataclass(frozen=True)
+class ReadingPlan:
+    """How much operator-path work a run does: histories of ``sizes`` payloads from the first
+    of ``corpora`` the run measures, read ``rounds`` times by the CLI and, when ``ui``, by the
+    Web UI in a headless browser (when one is installed)."""
+
+    codecs: tuple[str, ...]
+    corpora: tuple[str, ...]
+    sizes: tuple[int, ...]
+    rounds: int
+    ui_sizes: tuple[int, ...]
+    """History sizes the Web UI opens (each page load costs seconds; the UI decodes events
+    lazily, so one size shows most of what the count changes)."""
+    ui_rounds: int
+    """Rounds that open the Web UI too (the first ones; at most ``rounds``)."""
+
+
+@dataclass(frozen=True)
 class Profile:
     """A named set of codecs and corpora with a number of measured rounds."""
 
@@ -47,6 +64,7 @@ class Profile:
     corpora: tuple[str, ...]
     rounds: int
     client: ClientPlan
+    reading: ReadingPlan
     description: str
     client_by_default: bool = True
     """Whether the client layer runs unless ``--no-client``; a CI job's profile skips it (it
@@ -63,13 +81,24 @@ QUICK = Profile(
         *(f"{spec}+aes256gcm" for spec in _DEFAULTS),
     ),
     corpora=("synthetic", "histories", "sizes"),
-    rounds=11,
+    # Seven rounds, and three client codecs on one payload per size bucket, keep the quick run,
+    # reading layer included, within three minutes on two shared cores; the full profile
+    # measures more of each.
+    rounds=7,
     client=ClientPlan(
-        codecs=(BASELINE, "snappy", "zstd:3", "zstd:3+aes256gcm"),
+        codecs=(BASELINE, "zstd:3", "zstd:3+aes256gcm"),
         corpora=("sizes",),
         rounds=3,
-        per_bucket=2,
-        concurrency=8,
+        per_bucket=1,
+        concurrency=4,
+    ),
+    reading=ReadingPlan(
+        codecs=(BASELINE, "zstd:3+aes256gcm"),
+        corpora=("histories",),
+        sizes=(10, 100),
+        rounds=5,
+        ui_sizes=(100,),
+        ui_rounds=3,
     ),
     description="every family at its default level, with and without AES-256-GCM",
 )
@@ -99,6 +128,14 @@ FULL = Profile(
     client=ClientPlan(
         codecs=QUICK.codecs, corpora=("sizes", "histories"), rounds=5, per_bucket=3, concurrency=16
     ),
+    reading=ReadingPlan(
+        codecs=(BASELINE, "snappy", "zstd:3", "aes256gcm", "zstd:3+aes256gcm", "gzip:6+aes256gcm"),
+        corpora=("histories",),
+        sizes=(10, 100, 500),
+        rounds=7,
+        ui_sizes=(10, 100, 500),
+        ui_rounds=7,
+    ),
     description="levels swept, both implementations, every built-in corpus",
 )
 CI = Profile(
@@ -107,6 +144,7 @@ CI = Profile(
     corpora=("synthetic", "histories"),
     rounds=11,
     client=QUICK.client,
+    reading=QUICK.reading,
     description="every family at its default level, AES alone and with zstd, in-process "
     "layers only: for a CI job that gates on speed (compare --normalize --fail-on-regression)",
     client_by_default=False,

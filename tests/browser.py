@@ -5,27 +5,15 @@ it skips it, saying how to install one."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-"""Without the networking flags Chromium keeps trying hosts this machine cannot reach."""
+from bench.layers.reading import BROWSER_FLAGS, find_chromium
 
 
 def chromium_path() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    found = find_chromium()
     if found is None:
         message = "no chromium on PATH; install Debian's package: apt-get install chromium"
         if os.environ.get("CI"):
@@ -44,7 +32,7 @@ def browser_page(width: int = 1440, height: int = 900) -> Iterator[object]:
             pytest.fail("playwright is not installed in the test environment")
         pytest.skip("playwright is not installed")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=FLAGS)
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=BROWSER_FLAGS)
         try:
             page = browser.new_page(viewport={"width": width, "height": height})
             yield page

@@ -47,3 +47,24 @@ def wait_for(process: subprocess.Popen[str], text: str | re.Pattern[str]) -> str
         if text.search(line) if isinstance(text, re.Pattern) else text in line:
             return seen
     raise AssertionError(f"the process ended before saying {text!r}:\n{seen}")
+
+
+def descendants(pid: int) -> set[int]:
+    """Every living process below ``pid`` (children, theirs, ...), from ``/proc``: to check
+    later that none outlived the run."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended while we looked
+        # The command name may hold spaces and parentheses: the fields after its last ")".
+        parents[int(entry.name)] = int(stat.rpartition(")")[2].split()[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found

@@ -4,15 +4,20 @@ once (the cluster flags live with the cluster, in ``bench.temporal.cluster``).""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 import os
 import re
+import signal
 import sys
 import tempfile
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from bench.errors import UserError
+from bench.errors import Terminated, UserError
+
+T = TypeVar("T")
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|k|kib|kb|m|mib|mb)?\s*$", re.IGNORECASE)
 _UNITS = {"b": 1, "k": 1024, "kib": 1024, "kb": 1024, "m": 1 << 20, "mib": 1 << 20, "mb": 1 << 20}
@@ -104,3 +109,34 @@ def command(sub: Subparsers, name: str, help_text: str) -> argparse.ArgumentPars
         description=help_text,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+
+
+def run_stoppable(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(main)``, with SIGTERM handled the way asyncio handles Ctrl-C: the main task
+    is cancelled, so every ``finally`` on the loop runs (children stopped, the browser closed),
+    then :class:`Terminated` is raised. An exception raised from a signal handler at an
+    arbitrary point of a running loop can leave a library's locks held and hang the cleanup."""
+    previous = signal.getsignal(signal.SIGTERM)
+    terminated = False
+
+    async def guarded() -> T:
+        task = asyncio.current_task()
+        assert task is not None
+
+        def on_sigterm() -> None:
+            nonlocal terminated
+            if not terminated:  # one is enough: a second would break off the cleanup
+                terminated = True
+                task.cancel()
+
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, on_sigterm)
+        return await main
+
+    try:
+        return asyncio.run(guarded())
+    except asyncio.CancelledError:
+        if terminated:
+            raise Terminated from None
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)

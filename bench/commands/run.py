@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import secrets
 import shlex
 import time
@@ -12,12 +14,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.commands.common import Subparsers, command, redact, say, writable_folder
+from bench.commands.common import (
+    Subparsers,
+    command,
+    redact,
+    run_stoppable,
+    say,
+    writable_folder,
+)
 from bench.corpus import catalog
 from bench.errors import RoundTripError, UserError, exit_code, positive_int
 from bench.keys import KEYS_ENV, run_keyring
 from bench.layers.client import ClientCase, run_client_layer
 from bench.layers.inprocess import Case, build_cases, run_rounds
+from bench.layers.reading import (
+    FRAME,
+    Reading,
+    browser_missing,
+    find_chromium,
+    headless_browser,
+    plan_readings,
+    run_reading_layer,
+    write_histories,
+)
 from bench.layers.reference import reference_cases
 from bench.plan import (
     BASELINE,
@@ -26,13 +45,15 @@ from bench.plan import (
     ClientPlan,
     CodecUnderTest,
     Profile,
+    ReadingPlan,
     codecs_under_test,
 )
 from bench.progress import Progress
 from bench.results import CorpusInfo, Layer, Results, environment, save, save_csv
 from bench.results.environment import utc_now
 from bench.temporal.cluster import ClusterOptions, connect
-from bench.temporal.devserver import DevServer, DevServerError
+from bench.temporal.codecserver import library_server
+from bench.temporal.devserver import DevServer, DevServerError, free_ports
 from bench.temporal.worker_process import WORKER_MODULE, WorkerFailed, WorkerProcess, worker_argv
 
 EXIT_FAILED = 1
@@ -55,18 +76,35 @@ class Plan:
     client_corpora: list[catalog.Corpus]
     key_env: dict[str, str]
     run_client: bool
+    reading: ReadingPlan
+    reading_rows: list[CodecUnderTest]
+    reading_corpus: catalog.Corpus
+    run_reading: bool
+    browser: str | None
+    """Chromium for the Web UI part of the reading layer; ``None``: the UI is not opened."""
 
     @property
     def steps(self) -> int:
         client = (self.client.rounds + 1) * len(self.client_rows) * len(self.client_corpora)
-        return len(self.cases) * (self.rounds + 2) + (client if self.run_client else 0)
+        reading = self.reading.rounds + 1
+        return (
+            len(self.cases) * (self.rounds + 2)
+            + (client if self.run_client else 0)
+            + (reading if self.run_reading else 0)
+        )
+
+    @property
+    def servers(self) -> bool:
+        """Whether a Temporal server is needed."""
+        return self.run_client or self.run_reading
 
 
 @dataclass
 class Outcome:
-    """How the measuring went: what the client layer produced and why a run stopped early."""
+    """How the measuring went: what the server layers produced and why a run stopped early."""
 
     client_cases: list[ClientCase] = field(default_factory=list)
+    readings: list[Reading] = field(default_factory=list)
     layers: dict[str, dict[str, Any]] = field(default_factory=dict)
     stopped: KeyboardInterrupt | None = None
     """Ctrl-C or SIGTERM, when one stopped the run."""
@@ -109,13 +147,16 @@ def _plan(args: argparse.Namespace) -> Plan:
         per_bucket=args.client_per_bucket or profile.client.per_bucket,
         concurrency=args.concurrency or profile.client.concurrency,
     )
-    cluster = ClusterOptions.from_args(args)
     run_client = not args.no_client and (profile.client_by_default or args.client)
-    if cluster.address is None and run_client and (cluster.api_key or _tls(cluster)):
-        raise UserError(
-            "--api-key and the --tls flags need --address: the embedded dev server speaks plain "
-            "gRPC on loopback"
-        )
+    run_reading = not args.no_reading and (profile.client_by_default or args.reading)
+    _check_cluster(args, run_client or run_reading)
+    reading = _reading_plan(args, profile)
+    reading_rows = [
+        row
+        for row in codecs_under_test(reading.codecs or args.codec or profile.codecs, keyring)
+        if row.chain is not None  # the codec server serves specs; a user's class it cannot
+    ]
+    _check_endpoints(args, reading_rows)
     writable_folder(out)
     return Plan(
         run_id=run_id,
@@ -132,7 +173,45 @@ def _plan(args: argparse.Namespace) -> Plan:
         client_corpora=[c for c in corpora if not client.corpora or c.name in client.corpora],
         key_env=key_env,
         run_client=run_client,
+        reading=reading,
+        reading_rows=reading_rows,
+        reading_corpus=next((c for c in corpora if c.name in reading.corpora), corpora[0]),
+        run_reading=run_reading,
+        browser=None if args.no_ui or not run_reading or browser_missing() else find_chromium(),
     )
+
+
+def _reading_plan(args: argparse.Namespace, profile: Profile) -> ReadingPlan:
+    rounds = args.reading_rounds or profile.reading.rounds
+    return ReadingPlan(
+        codecs=() if args.codec else profile.reading.codecs,
+        corpora=profile.reading.corpora,
+        sizes=tuple(args.history_size or profile.reading.sizes),
+        rounds=rounds,
+        ui_sizes=tuple(args.history_size or profile.reading.ui_sizes),
+        ui_rounds=min(args.reading_rounds or profile.reading.ui_rounds, rounds),
+    )
+
+
+def _check_cluster(args: argparse.Namespace, servers: bool) -> None:
+    cluster = ClusterOptions.from_args(args)
+    if servers and cluster.address is None and (cluster.api_key or _tls(cluster)):
+        raise UserError(
+            "--api-key and the --tls flags need --address: the embedded dev server speaks plain "
+            "gRPC on loopback"
+        )
+
+
+def _check_endpoints(args: argparse.Namespace, rows: list[CodecUnderTest]) -> None:
+    """``--codec-endpoint`` stands for one codec's server, ``--ui-url`` needs a cluster."""
+    coded = [row.label for row in rows if not row.facts.baseline]
+    if args.codec_endpoint and len(coded) != 1:
+        raise UserError(
+            f"--codec-endpoint decodes one codec, but the reading layer measures {len(coded)} "
+            f"({', '.join(coded) or 'none'}); name that one codec with --codec"
+        )
+    if args.ui_url and not args.address:
+        raise UserError("--ui-url needs --address: the embedded dev server serves its own Web UI")
 
 
 def _tls(cluster: ClusterOptions) -> bool:
@@ -143,7 +222,7 @@ def _reach(args: argparse.Namespace, plan: Plan) -> None:
     """Connect to ``--address`` before anything is measured, so a wrong address costs seconds
     and one line rather than the whole in-process pass and a traceback."""
     cluster = ClusterOptions.from_args(args)
-    if cluster.address is None or not plan.run_client:
+    if cluster.address is None or not plan.servers:
         return
 
     async def probe() -> None:
@@ -164,6 +243,11 @@ def _measure(args: argparse.Namespace, plan: Plan) -> Outcome:
     if not plan.run_client:
         why = "--no-client" if args.no_client else f"profile {plan.profile.name}; --client runs it"
         outcome.layers[Layer.CLIENT] = {"status": f"not run ({why})"}
+    if not plan.run_reading:
+        why = (
+            "--no-reading" if args.no_reading else f"profile {plan.profile.name}; --reading runs it"
+        )
+        outcome.layers[Layer.READING] = {"status": f"not run ({why})"}
     say(
         f"measuring {len(plan.cases)} cases ({len(plan.rows)} codecs, {len(plan.corpora)} "
         f"corpora, raw and codec layers) x {plan.rounds} rounds; Ctrl-C stops and keeps what "
@@ -171,18 +255,25 @@ def _measure(args: argparse.Namespace, plan: Plan) -> Outcome:
     )
     with Progress(plan.steps, "measuring") as progress:
         try:
-            asyncio.run(run_rounds(plan.cases, plan.rounds, seed=args.seed, on_step=progress.step))
-            if plan.run_client:
-                _client_layer(args, plan, outcome, progress)
+            run_stoppable(
+                run_rounds(plan.cases, plan.rounds, seed=args.seed, on_step=progress.step)
+            )
+            if plan.servers:
+                _server_layers(args, plan, outcome, progress)
         except KeyboardInterrupt as stop:
             outcome.stopped = stop
-            outcome.layers.setdefault(Layer.CLIENT, {"status": "not run (interrupted before it)"})
+            for layer in (Layer.CLIENT, Layer.READING):
+                outcome.layers.setdefault(layer, {"status": "not run (interrupted before it)"})
         except RoundTripError:
             raise
-        except Exception as error:  # whatever stops the client layer, what was measured stays
+        except Exception as error:  # whatever stops a server layer, what was measured stays
             reason = one_line(error)
-            outcome.failure = f"client layer stopped: {reason}"
-            outcome.layers[Layer.CLIENT]["status"] = f"failed: {reason}"
+            running = next(
+                (name for name, info in outcome.layers.items() if info.get("status") == "started"),
+                Layer.CLIENT if plan.run_client else Layer.READING,
+            )
+            outcome.failure = f"{running} layer stopped: {reason}"
+            outcome.layers.setdefault(running, {})["status"] = f"failed: {reason}"
     return outcome
 
 
@@ -195,35 +286,61 @@ def one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}"
 
 
-def _client_layer(
+@dataclass
+class Site:
+    """Where the server layers run: the cluster, the embedded dev server (if any) and its Web
+    UI, and the stack that stops every process they started."""
+
+    cluster: ClusterOptions
+    server: DevServer | None
+    ui_url: str | None
+    stack: contextlib.ExitStack
+
+    @property
+    def where(self) -> str:
+        if self.server is None:
+            return f"existing cluster at {self.cluster.address}"
+        return "embedded temporal server start-dev (in memory)"
+
+
+def _server_layers(
     args: argparse.Namespace, plan: Plan, outcome: Outcome, progress: Progress
 ) -> None:
-    """The client layer against ``--address`` or an embedded dev server; the server and the
-    worker process are always stopped, whatever happens."""
+    """The client and reading layers against ``--address`` or an embedded dev server; the
+    server, worker, codec servers and browser are always stopped, whatever happens."""
+    cluster = ClusterOptions.from_args(args)
+    with contextlib.ExitStack() as stack:
+        site = Site(cluster, None, args.ui_url, stack)
+        if cluster.address is None:
+            [ui_port] = free_ports(1) if plan.browser else [None]
+            server = stack.enter_context(DevServer(namespace=cluster.namespace, ui_port=ui_port))
+            site = Site(cluster.at(server.address), server, server.ui_url or None, stack)
+            say(f"started Temporal dev server pid {server.pid} at {server.address}")
+        if plan.run_client:
+            _client_layer(args, plan, outcome, progress=progress, site=site)
+        if plan.run_reading:
+            _reading_layer(args, plan, outcome, progress=progress, site=site)
+
+
+def _client_layer(
+    args: argparse.Namespace, plan: Plan, outcome: Outcome, *, progress: Progress, site: Site
+) -> None:
+    cluster = site.cluster
     info = outcome.layers[Layer.CLIENT] = {
         "rounds": plan.client.rounds,
         "per_bucket": plan.client.per_bucket,
         "concurrency": plan.client.concurrency,
-        "namespace": args.namespace,
+        "namespace": cluster.namespace,
+        "server": site.where,
         "status": "started",
     }
-    cluster = ClusterOptions.from_args(args)
-    server: DevServer | None = None
-    worker: WorkerProcess | None = None
+    prefix = args.task_queue_prefix or plan.run_id
+    texts = [row.text for row in plan.client_rows]
+    worker = WorkerProcess(cluster, prefix, texts, plan.key_env)
     try:
-        if cluster.address is not None:
-            info["server"] = f"existing cluster at {cluster.address}"
-        else:
-            server = DevServer(namespace=cluster.namespace).start()
-            cluster = cluster.at(server.address)
-            info["server"] = "embedded temporal server start-dev (in memory)"
-            say(f"started Temporal dev server pid {server.pid} at {server.address}")
-        prefix = args.task_queue_prefix or plan.run_id
-        texts = [row.text for row in plan.client_rows]
-        worker = WorkerProcess(cluster, prefix, texts, plan.key_env)
         say(f"started worker pid {worker.pid}")
         say(_join_line(cluster, prefix, plan.client_rows))
-        asyncio.run(
+        run_stoppable(
             run_client_layer(
                 plan.client_rows,
                 plan.client_corpora,
@@ -234,7 +351,7 @@ def _client_layer(
                 into=outcome.client_cases,
                 on_step=progress.step,
                 seed=args.seed,
-                also_watch=[] if server is None else [server],
+                also_watch=[] if site.server is None else [site.server],
             )
         )
         info["status"] = "complete"
@@ -242,10 +359,78 @@ def _client_layer(
         info["status"] = "interrupted"
         raise
     finally:
-        if worker is not None:
-            worker.close()
-        if server is not None:
-            server.stop()
+        worker.close()
+
+
+def _codec_urls(args: argparse.Namespace, plan: Plan, site: Site) -> dict[str, str | None]:
+    """Each reading row's codec server: none for the baseline, ``--codec-endpoint`` when
+    given, else the library's server started here for that spec (allowing the UI's origin)."""
+    env = {**os.environ, **plan.key_env}
+    origins = [site.ui_url] if site.ui_url else []
+    urls: dict[str, str | None] = {}
+    for row in plan.reading_rows:
+        if row.facts.baseline:
+            urls[row.label] = None
+        elif args.codec_endpoint:
+            urls[row.label] = args.codec_endpoint.rstrip("/")
+        else:
+            urls[row.label] = site.stack.enter_context(
+                library_server(row.facts.spec, env, origins=origins)
+            )
+    return urls
+
+
+def _reading_layer(
+    args: argparse.Namespace, plan: Plan, outcome: Outcome, *, progress: Progress, site: Site
+) -> None:
+    info = outcome.layers[Layer.READING] = {
+        "rounds": plan.reading.rounds,
+        "sizes": list(plan.reading.sizes),
+        "corpus": plan.reading_corpus.name,
+        "server": site.where,
+        "cli": "temporal workflow show --output json",
+        "ui": _ui_status(args, plan, site.ui_url),
+        "status": "started",
+    }
+    codec_urls = _codec_urls(args, plan, site)
+    say(f"reading layer: codec servers at {', '.join(filter(None, codec_urls.values()))}")
+    readings = plan_readings(
+        plan.reading_rows, plan.reading_corpus, plan.reading.sizes, codec_urls, plan.run_id
+    )
+    ui_url, browser = site.ui_url, plan.browser
+
+    async def measure() -> None:
+        await write_histories(readings, site.cluster, args.task_queue_prefix or plan.run_id)
+        outcome.readings.extend(readings)
+        async with contextlib.AsyncExitStack() as stack:
+            opened = None
+            if browser is not None and ui_url is not None:
+                opened = await stack.enter_async_context(
+                    headless_browser(browser, ui_url, site.cluster.namespace)
+                )
+            await run_reading_layer(
+                readings,
+                site.cluster,
+                plan.reading,
+                browser=opened,
+                on_step=progress.step,
+                seed=args.seed,
+            )
+
+    try:
+        run_stoppable(measure())
+        info["status"] = "complete"
+    except KeyboardInterrupt:
+        info["status"] = "interrupted"
+        raise
+
+
+def _ui_status(args: argparse.Namespace, plan: Plan, ui_url: str | None) -> str:
+    if args.no_ui:
+        return "not opened (--no-ui)"
+    if plan.browser is None:
+        return f"not opened ({browser_missing()})"
+    return f"{ui_url} in headless {plan.browser}" if ui_url else "not opened (no --ui-url)"
 
 
 def _join_line(cluster: ClusterOptions, prefix: str, rows: list[CodecUnderTest]) -> str:
@@ -260,6 +445,7 @@ def _join_line(cluster: ClusterOptions, prefix: str, rows: list[CodecUnderTest])
 def _results(args: argparse.Namespace, plan: Plan, outcome: Outcome, started: str) -> Results:
     cases = [case.result() for case in plan.cases if case.samples.original_bytes]
     cases += [case.result() for case in outcome.client_cases if case.samples.latency_ns]
+    cases += [reading.result() for reading in outcome.readings if reading.samples.rounds]
     return Results(
         run_id=plan.run_id,
         started=started,
@@ -284,6 +470,15 @@ def _results(args: argparse.Namespace, plan: Plan, outcome: Outcome, started: st
         cases=cases,
         layers=outcome.layers,
     )
+
+
+def history_size(text: str) -> int:
+    """``--history-size``: a history holds its input's two payloads and its result besides
+    its signals."""
+    size = positive_int(text)
+    if size < FRAME + 1:
+        raise argparse.ArgumentTypeError(f"a history holds at least {FRAME + 1} payloads")
+    return size
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -353,4 +548,33 @@ def add_parser(sub: Subparsers) -> None:
         "--task-queue-prefix",
         help="task queues PREFIX-N (default: the run id); lets workers on other machines join",
     )
+    _add_reading_arguments(run)
     run.set_defaults(run=cmd_run)
+
+
+def _add_reading_arguments(run: argparse.ArgumentParser) -> None:
+    reading = run.add_argument_group(
+        f"{Layer.READING} layer",
+        "histories read through the codec server by the temporal CLI and the Web UI",
+    )
+    reading.add_argument("--no-reading", action="store_true", help="skip the reading layer")
+    reading.add_argument(
+        "--reading", action="store_true", help="run the reading layer in a profile that skips it"
+    )
+    reading.add_argument("--reading-rounds", type=positive_int, help="reading-layer rounds")
+    reading.add_argument(
+        "--history-size",
+        type=history_size,
+        action="append",
+        help="payloads per history read (repeatable; default: the profile's)",
+    )
+    reading.add_argument("--no-ui", action="store_true", help="do not open the Web UI")
+    reading.add_argument(
+        "--ui-url",
+        help="Web UI of the --address cluster (its origin must be allowed by the codec server)",
+    )
+    reading.add_argument(
+        "--codec-endpoint",
+        help="an existing codec server (http://HOST:PORT) for the one codec measured, instead of "
+        "one started here",
+    )

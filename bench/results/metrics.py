@@ -19,7 +19,7 @@ import numpy as np
 from bench.results.buckets import BUCKETS, LIMIT_BYTES, WARN_BYTES, bucket_of
 from bench.results.model import ALL, CaseResult, Layer
 from bench.results.samples import FAILED
-from bench.results.stats import median_ci, percentiles
+from bench.results.stats import median_ci, percentiles, quantile_ci
 
 Floats = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -111,6 +111,7 @@ class Metric:
 
 IN_PROCESS = frozenset({Layer.RAW, Layer.CODEC, Layer.REFERENCE})
 CLIENT = frozenset({Layer.CLIENT})
+READING = frozenset({Layer.READING})
 
 
 def _ratio(v: BucketView) -> float | None:
@@ -259,6 +260,31 @@ def _throughput(v: BucketView) -> dict[str, float | int] | None:
     return median_ci(v.samples["throughput_wps"]).to_json()
 
 
+def _completed_ms(key: str) -> Callable[[BucketView], list[float]]:
+    """Reading layer: the rounds' times in milliseconds, failed readings left out (counted in
+    ``failed_readings``)."""
+    return lambda v: [x / 1e6 for x in v.samples[key] if x != FAILED]
+
+
+def _quantiles_ms(key: str) -> Summarise:
+    """p50 and p90 over rounds, each with its distribution-free interval."""
+
+    def summarise(v: BucketView) -> dict[str, Any] | None:
+        times = _completed_ms(key)(v)
+        if not times:
+            return None
+        return {
+            name: quantile_ci(times, q, higher_is_better=False).to_json()
+            for name, q in (("p50", 0.5), ("p90", 0.9))
+        }
+
+    return summarise
+
+
+def _round_median(key: str) -> Summarise:
+    return lambda v: float(np.median(v.samples[key])) if v.samples[key] else None
+
+
 def _speed(side: str) -> list[Metric]:
     """How fast a whole bucket goes, each with the raw series compare tests on."""
     return [
@@ -337,6 +363,80 @@ def _per_payload(side: str) -> list[Metric]:
             _cpu_per_wall(side),
         ),
     ]
+
+
+READING_METRICS = (
+    Metric(
+        "payloads_in_history",
+        "",
+        "reading layer: payloads the history holds (input, signals, result)",
+        READING,
+        lambda v: len(v.indices),
+    ),
+    Metric(
+        "show_ms",
+        "ms",
+        "reading layer: wall time of `temporal workflow show --output json` with the codec "
+        "server (the baseline without one), p50 and p90 over rounds with their intervals",
+        READING,
+        _quantiles_ms("show_ns"),
+        higher_is_better=False,
+        comparison=CompareAs.TIMED,
+        series=_completed_ms("show_ns"),
+    ),
+    Metric(
+        "show_requests",
+        "",
+        "reading layer: codec-server requests one `workflow show` made (from its /metrics)",
+        READING,
+        _round_median("show_requests"),
+    ),
+    Metric(
+        "show_codec_bytes",
+        "B",
+        "reading layer: payload bytes one `workflow show` sent the codec server to decode",
+        READING,
+        _round_median("show_codec_bytes"),
+        higher_is_better=False,
+    ),
+    Metric(
+        "ui_ms",
+        "ms",
+        "reading layer: Web UI, navigation to the workflow page showing its decoded input and "
+        "result with every codec request it made answered (browser clock), p50 and p90",
+        READING,
+        _quantiles_ms("ui_ns"),
+        higher_is_better=False,
+        comparison=CompareAs.TIMED,
+        series=_completed_ms("ui_ns"),
+    ),
+    Metric(
+        "ui_requests",
+        "",
+        "reading layer: codec-server requests the Web UI page made",
+        READING,
+        _round_median("ui_requests"),
+    ),
+    Metric(
+        "reading_history_bytes",
+        "B",
+        "reading layer: history_size_bytes the server stores for the history",
+        READING,
+        _whole("history_bytes"),
+        higher_is_better=False,
+        comparison=CompareAs.SIZE,
+        tolerance=0.01,
+    ),
+    Metric(
+        "failed_readings",
+        "",
+        "reading layer: CLI or UI readings that failed",
+        READING,
+        _whole("errors"),
+        higher_is_better=False,
+    ),
+    Metric("reading_error", "", "reading layer: the first failure", READING, _whole("first_error")),
+)
 
 
 METRICS: tuple[Metric, ...] = (
@@ -520,6 +620,7 @@ METRICS: tuple[Metric, ...] = (
         comparison=CompareAs.TIMED,
         series=lambda v: list(v.samples["throughput_wps"]) if v.whole else [],
     ),
+    *READING_METRICS,
 )
 BY_NAME = {metric.name: metric for metric in METRICS}
 
@@ -540,7 +641,10 @@ def of_layer(layer: Layer, comparison: CompareAs | None = None) -> list[Metric]:
 def summarise(layer: Layer, samples: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Every metric of ``layer`` per size bucket (by original size) and for all payloads."""
     out: dict[str, dict[str, Any]] = {}
-    for bucket, indices in bucket_indices(samples["original_bytes"]).items():
+    groups = bucket_indices(samples["original_bytes"])
+    if layer is Layer.READING:  # a history is read whole: its payloads are not split by size
+        groups = {ALL: groups[ALL]}
+    for bucket, indices in groups.items():
         view = BucketView(samples, indices, bucket)
         values = {m.name: m.summarise(view) for m in of_layer(layer)}
         out[bucket] = {name: value for name, value in values.items() if value is not None}

@@ -24,6 +24,8 @@ class Layer(StrEnum):
     """The ``PayloadCodec`` on Payloads, on a running event loop, as the SDK calls it."""
     CLIENT = "client"
     """A workflow round trip through a real client, server and worker."""
+    READING = "reading"
+    """Histories read through the codec server by the real ``temporal`` CLI and Web UI."""
     REFERENCE = "reference"
     """Fixed stdlib work timed in the same rounds, to measure the machine's drift."""
 
@@ -122,6 +124,12 @@ class CaseResult:
     summary: dict[str, dict[str, Any]]
     variant: str = ""
     """How the case differs from its codec's plain case in the same layer (empty: it does not)."""
+
+    @property
+    def row(self) -> str:
+        """The codec label with the variant, when there is one (``none [100 payloads]``): what
+        tells two cases of one codec apart in a table."""
+        return f"{self.codec} [{self.variant}]" if self.variant else self.codec
 
     @property
     def key(self) -> tuple[str, str, str, str]:

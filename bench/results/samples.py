@@ -55,3 +55,29 @@ class ClientSamples:
     @property
     def rounds(self) -> int:
         return len(self.latency_ns)
+
+
+@dataclass
+class ReadingSamples:
+    """Raw operator-path samples of one codec and one history: lists are per round, with
+    :data:`FAILED` where a reading failed.
+
+    ``original_bytes`` are the sizes of the payloads the history holds, in history order.
+    ``show_requests`` and ``show_codec_bytes`` are what one ``temporal workflow show`` asked of
+    the codec server (requests, payload bytes sent to it), per round; zero without a codec.
+    """
+
+    original_bytes: list[int]
+    history_bytes: int = 0
+    workflow_id: str = ""
+    show_ns: list[int] = field(default_factory=list)
+    show_requests: list[int] = field(default_factory=list)
+    show_codec_bytes: list[int] = field(default_factory=list)
+    ui_ns: list[int] = field(default_factory=list)
+    ui_requests: list[int] = field(default_factory=list)
+    errors: int = 0
+    first_error: str | None = None
+
+    @property
+    def rounds(self) -> int:
+        return len(self.show_ns)

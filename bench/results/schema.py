@@ -55,7 +55,7 @@ from typing import IO, Any
 
 from bench.results.metrics import summarise
 from bench.results.model import CaseResult, CodecFacts, CorpusInfo, Layer, Results
-from bench.results.samples import ClientSamples, InProcessSamples
+from bench.results.samples import ClientSamples, InProcessSamples, ReadingSamples
 
 SCHEMA = "temporal-codec-bench/results"
 SCHEMA_VERSION = 3
@@ -66,7 +66,7 @@ class ResultsError(ValueError):
 
 
 def case_result(
-    samples: InProcessSamples | ClientSamples,
+    samples: InProcessSamples | ClientSamples | ReadingSamples,
     *,
     layer: Layer,
     codec: str,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
@@ -56,3 +58,33 @@ def stop(process: subprocess.Popen[Any] | None, grace: float = 10.0) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+async def timed_run(command: Sequence[str], timeout: float) -> tuple[int, bytes, bytes, int]:
+    """Run ``command`` to its end from a running event loop: ``(exit code, stdout, stderr,
+    wall nanoseconds)``. A timeout is exit code -1. Cancelled (Ctrl-C, SIGTERM), the child is
+    killed before this returns, so no reading outlives the run."""
+    started = time.perf_counter_ns()
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=_die_with_parent,
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        return (
+            -1,
+            b"",
+            f"no answer within {timeout:.0f} s".encode(),
+            time.perf_counter_ns() - started,
+        )
+    finally:
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, out, err, time.perf_counter_ns() - started

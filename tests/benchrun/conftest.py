@@ -51,6 +51,7 @@ def run_folder(tmp_path_factory: pytest.TempPathFactory, small_corpus: Path) -> 
                 str(out),
                 "--force",
                 "--no-client",
+                "--no-reading",
             ]
         )
         == 0

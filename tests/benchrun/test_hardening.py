@@ -28,7 +28,7 @@ def test_an_api_key_reaches_no_result_report_or_log(
 ) -> None:
     out = tmp_path / "run"
     argv = ["run", "--codec", "zstd:3", "--corpus", str(small_corpus), "--rounds", "1"]
-    assert main([*argv, "--no-client", *spelling, "--out", str(out)]) == 0
+    assert main([*argv, "--no-client", "--no-reading", *spelling, "--out", str(out)]) == 0
     captured = capsys.readouterr()
     assert SECRET not in captured.out + captured.err
     for path in out.iterdir():
@@ -54,7 +54,12 @@ def test_an_unwritable_output_fails_before_anything_is_measured(
     out = tmp_path / "a-file" if where == "FILE" else Path(where)
     if where == "FILE":
         out.write_text("precious")
-    assert main(["run", "--corpus", str(small_corpus), "--no-client", "--out", str(out)]) == 2
+    assert (
+        main(
+            ["run", "--corpus", str(small_corpus), "--no-client", "--no-reading", "--out", str(out)]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "measuring" not in err
     assert re.search(r"cannot write into|is a file", _one_error_line(err))

@@ -93,7 +93,7 @@ def test_a_codec_that_breaks_after_calibration_fails_the_run(
     out = tmp_path / "broken-later"
     codec = "tests.benchrun.custom_codecs:breaks_after_calibration"
     argv = ["run", "--codec", codec, "--corpus", str(small_corpus), "--rounds", "2"]
-    assert main([*argv, "--no-client", "--out", str(out)]) == 1
+    assert main([*argv, "--no-client", "--no-reading", "--out", str(out)]) == 1
     assert "did not round-trip byte for byte" in capsys.readouterr().err
     assert not (out / "results.json").exists()
 
@@ -142,6 +142,7 @@ def test_ctrl_c_keeps_what_was_measured_marked_interrupted(
             "--out",
             str(out),
             "--no-client",
+            "--no-reading",
         ]
     )
     assert process.stderr is not None

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 FAST = ["--rounds", "1", "--client-rounds", "2", "--client-per-bucket", "1", "--concurrency", "2"]
+FAST += ["--no-reading"]  # tests/temporal/test_reading_layer.py reads histories
 
 
 def test_a_short_run_writes_the_client_section_and_true_history_sizes(
@@ -81,7 +82,17 @@ def test_a_short_run_writes_the_client_section_and_true_history_sizes(
 def _start_run(tiny_corpus: Path, out: Path, *extra: str) -> tuple[subprocess.Popen[str], int, int]:
     """Start an embedded-server run; return it with the dev server's and the worker's pids."""
     process = start_cli(
-        ["run", "--codec", "zstd:3", "--corpus", str(tiny_corpus), "--out", str(out), *extra],
+        [
+            "run",
+            "--codec",
+            "zstd:3",
+            "--corpus",
+            str(tiny_corpus),
+            "--out",
+            str(out),
+            "--no-reading",
+            *list(extra),
+        ],
         stdout=subprocess.DEVNULL,
     )
     assert process.stderr is not None

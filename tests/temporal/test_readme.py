@@ -19,7 +19,10 @@ from bench.temporal.devserver import DevServer
 
 ROOT = Path(__file__).resolve().parents[2]
 BLOCK = re.compile(r"^```(sh|python)\n(.*?)^```", re.MULTILINE | re.DOTALL)
-FAST = "--client-rounds 1 --client-per-bucket 1 --concurrency 1"
+FAST = (
+    "--client-rounds 1 --client-per-bucket 1 --concurrency 1 --reading-rounds 1 --history-size 4 "
+    "--no-ui"
+)
 """Added to every ``codec-bench run`` of the README, with one round (five for the CI profile,
 the fewest the regression gate judges, on its smallest corpus): the test checks that it runs,
 not what it measures."""

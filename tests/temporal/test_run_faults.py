@@ -24,7 +24,17 @@ def _start(
     corpus: Path, out: Path, tmp: Path, *extra: str
 ) -> tuple[subprocess.Popen[str], int, int]:
     process = start_cli(
-        ["run", "--codec", "zstd:3", "--corpus", str(corpus), "--out", str(out), *extra],
+        [
+            "run",
+            "--codec",
+            "zstd:3",
+            "--corpus",
+            str(corpus),
+            "--out",
+            str(out),
+            "--no-reading",
+            *list(extra),
+        ],
         env={"TMPDIR": str(tmp)},
         stdout=subprocess.DEVNULL,
     )

@@ -1,0 +1,157 @@
+"""The reading layer against a real dev server, the real ``temporal`` CLI, the library's codec
+server and the real Web UI in headless Chromium: its rows, what the CLI decodes, and no process
+(dev server, codec server, browser, CLI) left after a normal end, Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bench.cli import main
+from bench.corpus import catalog
+from bench.layers.reading import history_payloads, shown_payloads
+from bench.temporal.codecserver import library_server
+from bench.temporal.devserver import DevServer, temporal_cli
+
+from tests.browser import chromium_path
+from tests.processes import alive, descendants, start_cli, wait_for
+
+pytestmark = pytest.mark.temporal
+
+SPEC = "zstd:3+aes256gcm"
+LABEL = "zstd:3@zstandard+aes256gcm"
+KEYS = {"PAYLOAD_CODEC_KEYS": "reading=" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="}
+READ = ["--no-client", "--reading-rounds", "2", "--history-size", "10"]
+
+
+def _reading_cases(out: Path) -> dict[str, dict[str, Any]]:
+    document = json.loads((out / "results.json").read_text())
+    return {c["codec"]: c for c in document["cases"] if c["layer"] == "reading"}
+
+
+def test_a_run_reads_each_history_with_the_cli_and_the_web_ui(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chromium_path()  # in CI a missing browser fails here rather than skipping the UI
+    monkeypatch.setenv(*next(iter(KEYS.items())))
+    out = tmp_path / "run"
+    argv = ["run", "--codec", SPEC, "--corpus", "histories", "--rounds", "1", *READ]
+    assert main([*argv, "--out", str(out)]) == 0
+    document = json.loads((out / "results.json").read_text())
+    layer = document["layers"]["reading"]
+    assert layer["status"] == "complete"
+    assert layer["ui"].startswith("http://127.0.0.1:")
+    cases = _reading_cases(out)
+    assert set(cases) == {"none", LABEL}
+    for codec, case in cases.items():
+        assert case["variant"] == "10 payloads"
+        samples, summary = case["samples"], case["summary"]["all"]
+        assert samples["errors"] == 0, samples["first_error"]
+        assert len(samples["show_ns"]) == len(samples["ui_ns"]) == 2
+        assert summary["payloads_in_history"] == 10
+        assert summary["show_ms"]["p50"]["median"] > 0
+        assert summary["ui_ms"]["p50"]["median"] > 0
+        # One codec request per event's payloads: the input, seven signals, the result.
+        assert samples["show_requests"] == ([9, 9] if codec == LABEL else [0, 0])
+        if codec == LABEL:
+            assert all(n >= 1 for n in samples["ui_requests"])  # the input and result, at least
+    # Encrypted and compressed, the small payloads take less room in the history.
+    stored = {codec: case["samples"]["history_bytes"] for codec, case in cases.items()}
+    assert 0 < stored[LABEL] < stored["none"]
+    report = (out / "report.md").read_text()
+    assert "## Reading histories" in report
+
+
+def test_the_cli_output_the_layer_times_is_the_workflows_input(
+    dev_server: DevServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(*next(iter(KEYS.items())))
+    out = tmp_path / "run"
+    argv = ["run", "--codec", SPEC, "--corpus", "histories", "--rounds", "1", *READ]
+    assert main([*argv, "--address", dev_server.address, "--out", str(out)]) == 0
+    case = _reading_cases(out)[LABEL]
+    assert json.loads((out / "results.json").read_text())["layers"]["reading"]["ui"] == (
+        "not opened (no --ui-url)"
+    )
+    # Read it again here, as an operator would, through a codec server of our own.
+    with library_server(SPEC, {**os.environ, **KEYS}) as url:
+        shown = subprocess.run(
+            [
+                temporal_cli(),
+                "workflow",
+                "show",
+                "--output",
+                "json",
+                "--address",
+                dev_server.address,
+                "--workflow-id",
+                case["samples"]["workflow_id"],
+                "--codec-endpoint",
+                f"{url}/{{namespace}}",
+            ],
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
+    payloads = shown_payloads(shown.stdout)
+    marker = json.loads(payloads[0].data)["marker"]
+    assert payloads == history_payloads(catalog.load("histories"), 10, marker)
+
+
+@pytest.mark.parametrize(("how", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_no_process_is_left_when_a_reading_run_is_stopped(
+    tmp_path: Path, how: signal.Signals, code: int
+) -> None:
+    chromium_path()
+    out = tmp_path / "run"
+    process = start_cli(
+        [
+            "run",
+            "--codec",
+            SPEC,
+            "--corpus",
+            "histories",
+            "--rounds",
+            "1",
+            "--no-client",
+            "--reading-rounds",
+            "1000",
+            "--history-size",
+            "10",
+            "--out",
+            str(out),
+        ],
+        env=KEYS,
+        stdout=subprocess.DEVNULL,
+    )
+    wait_for(process, "reading round")
+    children = descendants(process.pid)
+    assert len(children) >= 3  # the dev server, the codec server, the browser and its driver
+    process.send_signal(how)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == code, err
+    assert [pid for pid in children if alive(pid)] == []
+    document = json.loads((out / "results.json").read_text())
+    assert document["interrupted"] is True
+    assert document["layers"]["reading"]["status"] == "interrupted"
+    assert _reading_cases(out)  # what was read before the signal is kept
+
+
+def test_no_process_is_left_after_a_normal_end(tmp_path: Path) -> None:
+    out = ["--out", str(tmp_path / "run")]
+    process = start_cli(
+        ["run", "--codec", SPEC, "--corpus", "histories", "--rounds", "1", *READ, "--no-ui", *out],
+        env=KEYS,
+        stdout=subprocess.DEVNULL,
+    )
+    wait_for(process, "reading warm-up")
+    children = descendants(process.pid)
+    assert children
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert [pid for pid in children if alive(pid)] == []
