@@ -36,6 +36,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         max_encode_us_per_kib=args.max_encode_us_per_kib,
         max_decode_us_per_kib=args.max_decode_us_per_kib,
         max_latency_ms=args.max_latency_ms,
+        max_show_ms=args.max_show_ms,
+        max_ui_ms=args.max_ui_ms,
         min_ratio=args.min_ratio,
         min_saved=None if args.min_saved is None else args.min_saved / 100,
         headroom=None if args.headroom is None else args.headroom / 100,
@@ -79,6 +81,15 @@ def add_parser(sub: Subparsers) -> None:
     parser.add_argument("--max-decode-us-per-kib", type=amount, help="the same for decoding")
     parser.add_argument(
         "--max-latency-ms", type=amount, help="round trip (client layer) on every corpus"
+    )
+    parser.add_argument(
+        "--max-show-ms",
+        type=amount,
+        help="temporal workflow show through the codec server (reading layer), p50, every "
+        "history size measured",
+    )
+    parser.add_argument(
+        "--max-ui-ms", type=amount, help="the Web UI's workflow page (reading layer), p50"
     )
     parser.add_argument("--min-ratio", type=amount, help="smallest acceptable compression ratio")
     parser.add_argument(

@@ -316,7 +316,7 @@ def _timed_deltas(label: str, rows: list[_Row], grouped: bool, min_effect: float
             Delta(
                 label,
                 row.case.layer.value,
-                row.case.codec,
+                row.case.row,
                 row.case.corpus,
                 row.bucket,
                 row.metric,
@@ -394,7 +394,7 @@ def _size_deltas(label: str, first: Results, other: Results) -> list[Delta]:
                     continue
                 same = abs(y - x) <= m.tolerance * abs(x)
                 call = ("identical" if x == y else "within tolerance") if same else "changed"
-                where = (label, case.layer.value, case.codec, case.corpus, bucket, m.name)
+                where = (label, case.layer.value, case.row, case.corpus, bucket, m.name)
                 deltas.append(
                     Delta(*where, x, y, y / x if x else 1.0, None, None, None, call, None)
                 )

@@ -176,6 +176,50 @@ def client_path(results: Results, corpus: str, path: Path) -> Path | None:
     return _save(figure, path)
 
 
+def reading_times(cases: Sequence[CaseResult], path: Path) -> Path | None:
+    """CLI ``workflow show`` time against the history's payload count, per codec (p50 with its
+    interval, log-log), and the Web UI's page time where it was measured (hollow markers)."""
+    by_codec: dict[str, list[CaseResult]] = {}
+    for case in cases:
+        if case.has(ALL, "show_ms"):
+            by_codec.setdefault(case.codec, []).append(case)
+    if not by_codec:
+        return None
+    figure, axes = plt.subplots(figsize=(9, 5.5))
+    for codec, group in by_codec.items():
+        style = _style(group[0])
+        for metric, hollow in (("show_ms", False), ("ui_ms", True)):
+            points = [
+                (c.value(ALL, "payloads_in_history") or 0.0, e)
+                for c in group
+                if (e := c.estimate(ALL, metric, "p50")) is not None
+            ]
+            if not points:
+                continue
+            counts, found = [x for x, _ in points], [e for _, e in points]
+            axes.errorbar(
+                counts,
+                [e.median for e in found],
+                yerr=[[e.median - e.low for e in found], [e.high - e.median for e in found]],
+                label=f"{codec}, {'Web UI page' if hollow else 'CLI show'}",
+                capsize=2,
+                color=style["color"],
+                marker=style["marker"],
+                markerfacecolor="none" if hollow else style["color"],
+                linestyle=":" if hollow else style["linestyle"],
+            )
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    _plain_numbers(axes.xaxis)
+    _plain_numbers(axes.yaxis)
+    axes.set_xlabel("payloads in the history")
+    axes.set_ylabel("ms to show it (p50 over rounds, 95% CI, log scale)")
+    axes.set_title("Reading a history through the codec server")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=7)
+    return _save(figure, path)
+
+
 PLOTTED_CHANGES = 40
 
 

@@ -39,6 +39,11 @@ class Constraints:
     """Share of bytes saved, 0 to 1."""
     headroom: float | None = None
     """Share of Temporal's 2 MiB payload limit to keep free for the largest stored payload."""
+    max_show_ms: float | None = None
+    """``temporal workflow show`` through the codec server (reading layer), p50, every history
+    size measured."""
+    max_ui_ms: float | None = None
+    """The Web UI's workflow page through the codec server (reading layer), p50."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,10 @@ class Candidate:
     latency_ms: dict[str, float] = field(default_factory=dict)
     """Round trip per corpus measured in the client layer (geometric mean over size buckets)."""
     latency_noise: float = MIN_NOISE
+    show_ms: dict[str, float] = field(default_factory=dict)
+    """Reading layer, CLI ``workflow show`` p50 by history (``"100 payloads"``)."""
+    ui_ms: dict[str, float] = field(default_factory=dict)
+    """Reading layer, Web UI page p50 by history."""
     cost: Breakdown | None = None
     score: float = 0.0
     pareto: bool = False
@@ -170,6 +179,17 @@ def _latencies(
     return absolute, math.exp(sum(relative) / len(relative)) if relative else None
 
 
+def _readings(results: Results, spec: str, metric: str) -> dict[str, float]:
+    """p50 of a reading-layer metric by history, for the codec with ``spec``."""
+    found = {}
+    for case in results.cases:
+        if case.layer is Layer.READING and case.facts.spec == spec:
+            value = case.value(ALL, metric, "p50")
+            if value is not None:
+                found[case.variant] = value
+    return found
+
+
 def _candidate(results: Results, codec: str, corpora: Mapping[str, float]) -> Candidate | None:
     cases = {c: results.case(Layer.CODEC, codec, c) for c in corpora}
     found = {
@@ -210,6 +230,8 @@ def _candidate(results: Results, codec: str, corpora: Mapping[str, float]) -> Ca
             ]
             or [MIN_NOISE]
         ),
+        show_ms=_readings(results, facts.spec, "show_ms"),
+        ui_ms=_readings(results, facts.spec, "ui_ms"),
     )
 
 
@@ -310,6 +332,16 @@ def _failures(c: Candidate, limits: Constraints) -> list[str]:
             failed.append(
                 f"round trip {slow[worst]:,.1f} ms on {worst} > {limits.max_latency_ms:,.1f}"
             )
+    for what, limit, by_history in (
+        ("workflow show", limits.max_show_ms, c.show_ms),
+        ("Web UI page", limits.max_ui_ms, c.ui_ms),
+    ):
+        if limit is None:
+            continue
+        if not by_history:
+            failed.append(f"no {what} measured (reading layer)")
+        elif (worst := max(by_history, key=lambda k: by_history[k])) and by_history[worst] > limit:
+            failed.append(f"{what} {by_history[worst]:,.0f} ms ({worst}) > {limit:,.0f}")
     if limits.min_ratio is not None and c.ratio < limits.min_ratio:
         failed.append(f"ratio {c.ratio:.2f} < {limits.min_ratio:.2f}")
     if limits.min_saved is not None and c.saved < limits.min_saved:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bench.outputs import plots, render
 from bench.outputs.ranking import cpu_us_per_kib, front, saved_share
+from bench.outputs.reading import reading_section
 from bench.outputs.render import Block, Contents, Image, Section, Table
 from bench.outputs.verdict import verdict_blocks
 from bench.results import ALL, CaseResult, Layer, Results
@@ -367,9 +368,11 @@ def _reference(results: Results) -> list[Block]:
 
 def build_sections(results: Results, folder: Path) -> list[Section]:
     """Every section of the report, the verdict first; figures are written into ``folder``."""
+    reading = reading_section(results, folder)
     rest = [
         _run_section(results),
         *(_corpus_section(results, corpus, folder) for corpus in results.corpus_names),
+        *([reading] if reading is not None else []),
         Section("Corpora", [_corpus_table(results)]),
         Section("Environment", [_environment(results), *_reference(results)]),
         Section("Method", [METHOD]),

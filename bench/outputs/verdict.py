@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.outputs.compare import judge
+from bench.outputs.reading import reading_verdict
 from bench.outputs.recommend import (
     Constraints,
     Recommendation,
@@ -119,6 +120,7 @@ def verdict_blocks(results: Results) -> list[Block]:
         if client.get("status") == "complete"
         else "no client layer"
     )
+    reading = reading_verdict(results)
     return [
         "**The codec to deploy**, by goal, over all corpora (equal weights). Tied: within this "
         "machine's noise floor (the same codec measured twice); the first named wins the "
@@ -131,4 +133,5 @@ def verdict_blocks(results: Results) -> list[Block]:
         ),
         "Per corpus:",
         Table(["goal", *corpora], per_corpus),
+        *([reading] if reading else []),
     ]

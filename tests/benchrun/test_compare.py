@@ -25,7 +25,7 @@ from bench.outputs.compare import (
     judge,
 )
 from bench.results import ALL, CodecFacts, CorpusInfo, Layer
-from bench.results.samples import InProcessSamples
+from bench.results.samples import InProcessSamples, ReadingSamples
 from bench.results.stats import holm
 
 BASE_NS = np.array([2_000.0, 6_000.0, 90_000.0])
@@ -360,3 +360,42 @@ def test_compare_writes_markdown_html_json_and_gates_on_regressions(
     assert float(found[1]) == pytest.approx((1 / 1.3 - 1) * 100, abs=2)
     assert "lz4" not in err
     assert main(["compare", str(a), str(b), "--fail-on-regression", "40"]) == 0
+
+
+def _readings(run_id: str, show_ms: dict[tuple[str, int], float], seed: int) -> results.Results:
+    """Reading-layer cases only: (codec, payloads in history) -> CLI show time, 11 rounds."""
+    rng = np.random.default_rng(seed)
+    cases = [
+        results.case_result(
+            ReadingSamples(
+                original_bytes=[200] * size,
+                history_bytes=size * 300,
+                show_ns=[int(ms * 1e6 * rng.normal(1, 0.02)) for _ in range(ROUNDS)],
+                show_requests=[size - 1] * ROUNDS,
+                show_codec_bytes=[size * 200] * ROUNDS,
+            ),
+            layer=Layer.READING,
+            codec=codec,
+            corpus="histories",
+            library="-",
+            facts=CodecFacts.of_spec(codec),
+            variant=f"{size} payloads",
+        )
+        for (codec, size), ms in show_ms.items()
+    ]
+    return dataclasses.replace(_run(run_id, {}), cases=cases)
+
+
+def test_reading_rows_are_matched_by_history_size() -> None:
+    times = {("none", 10): 120.0, ("zstd:3", 10): 130.0, ("zstd:3", 100): 250.0}
+    first = _readings("a", times, 1)
+    other = _readings("b", {**times, ("zstd:3", 100): 500.0}, 2)
+    comparison = compare([[first], [other]])
+    shows = {(d.codec, d.verdict) for d in comparison.deltas if d.metric == "show_ms"}
+    assert shows == {
+        ("none [10 payloads]", SAME),
+        ("zstd:3 [10 payloads]", SAME),
+        ("zstd:3 [100 payloads]", SLOWER),
+    }
+    stored = {d.codec: d.verdict for d in comparison.deltas if d.metric == "reading_history_bytes"}
+    assert set(stored.values()) == {"identical"}

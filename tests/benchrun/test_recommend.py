@@ -14,7 +14,7 @@ from bench import results
 from bench.cli import main
 from bench.outputs.recommend import Constraints, Costs, default_corpora, recommend, snippet
 from bench.results import CodecFacts, CorpusInfo, Layer
-from bench.results.samples import ClientSamples, InProcessSamples
+from bench.results.samples import ClientSamples, InProcessSamples, ReadingSamples
 
 SIZES = [500, 2_000, 40_000]
 ROUNDS = 11
@@ -255,3 +255,53 @@ def test_every_corpus_counts_by_default_the_users_own_first_and_weights_choose()
         "own alone": "zstd:3@zstandard",
         "own weighs 3": "zstd:3@zstandard",
     }
+
+
+def _with_readings(readings: dict[str, tuple[float, float]], size: int = 100) -> results.Results:
+    """RUN plus reading-layer cases: label -> (CLI show p50 ms, Web UI page p50 ms)."""
+    cases = [
+        results.case_result(
+            ReadingSamples(
+                original_bytes=[200] * size,
+                history_bytes=size * 300,
+                show_ns=[int(show * 1e6)] * 5,
+                show_requests=[size - 1] * 5,
+                show_codec_bytes=[size * 200] * 5,
+                ui_ns=[int(ui * 1e6)] * 5,
+                ui_requests=[3] * 5,
+            ),
+            layer=Layer.READING,
+            codec=label,
+            corpus="histories",
+            library="-",
+            facts=_facts(label),
+            variant=f"{size} payloads",
+        )
+        for label, (show, ui) in readings.items()
+    ]
+    return dataclasses.replace(RUN, cases=[*RUN.cases, *cases])
+
+
+def test_max_show_ms_keeps_codecs_whose_history_reads_fast_enough() -> None:
+    run = _with_readings(
+        {"none": (120, 1500), "zstd:3@zstandard": (180, 1510), "gzip:6@zlib": (400, 1520)}
+    )
+    rec = recommend(run, objective="storage", limits=Constraints(max_show_ms=200))
+    assert rec.winner is not None
+    assert rec.winner.codec == "zstd:3@zstandard"
+    why = {c.codec: c.failed for c in rec.excluded}
+    assert why["gzip:6@zlib"] == ["workflow show 400 ms (100 payloads) > 200"]
+    assert why["snappy@cramjam"] == ["no workflow show measured (reading layer)"]
+    ui = recommend(run, objective="storage", limits=Constraints(max_ui_ms=1515))
+    assert ui.winner is not None
+    assert ui.winner.codec == "zstd:3@zstandard"
+
+
+def test_recommend_takes_the_reading_limits_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "results.json"
+    results.save(_with_readings({"none": (120, 1500), "gzip:6@zlib": (400, 1520)}), path)
+    assert main(["recommend", str(path), "--objective", "storage", "--max-show-ms", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "workflow show 400 ms (100 payloads) > 200" in out
