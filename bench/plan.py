@@ -53,6 +53,11 @@ class ReadingPlan:
     lazily, so one size shows most of what the count changes)."""
     ui_rounds: int
     """Rounds that open the Web UI too (the first ones; at most ``rounds``)."""
+    load_sizes: tuple[int, ...] = (1 << 10, 64 << 10, 1 << 20)
+    """``/decode`` over HTTP: one JSON payload of each size per request."""
+    load_concurrency: tuple[int, ...] = (1, 4)
+    load_requests: int = 20
+    """Requests per size and concurrency in each round."""
 
 
 @dataclass(frozen=True)

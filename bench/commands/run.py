@@ -29,10 +29,12 @@ from bench.layers.client import ClientCase, run_client_layer
 from bench.layers.inprocess import Case, build_cases, run_rounds
 from bench.layers.reading import (
     FRAME,
+    DecodeLoad,
     Reading,
     browser_missing,
     find_chromium,
     headless_browser,
+    plan_loads,
     plan_readings,
     run_reading_layer,
     write_histories,
@@ -105,6 +107,7 @@ class Outcome:
 
     client_cases: list[ClientCase] = field(default_factory=list)
     readings: list[Reading] = field(default_factory=list)
+    loads: list[DecodeLoad] = field(default_factory=list)
     layers: dict[str, dict[str, Any]] = field(default_factory=dict)
     stopped: KeyboardInterrupt | None = None
     """Ctrl-C or SIGTERM, when one stopped the run."""
@@ -397,11 +400,13 @@ def _reading_layer(
     readings = plan_readings(
         plan.reading_rows, plan.reading_corpus, plan.reading.sizes, codec_urls, plan.run_id
     )
+    loads = [] if args.codec_endpoint else plan_loads(plan.reading_rows, codec_urls, plan.reading)
     ui_url, browser = site.ui_url, plan.browser
 
     async def measure() -> None:
         await write_histories(readings, site.cluster, args.task_queue_prefix or plan.run_id)
         outcome.readings.extend(readings)
+        outcome.loads.extend(loads)
         async with contextlib.AsyncExitStack() as stack:
             opened = None
             if browser is not None and ui_url is not None:
@@ -413,6 +418,7 @@ def _reading_layer(
                 site.cluster,
                 plan.reading,
                 browser=opened,
+                loads=loads,
                 on_step=progress.step,
                 seed=args.seed,
             )
@@ -446,6 +452,9 @@ def _results(args: argparse.Namespace, plan: Plan, outcome: Outcome, started: st
     cases = [case.result() for case in plan.cases if case.samples.original_bytes]
     cases += [case.result() for case in outcome.client_cases if case.samples.latency_ns]
     cases += [reading.result() for reading in outcome.readings if reading.samples.rounds]
+    cases += [
+        load.result(plan.reading_corpus.name) for load in outcome.loads if load.samples.rounds
+    ]
     return Results(
         run_id=plan.run_id,
         started=started,

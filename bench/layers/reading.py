@@ -27,12 +27,13 @@ import random
 import secrets
 import shutil
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from google.protobuf import json_format
-from temporalio.api.common.v1 import Payload
+from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.api.history.v1 import History
 from temporalio.client import Client
 from temporalio.common import RawValue
@@ -40,10 +41,11 @@ from temporalio.common import RawValue
 from bench.corpus.catalog import Corpus
 from bench.errors import RoundTripError
 from bench.plan import CodecUnderTest, ReadingPlan
+from bench.probes.overhead import json_payload
 from bench.results import CaseResult, Layer, case_result
-from bench.results.samples import FAILED, ReadingSamples
+from bench.results.samples import FAILED, DecodeSamples, ReadingSamples
 from bench.temporal.cluster import QUIET_PAYLOAD_BYTES, ClusterOptions, connect
-from bench.temporal.codecserver import decode_counters, metrics_text
+from bench.temporal.codecserver import decode_counters, decode_load, metrics_text
 from bench.temporal.devserver import temporal_cli
 from bench.temporal.processes import timed_run
 from bench.temporal.workflows import HistoryWorkflow
@@ -91,6 +93,59 @@ class Reading:
     def failed(self, error: str) -> None:
         self.samples.errors += 1
         self.samples.first_error = self.samples.first_error or error
+
+
+@dataclass
+class DecodeLoad:
+    """``/decode`` over HTTP straight to one codec's server: one encoded payload of a size per
+    request, at a concurrency. The 1 KiB requests show what a request costs whatever it holds,
+    the larger ones what each byte adds."""
+
+    row: CodecUnderTest
+    url: str
+    body: bytes
+    samples: DecodeSamples
+
+    @property
+    def variant(self) -> str:
+        size = self.samples.original_bytes[0]
+        shown = f"{size >> 20} MiB" if size >= 1 << 20 else f"{size >> 10} KiB"
+        return f"/decode {shown} x{self.samples.concurrency}"
+
+    def result(self, corpus: str) -> CaseResult:
+        return case_result(
+            self.samples,
+            layer=Layer.READING,
+            codec=self.row.label,
+            corpus=corpus,
+            library=LIBRARY,
+            facts=self.row.facts,
+            variant=self.variant,
+        )
+
+
+def plan_loads(
+    rows: Sequence[CodecUnderTest], codec_urls: dict[str, str | None], plan: ReadingPlan
+) -> list[DecodeLoad]:
+    """A load per codec server, payload size and concurrency; bodies encoded once, here."""
+    loads = []
+    for row in rows:
+        url = codec_urls[row.label]
+        if url is None or row.chain is None:
+            continue
+        for size in plan.load_sizes:
+            encoded = row.chain.encode_sync([json_payload(size)])
+            body = json_format.MessageToJson(Payloads(payloads=encoded)).encode()
+            for concurrency in plan.load_concurrency:
+                samples = DecodeSamples([size], concurrency)
+                loads.append(DecodeLoad(row, f"{url}/default/decode", body, samples))
+    return loads
+
+
+async def _load(load: DecodeLoad, requests: int) -> None:
+    rate, latencies = await decode_load(load.url, load.body, load.samples.concurrency, requests)
+    load.samples.requests_per_s.append(rate)
+    load.samples.latency_ns.append([int(x * 1e9) for x in latencies])
 
 
 def _json(value: object) -> Payload:
@@ -418,27 +473,43 @@ async def run_reading_layer(
     plan: ReadingPlan,
     *,
     browser: Browser | None,
+    loads: Sequence[DecodeLoad] = (),
     on_step: Callable[[str], None] = lambda _: None,
     seed: int = 0,
 ) -> None:
-    """One unrecorded CLI reading of each history, which checks what the CLI prints, and one
-    unrecorded page, which warms the browser's cache; then the rounds, in a new random order
-    each, the Web UI's pages in the first ``plan.ui_rounds`` of them."""
+    """One unrecorded CLI reading of each history, which checks what the CLI prints, one
+    unrecorded page, which warms the browser's cache, and one unrecorded pass of each load;
+    then the rounds, in a new random order each, the Web UI's pages in the first
+    ``plan.ui_rounds`` of them."""
     ui_variants = {f"{size} payloads" for size in plan.ui_sizes}
-    shows = [(r, False) for r in readings]
-    pages = [(r, True) for r in readings if browser is not None and r.variant in ui_variants]
-    for reading, in_ui in shows + pages[:1]:
+    shows: list[Work] = [partial(_read, r, False, cluster, browser) for r in readings]
+    pages: list[Work] = [
+        partial(_read, r, True, cluster, browser)
+        for r in readings
+        if browser is not None and r.variant in ui_variants
+    ]
+    work_loads: list[Work] = [partial(_load, load, plan.load_requests) for load in loads]
+    for reading in readings:
         recorded = reading.samples
         reading.samples = ReadingSamples(recorded.original_bytes)
         try:
-            await _read(reading, in_ui, cluster, browser)
+            await _read(reading, False, cluster, browser)
         finally:
             reading.samples = recorded
+    for item in pages[:1]:
+        await item()
+    for load in loads:
+        await decode_load(load.url, load.body, load.samples.concurrency, plan.load_requests)
+    for reading in readings:  # the page warmed the cache; its figure is not kept
+        del reading.samples.ui_ns[:], reading.samples.ui_requests[:]
     on_step("reading warm-up")
     order = random.Random(seed)
     for round_no in range(plan.rounds):
-        work = shows + (pages if round_no < plan.ui_rounds else [])
+        work = shows + work_loads + (pages if round_no < plan.ui_rounds else [])
         order.shuffle(work)
-        for reading, in_ui in work:
-            await _read(reading, in_ui, cluster, browser)
+        for item in work:
+            await item()
         on_step(f"reading round {round_no + 1}")
+
+
+Work = Callable[[], Awaitable[None]]

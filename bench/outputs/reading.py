@@ -25,15 +25,47 @@ INTRO = (
 
 
 def reading_cases(results: Results) -> list[CaseResult]:
-    """The reading layer's cases, by codec, then by history size."""
-    cases = [c for c in results.cases if c.layer is Layer.READING]
+    """The reading layer's histories, by size, then codec."""
+    cases = [c for c in results.cases if c.layer is Layer.READING and "show_ns" in c.samples]
     return sorted(cases, key=lambda c: c.value(ALL, "payloads_in_history") or 0)
 
 
-def _ms(estimate: Estimate | None) -> str:
+def load_cases(results: Results) -> list[CaseResult]:
+    """The reading layer's /decode loads, as measured (codec, size, concurrency)."""
+    return [c for c in results.cases if c.layer is Layer.READING and "requests_per_s" in c.samples]
+
+
+LOADS = (
+    "`/decode` over HTTP straight to each codec's server, one JSON payload of the size per "
+    "request, at 1 and more in flight (the harness's client shares the machine's cores with "
+    "the server): the smallest size shows what a request costs whatever it holds, the larger "
+    "ones what each byte adds. Latency p50 and p90 over every request of every round; "
+    "requests/s the median over rounds."
+)
+
+
+def _load_table(cases: list[CaseResult]) -> Table:
+    rows = []
+    for case in cases:
+        rate = case.estimate(ALL, "decode_requests_per_s")
+        rows.append(
+            [
+                case.codec,
+                case.variant.removeprefix("/decode "),
+                _ms(case.estimate(ALL, "decode_request_ms", "p50"), 2),
+                _ms(case.estimate(ALL, "decode_request_ms", "p90"), 2),
+                "-" if rate is None else f"{rate.median:,.0f} [{rate.low:,.0f}-{rate.high:,.0f}]",
+            ]
+        )
+    header = ["codec", "payload x in flight", "ms p50 [CI]", "ms p90 [CI]", "requests/s [CI]"]
+    return Table(header, rows)
+
+
+def _ms(estimate: Estimate | None, digits: int = 0) -> str:
     if estimate is None:
         return "-"
-    return f"{estimate.median:,.0f} [{estimate.low:,.0f}-{estimate.high:,.0f}]"
+    e, d = estimate, digits
+    return f"{e.median:,.{d}f} [{e.low:,.{d}f}-{e.high:,.{d}f}]"
 
 
 def _baseline(results: Results, case: CaseResult) -> CaseResult | None:
@@ -102,6 +134,9 @@ def reading_section(results: Results, folder: Path) -> Section | None:
     image = plots.reading_times(cases, folder / "reading.png")
     if image is not None:
         blocks.append(Image(image, "Time to show a history against its payload count"))
+    loads = load_cases(results)
+    if loads:
+        blocks += [LOADS, _load_table(loads)]
     return Section("Reading histories", blocks)
 
 

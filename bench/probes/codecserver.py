@@ -13,12 +13,10 @@ import asyncio
 import base64
 import os
 import sys
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-import aiohttp
 import numpy as np
 from aiohttp import web
 from google.protobuf import json_format
@@ -26,7 +24,7 @@ from temporalio.api.common.v1 import Payloads
 
 import payload_codecs
 from bench.probes.overhead import json_payload
-from bench.temporal.codecserver import library_server, serving
+from bench.temporal.codecserver import decode_load, library_server, serving
 
 SERVERS = ("payload-codec-server", "aiohttp sample")
 
@@ -73,30 +71,6 @@ def _server(kind: str, spec: str, env: dict[str, str]) -> AbstractContextManager
     return serving(["bench.probes.codecserver", spec], env)
 
 
-async def _load(
-    url: str, body: bytes, concurrency: int, requests: int
-) -> tuple[float, list[float]]:
-    latencies: list[float] = []
-    queue = iter(range(requests))
-    headers = {"Content-Type": "application/json", "X-Namespace": "default"}
-
-    async def worker(session: aiohttp.ClientSession) -> None:
-        for _ in queue:
-            started = time.perf_counter()
-            async with session.post(url, data=body, headers=headers) as answer:
-                await answer.read()
-                if answer.status != 200:
-                    raise RuntimeError(f"{url} answered {answer.status}")
-            latencies.append(time.perf_counter() - started)
-
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
-        wall = time.perf_counter() - started
-    return requests / wall, latencies
-
-
 def measure(
     spec: str, sizes: Sequence[int], concurrencies: Sequence[int], requests: int, rounds: int
 ) -> list[Load]:
@@ -125,7 +99,7 @@ def measure(
                 for concurrency in concurrencies:
                     for server in order:
                         rate, times = asyncio.run(
-                            _load(urls[server], bodies[size], concurrency, requests)
+                            decode_load(urls[server], bodies[size], concurrency, requests)
                         )
                         rates.setdefault((server, size, concurrency), []).append(rate)
                         latencies.setdefault((server, size, concurrency), []).extend(times)

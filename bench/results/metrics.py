@@ -251,7 +251,7 @@ def _max_stall_ms(v: BucketView) -> float | None:
 
 
 def _whole(key: str) -> Summarise:
-    return lambda v: v.samples[key] if v.whole else None
+    return lambda v: v.samples.get(key) if v.whole else None
 
 
 def _throughput(v: BucketView) -> dict[str, float | int] | None:
@@ -262,8 +262,8 @@ def _throughput(v: BucketView) -> dict[str, float | int] | None:
 
 def _completed_ms(key: str) -> Callable[[BucketView], list[float]]:
     """Reading layer: the rounds' times in milliseconds, failed readings left out (counted in
-    ``failed_readings``)."""
-    return lambda v: [x / 1e6 for x in v.samples[key] if x != FAILED]
+    ``failed_readings``); a history's and a /decode load's cases hold different samples."""
+    return lambda v: [x / 1e6 for x in v.samples.get(key, []) if x != FAILED]
 
 
 def _quantiles_ms(key: str) -> Summarise:
@@ -282,7 +282,23 @@ def _quantiles_ms(key: str) -> Summarise:
 
 
 def _round_median(key: str) -> Summarise:
-    return lambda v: float(np.median(v.samples[key])) if v.samples[key] else None
+    return lambda v: float(np.median(v.samples[key])) if v.samples.get(key) else None
+
+
+def _request_ms(v: BucketView) -> dict[str, Any] | None:
+    """/decode over HTTP: p50 and p90 of every request of every round."""
+    times = [x / 1e6 for row in v.samples.get("latency_ns", []) for x in row]
+    if "requests_per_s" not in v.samples or not times:
+        return None
+    return {
+        name: quantile_ci(times, q, higher_is_better=False).to_json()
+        for name, q in (("p50", 0.5), ("p90", 0.9))
+    }
+
+
+def _requests_per_s(v: BucketView) -> dict[str, float | int] | None:
+    rates = v.samples.get("requests_per_s")
+    return median_ci(rates).to_json() if rates else None
 
 
 def _speed(side: str) -> list[Metric]:
@@ -371,7 +387,7 @@ READING_METRICS = (
         "",
         "reading layer: payloads the history holds (input, signals, result)",
         READING,
-        lambda v: len(v.indices),
+        lambda v: len(v.indices) if "show_ns" in v.samples else None,
     ),
     Metric(
         "show_ms",
@@ -436,6 +452,25 @@ READING_METRICS = (
         higher_is_better=False,
     ),
     Metric("reading_error", "", "reading layer: the first failure", READING, _whole("first_error")),
+    Metric(
+        "decode_request_ms",
+        "ms",
+        "reading layer: one /decode request over HTTP (one payload of the case's size), p50 "
+        "and p90 over every request",
+        READING,
+        _request_ms,
+        higher_is_better=False,
+    ),
+    Metric(
+        "decode_requests_per_s",
+        "1/s",
+        "reading layer: /decode requests answered per second at the case's concurrency",
+        READING,
+        _requests_per_s,
+        higher_is_better=True,
+        comparison=CompareAs.TIMED,
+        series=lambda v: list(v.samples.get("requests_per_s", [])),
+    ),
 )
 
 

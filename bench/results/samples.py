@@ -81,3 +81,21 @@ class ReadingSamples:
     @property
     def rounds(self) -> int:
         return len(self.show_ns)
+
+
+@dataclass
+class DecodeSamples:
+    """``/decode`` over HTTP at one payload size and concurrency (reading layer): per round, the
+    latency of every request and the round's requests per second.
+
+    ``original_bytes`` holds the one payload's size before encoding.
+    """
+
+    original_bytes: list[int]
+    concurrency: int
+    latency_ns: list[list[int]] = field(default_factory=list)
+    requests_per_s: list[float] = field(default_factory=list)
+
+    @property
+    def rounds(self) -> int:
+        return len(self.requests_per_s)

@@ -55,7 +55,12 @@ from typing import IO, Any
 
 from bench.results.metrics import summarise
 from bench.results.model import CaseResult, CodecFacts, CorpusInfo, Layer, Results
-from bench.results.samples import ClientSamples, InProcessSamples, ReadingSamples
+from bench.results.samples import (
+    ClientSamples,
+    DecodeSamples,
+    InProcessSamples,
+    ReadingSamples,
+)
 
 SCHEMA = "temporal-codec-bench/results"
 SCHEMA_VERSION = 3
@@ -66,7 +71,7 @@ class ResultsError(ValueError):
 
 
 def case_result(
-    samples: InProcessSamples | ClientSamples | ReadingSamples,
+    samples: InProcessSamples | ClientSamples | ReadingSamples | DecodeSamples,
     *,
     layer: Layer,
     codec: str,

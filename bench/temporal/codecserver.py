@@ -4,6 +4,7 @@ too. Its ``/metrics`` say what the CLI or the UI asked of it."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import time
@@ -104,3 +105,31 @@ def decode_counters(metrics_text: str) -> tuple[int, int]:
             ):
                 received += sample.value
     return int(requests), int(received)
+
+
+async def decode_load(
+    url: str, body: bytes, concurrency: int, requests: int
+) -> tuple[float, list[float]]:
+    """POST ``body`` to the decode endpoint ``url`` ``requests`` times with ``concurrency`` in
+    flight: requests per second and each request's latency in seconds."""
+    import aiohttp  # only the runs that load a codec server need it
+
+    latencies: list[float] = []
+    queue = iter(range(requests))
+    headers = {"Content-Type": "application/json", "X-Namespace": "default"}
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        for _ in queue:
+            started = time.perf_counter()
+            async with session.post(url, data=body, headers=headers) as answer:
+                await answer.read()
+                if answer.status != 200:
+                    raise CodecServerError(f"{url} answered {answer.status}")
+            latencies.append(time.perf_counter() - started)
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+        wall = time.perf_counter() - started
+    return requests / wall, latencies

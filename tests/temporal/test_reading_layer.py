@@ -30,8 +30,13 @@ READ = ["--no-client", "--reading-rounds", "2", "--history-size", "10"]
 
 
 def _reading_cases(out: Path) -> dict[str, dict[str, Any]]:
+    """The histories' cases by codec (the /decode loads left out)."""
     document = json.loads((out / "results.json").read_text())
-    return {c["codec"]: c for c in document["cases"] if c["layer"] == "reading"}
+    return {
+        c["codec"]: c
+        for c in document["cases"]
+        if c["layer"] == "reading" and not c["variant"].startswith("/decode")
+    }
 
 
 def test_a_run_reads_each_history_with_the_cli_and_the_web_ui(
@@ -46,6 +51,13 @@ def test_a_run_reads_each_history_with_the_cli_and_the_web_ui(
     layer = document["layers"]["reading"]
     assert layer["status"] == "complete"
     assert layer["ui"].startswith("http://127.0.0.1:")
+    loads = [c for c in document["cases"] if c["layer"] == "reading" and c["variant"][0] == "/"]
+    assert {(c["codec"], c["variant"]) for c in loads} == {
+        (LABEL, f"/decode {size} x{n}") for size in ("1 KiB", "64 KiB", "1 MiB") for n in (1, 4)
+    }
+    for load in loads:
+        assert len(load["samples"]["requests_per_s"]) == 2
+        assert load["summary"]["all"]["decode_request_ms"]["p50"]["median"] > 0
     cases = _reading_cases(out)
     assert set(cases) == {"none", LABEL}
     for codec, case in cases.items():
@@ -65,6 +77,7 @@ def test_a_run_reads_each_history_with_the_cli_and_the_web_ui(
     assert 0 < stored[LABEL] < stored["none"]
     report = (out / "report.md").read_text()
     assert "## Reading histories" in report
+    assert "`/decode` over HTTP straight to each codec's server" in report
 
 
 def test_the_cli_output_the_layer_times_is_the_workflows_input(
@@ -149,7 +162,7 @@ def test_no_process_is_left_after_a_normal_end(tmp_path: Path) -> None:
         env=KEYS,
         stdout=subprocess.DEVNULL,
     )
-    wait_for(process, "reading warm-up")
+    wait_for(process, "reading layer: codec servers at")
     children = descendants(process.pid)
     assert children
     _, err = process.communicate(timeout=120)
