@@ -104,6 +104,7 @@ QUICK = Profile(
         rounds=5,
         ui_sizes=(100,),
         ui_rounds=3,
+        load_requests=10,
     ),
     description="every family at its default level, with and without AES-256-GCM",
 )
