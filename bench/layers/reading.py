@@ -242,6 +242,33 @@ async def _counters(url: str | None) -> tuple[int, int]:
     return decode_counters(await asyncio.to_thread(metrics_text, url))
 
 
+def show_command(
+    address: str,
+    namespace: str,
+    workflow_id: str,
+    *,
+    run_id: str | None = None,
+    codec_url: str | None = None,
+) -> list[str]:
+    """``temporal workflow show --output json`` of one workflow, through the codec server at
+    ``codec_url`` (``http://HOST:PORT``; the CLI puts the namespace into the path) if given."""
+    return [
+        temporal_cli(),
+        "workflow",
+        "show",
+        "--output",
+        "json",
+        "--address",
+        address,
+        "--namespace",
+        namespace,
+        "--workflow-id",
+        workflow_id,
+        *(["--run-id", run_id] if run_id else []),
+        *(["--codec-endpoint", f"{codec_url}/{{namespace}}"] if codec_url else []),
+    ]
+
+
 class ReadingFailed(Exception):
     """A reading that did not complete: an outcome of the codec, recorded, not a crash."""
 
@@ -249,22 +276,13 @@ class ReadingFailed(Exception):
 async def _show(reading: Reading, cluster: ClusterOptions) -> tuple[int, int, int]:
     """One ``temporal workflow show`` of the history: ``(wall ns, codec requests, payload bytes
     sent to the codec server)``. The first is checked against the workflow's payloads."""
-    command = [
-        temporal_cli(),
-        "workflow",
-        "show",
-        "--output",
-        "json",
-        "--address",
+    command = show_command(
         str(cluster.address),
-        "--namespace",
         cluster.namespace,
-        "--workflow-id",
         reading.workflow_id,
-        "--run-id",
-        reading.run_id,
-        *(["--codec-endpoint", f"{reading.codec_url}/{{namespace}}"] if reading.codec_url else []),
-    ]
+        run_id=reading.run_id,
+        codec_url=reading.codec_url,
+    )
     before = await _counters(reading.codec_url)
     code, out, err, elapsed = await timed_run(command, SHOW_TIMEOUT_S)
     after = await _counters(reading.codec_url)

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench.temporal.devserver import DevServer, temporal_cli
+from bench.layers.reading import show_command
+from bench.temporal.devserver import DevServer
 
 from tests.temporal.codec_server import SPEC, codec_server, run_echo
 
@@ -44,20 +45,7 @@ def _plaintexts(output: str) -> list[str]:
 
 def _show(server: DevServer, workflow_id: str, *codec: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [
-            temporal_cli(),
-            "workflow",
-            "show",
-            "--output",
-            "json",
-            "--address",
-            server.address,
-            "--namespace",
-            "default",
-            "--workflow-id",
-            workflow_id,
-            *codec,
-        ],
+        [*show_command(server.address, "default", workflow_id), *codec],
         capture_output=True,
         text=True,
         timeout=60,

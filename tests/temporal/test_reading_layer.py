@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from bench.cli import main
 from bench.corpus import catalog
-from bench.layers.reading import history_payloads, shown_payloads
+from bench.layers.reading import history_payloads, show_command, shown_payloads
 from bench.temporal.codecserver import library_server
-from bench.temporal.devserver import DevServer, temporal_cli
+from bench.temporal.devserver import DevServer
 
 from tests.browser import chromium_path
 from tests.processes import alive, descendants, start_cli, wait_for
@@ -93,20 +93,11 @@ def test_the_cli_output_the_layer_times_is_the_workflows_input(
     )
     # Read it again here, as an operator would, through a codec server of our own.
     with library_server(SPEC, {**os.environ, **KEYS}) as url:
+        command = show_command(
+            dev_server.address, "default", case["samples"]["workflow_id"], codec_url=url
+        )
         shown = subprocess.run(
-            [
-                temporal_cli(),
-                "workflow",
-                "show",
-                "--output",
-                "json",
-                "--address",
-                dev_server.address,
-                "--workflow-id",
-                case["samples"]["workflow_id"],
-                "--codec-endpoint",
-                f"{url}/{{namespace}}",
-            ],
+            command,
             capture_output=True,
             check=True,
             timeout=60,
