@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,13 @@ SPEC = "zstd:3+aes256gcm"
 LABEL = "zstd:3@zstandard+aes256gcm"
 KEYS = {"PAYLOAD_CODEC_KEYS": "reading=" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="}
 READ = ["--no-client", "--reading-rounds", "2", "--history-size", "10"]
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def _reading_cases(out: Path) -> dict[str, dict[str, Any]]:
@@ -146,16 +154,36 @@ def test_no_process_is_left_when_a_reading_run_is_stopped(
     assert _reading_cases(out)  # what was read before the signal is kept
 
 
-def test_no_process_is_left_after_a_normal_end(tmp_path: Path) -> None:
+def test_no_process_or_browser_is_left_after_a_normal_end(tmp_path: Path) -> None:
+    chromium_path()
     out = ["--out", str(tmp_path / "run")]
     process = start_cli(
-        ["run", "--codec", SPEC, "--corpus", "histories", "--rounds", "1", *READ, "--no-ui", *out],
+        ["run", "--codec", SPEC, "--corpus", "histories", "--rounds", "1", *READ, *out],
         env=KEYS,
         stdout=subprocess.DEVNULL,
     )
     wait_for(process, "reading layer: codec servers at")
-    children = descendants(process.pid)
-    assert children
+    children: set[int] = set()
+    deadline = time.monotonic() + 60
+    while not any("chromium" in _command(pid) for pid in children):
+        assert process.poll() is None, "the run ended before a browser was seen"
+        assert time.monotonic() < deadline, "no browser within 60 s"
+        children |= descendants(process.pid)
+        time.sleep(0.2)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
     assert [pid for pid in children if alive(pid)] == []
+
+
+def test_an_existing_codec_server_is_read_through_with_codec_endpoint(
+    dev_server: DevServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(*next(iter(KEYS.items())))
+    out = tmp_path / "run"
+    argv = ["run", "--codec", SPEC, "--corpus", "histories", "--rounds", "1", *READ]
+    with library_server(SPEC, {**os.environ, **KEYS}) as url:
+        cluster = ["--address", dev_server.address, "--codec-endpoint", url]
+        assert main([*argv, *cluster, "--out", str(out)]) == 0
+    samples = _reading_cases(out)[LABEL]["samples"]
+    assert samples["errors"] == 0, samples["first_error"]
+    assert samples["show_requests"] == [9, 9]  # counted by that server's own /metrics
