@@ -10,7 +10,7 @@ import os
 import secrets
 import shlex
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from bench.commands.common import (
 from bench.corpus import catalog
 from bench.errors import RoundTripError, UserError, exit_code, positive_int
 from bench.keys import KEYS_ENV, run_keyring
-from bench.layers.client import ClientCase, run_client_layer
+from bench.layers.client import ClientCase, run_client_layer, transport_prefix
 from bench.layers.inprocess import Case, build_cases, run_rounds
 from bench.layers.reading import (
     FRAME,
@@ -53,7 +53,7 @@ from bench.plan import (
 from bench.progress import Progress
 from bench.results import CorpusInfo, Layer, Results, environment, save, save_csv
 from bench.results.environment import utc_now
-from bench.temporal.cluster import ClusterOptions, connect
+from bench.temporal.cluster import TRANSPORTS, ClusterOptions, connect
 from bench.temporal.codecserver import library_server
 from bench.temporal.devserver import DevServer, DevServerError, free_ports
 from bench.temporal.worker_process import WORKER_MODULE, WorkerFailed, WorkerProcess, worker_argv
@@ -329,26 +329,32 @@ def _client_layer(
     args: argparse.Namespace, plan: Plan, outcome: Outcome, *, progress: Progress, site: Site
 ) -> None:
     cluster = site.cluster
+    transports = list(TRANSPORTS) if args.grpc_compression == "both" else [args.grpc_compression]
     info = outcome.layers[Layer.CLIENT] = {
         "rounds": plan.client.rounds,
         "per_bucket": plan.client.per_bucket,
         "concurrency": plan.client.concurrency,
         "namespace": cluster.namespace,
         "server": site.where,
+        "grpc_compression": ", ".join(transports),
         "status": "started",
     }
     prefix = args.task_queue_prefix or plan.run_id
     texts = [row.text for row in plan.client_rows]
-    worker = WorkerProcess(cluster, prefix, texts, plan.key_env)
+    clusters = {t: replace(cluster, grpc_compression=t) for t in transports}
+    workers: dict[str, WorkerProcess] = {}
     try:
-        say(f"started worker pid {worker.pid}")
-        say(_join_line(cluster, prefix, plan.client_rows))
+        for transport, options in clusters.items():
+            queues = transport_prefix(prefix, transport)
+            workers[transport] = WorkerProcess(options, queues, texts, plan.key_env)
+            say(f"started worker pid {workers[transport].pid}")
+            say(_join_line(options, queues, plan.client_rows))
         run_stoppable(
             run_client_layer(
                 plan.client_rows,
                 plan.client_corpora,
-                cluster,
-                worker,
+                clusters,
+                workers,
                 prefix=prefix,
                 plan=plan.client,
                 into=outcome.client_cases,
@@ -362,7 +368,8 @@ def _client_layer(
         info["status"] = "interrupted"
         raise
     finally:
-        worker.close()
+        for worker in workers.values():
+            worker.close()
 
 
 def _codec_urls(args: argparse.Namespace, plan: Plan, site: Site) -> dict[str, str | None]:
@@ -546,7 +553,9 @@ def add_parser(sub: Subparsers) -> None:
         "--client", action="store_true", help="run the client layer in a profile that skips it"
     )
     ClusterOptions.add_arguments(
-        client, address_help="HOST:PORT of an existing cluster instead of the embedded one"
+        client,
+        address_help="HOST:PORT of an existing cluster instead of the embedded one",
+        transports=(*TRANSPORTS, "both"),
     )
     client.add_argument(
         "--concurrency", type=positive_int, help="workflows in flight for throughput"

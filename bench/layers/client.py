@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -64,6 +64,13 @@ class ClientCase:
     payloads: list[Payload]
     samples: ClientSamples
     task_queue: str
+    transport: str = "gzip"
+    """gRPC message compression of this case's client and worker."""
+
+    @property
+    def variant(self) -> str:
+        """Empty for the SDK's default transport, so runs with and without an A/B match."""
+        return "" if self.transport == "gzip" else f"grpc {self.transport}"
 
     def workflow_id(self, tag: str) -> str:
         return f"{self.task_queue}-{self.corpus}-{tag}"
@@ -76,6 +83,7 @@ class ClientCase:
             corpus=self.corpus,
             library=LIBRARY,
             facts=self.row.facts,
+            variant=self.variant,
         )
 
 
@@ -192,35 +200,48 @@ async def _while_alive(processes: Sequence[Watched], work: Awaitable[None]) -> N
             task.cancel()
 
 
+def transport_prefix(prefix: str, transport: str) -> str:
+    """Task-queue prefix of a transport's worker: the run's for the default, its own for the
+    other, so that each workflow runs on a worker of its transport."""
+    return prefix if transport == "gzip" else f"{prefix}-grpc-{transport}"
+
+
 async def _cases(
     rows: Sequence[CodecUnderTest],
     corpora: Sequence[Corpus],
-    cluster: ClusterOptions,
+    clusters: Mapping[str, ClusterOptions],
     prefix: str,
     plan: ClientPlan,
 ) -> list[ClientCase]:
-    base = await connect(cluster, warn_payload_bytes=QUIET_PAYLOAD_BYTES)
     cases: list[ClientCase] = []
-    for index, row in enumerate(rows):
-        timed = TimedCodec(row.codec)
-        client = Client(
-            base.service_client, namespace=cluster.namespace, data_converter=data_converter(timed)
-        )
-        for corpus in corpora:
-            payloads = sample_payloads(corpus, plan.per_bucket)
-            samples = ClientSamples([p.ByteSize() for p in payloads], concurrency=plan.concurrency)
-            queue = task_queue(prefix, index)
-            cases.append(
-                ClientCase(index, row, corpus.name, client, timed, payloads, samples, queue)
+    for transport, cluster in clusters.items():
+        base = await connect(cluster, warn_payload_bytes=QUIET_PAYLOAD_BYTES)
+        for index, row in enumerate(rows):
+            timed = TimedCodec(row.codec)
+            client = Client(
+                base.service_client,
+                namespace=cluster.namespace,
+                data_converter=data_converter(timed),
             )
+            queue = task_queue(transport_prefix(prefix, transport), index)
+            for corpus in corpora:
+                payloads = sample_payloads(corpus, plan.per_bucket)
+                samples = ClientSamples(
+                    [p.ByteSize() for p in payloads], concurrency=plan.concurrency
+                )
+                cases.append(
+                    ClientCase(
+                        index, row, corpus.name, client, timed, payloads, samples, queue, transport
+                    )
+                )
     return cases
 
 
 async def run_client_layer(
     rows: Sequence[CodecUnderTest],
     corpora: Sequence[Corpus],
-    cluster: ClusterOptions,
-    worker: WorkerProcess,
+    clusters: Mapping[str, ClusterOptions],
+    workers: Mapping[str, WorkerProcess],
     *,
     prefix: str,
     plan: ClientPlan,
@@ -229,12 +250,14 @@ async def run_client_layer(
     seed: int = 0,
     also_watch: Sequence[Watched] = (),
 ) -> None:
-    """Measure every codec over sampled payloads of every corpus. Cases go into ``into`` as
-    soon as they exist, so whatever was measured survives an interruption."""
+    """Measure every codec over sampled payloads of every corpus, over each transport of
+    ``clusters`` (each with its worker in ``workers``), all cases interleaved. Cases go into
+    ``into`` as soon as they exist, so whatever was measured survives an interruption."""
 
     async def measure() -> None:
-        cases = await _cases(rows, corpora, cluster, prefix, plan)
-        await worker.ready()
+        cases = await _cases(rows, corpora, clusters, prefix, plan)
+        for worker in workers.values():
+            await worker.ready()
         into.extend(cases)
         # One unrecorded pass first: the first workflows on a fresh server and worker are slower
         # (connections, caches, the server's own warm-up), which would land on the first cases.
@@ -247,8 +270,8 @@ async def run_client_layer(
             shuffled = list(cases)
             order.shuffle(shuffled)
             for case in shuffled:
-                await _sequential(case, worker, round_no)
+                await _sequential(case, workers[case.transport], round_no)
                 await _concurrent(case, round_no, plan.concurrency)
                 on_step(f"client round {round_no + 1}: {case.row.label} {case.corpus}")
 
-    await _while_alive([worker, *also_watch], measure())
+    await _while_alive([*workers.values(), *also_watch], measure())

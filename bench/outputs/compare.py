@@ -346,7 +346,7 @@ def _gates(label: str, rows: list[_Row], normalized: bool, grouped: bool) -> lis
     for row in rows:
         gated = GATED_METRICS.get(row.case.layer)
         if gated and row.bucket == ALL and row.metric.endswith(gated):
-            groups.setdefault((row.case.layer, row.case.codec), []).append(row)
+            groups.setdefault((row.case.layer, row.case.row), []).append(row)
     gates = []
     for (layer, codec), members in groups.items():
         pairs = [_oriented(r) for r in members]
@@ -430,7 +430,7 @@ def compare(
     grouped = all(len(side.runs) > 1 for side in groups)
     first = groups[0]
     result = Comparison([g.label for g in groups], normalized=normalize, grouped=grouped)
-    result.baselines = {c.codec for c in first.first.cases if c.facts.baseline}
+    result.baselines = {c.row for c in first.first.cases if c.facts.baseline}
     for other in groups[1:]:
         drift = _drift(first, other)
         if drift is not None:

@@ -157,7 +157,7 @@ def client_path(results: Results, corpus: str, path: Path) -> Path | None:
             xs,
             [e.median for e in found],
             yerr=[[e.median - e.low for e in found], [e.high - e.median for e in found]],
-            label=case.codec,
+            label=case.row,
             capsize=2,
             **_style(case),
         )
@@ -170,7 +170,7 @@ def client_path(results: Results, corpus: str, path: Path) -> Path | None:
     left.grid(True, which="both", alpha=0.3)
     left.legend(fontsize=7)
     stored = [(c.value(ALL, "history_bytes_per_workflow") or 0.0) / 1024 for c in cases]
-    right.barh([c.codec for c in cases], stored, color=[_style(c)["color"] for c in cases])
+    right.barh([c.row for c in cases], stored, color=[_style(c)["color"] for c in cases])
     right.set_xlabel("history the server stores per workflow, KiB (median)")
     right.grid(True, axis="x", alpha=0.3)
     return _save(figure, path)

@@ -151,7 +151,7 @@ def client_case(results: Results, codec: str, corpus: str) -> CaseResult | None:
         (
             c
             for c in results.cases_of(Layer.CLIENT, corpus)
-            if c.facts.spec == spec and c.facts.replica in (None, "A")
+            if c.facts.spec == spec and c.facts.replica in (None, "A") and not c.variant
         ),
         None,
     )

@@ -161,7 +161,7 @@ def _client_row(case: CaseResult, base: CaseResult | None) -> list[str]:
     p50 = case.estimate(ALL, "latency_ms")
     errors = str(case.raw(ALL, "failed_workflows") or 0)
     if p50 is None:
-        return [case.codec, *["-"] * 8, errors]
+        return [case.row, *["-"] * 8, errors]
     base_p50 = base.value(ALL, "latency_ms") if base else None
     base_history = base.value(ALL, "history_bytes_per_workflow") if base else None
     in_codec = _number(case, "client_codec_us_per_workflow") + _number(
@@ -170,7 +170,7 @@ def _client_row(case: CaseResult, base: CaseResult | None) -> list[str]:
     history = _number(case, "history_bytes_per_workflow")
     throughput = case.estimate(ALL, "throughput_wps")
     return [
-        case.codec,
+        case.row,
         f"{p50.median:,.1f} [{p50.low:,.1f}-{p50.high:,.1f}]",
         f"{case.value(ALL, 'slowest_ms') or 0:,.1f}",
         f"{p50.median - base_p50:+,.1f}" if base_p50 is not None else "-",
@@ -200,7 +200,7 @@ def _client_table(results: Results, corpus: str) -> Table:
             "worker max stall, ms",
             "failed workflows",
         ],
-        [_client_row(case, base) for case in cases],
+        [_client_row(case, results.baseline(Layer.CLIENT, corpus, case.variant)) for case in cases],
     )
 
 
@@ -209,13 +209,46 @@ def _client_buckets(results: Results, corpus: str) -> Table:
     buckets = [b.name for b in BUCKETS if any(b.name in c.buckets for c in cases)]
     rows = []
     for case in cases:
-        cells = [case.codec]
+        cells = [case.row]
         for bucket in buckets:
             p50 = case.value(bucket, "latency_ms")
             history = case.value(bucket, "history_bytes_per_workflow")
             cells.append("-" if p50 is None else f"{p50:,.1f} ms / {_size(history)}")
         rows.append(cells)
     return Table(["codec (p50 latency / history per workflow)", *buckets], rows)
+
+
+def _transport_table(results: Results, corpus: str) -> Table | None:
+    """Each codec's round trip with gRPC's own gzip and without it, when both were measured:
+    what the codec adds over transport compression."""
+    cases = results.cases_of(Layer.CLIENT, corpus)
+    plain = {c.codec: c for c in cases if not c.variant}
+    bare = {c.codec: c for c in cases if c.variant == "grpc none"}
+    if not bare:
+        return None
+    rows = []
+    for codec, case in plain.items():
+        other = bare.get(codec)
+        gz, no = case.value(ALL, "latency_ms"), other.value(ALL, "latency_ms") if other else None
+        rows.append(
+            [
+                codec,
+                "-" if gz is None else f"{gz:,.1f}",
+                "-" if no is None else f"{no:,.1f}",
+                f"{gz / no:.2f}x" if gz and no else "-",
+                _size(case.value(ALL, "history_bytes_per_workflow")),
+            ]
+        )
+    return Table(
+        [
+            "codec",
+            "round trip ms, gRPC gzip (SDK default)",
+            "round trip ms, gRPC uncompressed",
+            "gzip / uncompressed",
+            "history stored per workflow",
+        ],
+        rows,
+    )
 
 
 def _client_section(results: Results, corpus: str, folder: Path) -> list[Block]:
@@ -232,6 +265,15 @@ def _client_section(results: Results, corpus: str, folder: Path) -> list[Block]:
         "By payload size bucket:",
         _client_buckets(results, corpus),
     ]
+    transport = _transport_table(results, corpus)
+    if transport is not None:
+        blocks += [
+            "Transport: every codec with the SDK's gRPC gzip and without it (`--grpc-compression "
+            "both`), p50 round trip (geometric mean over size buckets). The history stored is "
+            "the same either way; what a compressing codec still buys over gzip on the wire is "
+            "the difference between its rows and `none`'s in each column.",
+            transport,
+        ]
     image = plots.client_path(results, corpus, folder / f"client-{corpus}.png")
     if image is not None:
         blocks.append(Image(image, f"Client path latency and stored history, corpus {corpus}"))

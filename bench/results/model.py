@@ -192,16 +192,22 @@ class Results:
         key = (layer.value, codec, corpus, variant)
         return next((c for c in self.cases if c.key == key), None)
 
-    def baseline(self, layer: Layer, corpus: str) -> CaseResult | None:
-        """The first baseline row of a layer and corpus (replica A when there is a pair)."""
-        return next((c for c in self.cases_of(layer, corpus) if c.facts.baseline), None)
+    def baseline(self, layer: Layer, corpus: str, variant: str = "") -> CaseResult | None:
+        """The first baseline row of a layer, corpus and variant (replica A when there is a
+        pair); the plain variant is what every other is measured against by default."""
+        return next(
+            (c for c in self.cases_of(layer, corpus) if c.facts.baseline and c.variant == variant),
+            None,
+        )
 
     def replicas(self, layer: Layer, corpus: str) -> dict[str, list[CaseResult]]:
-        """Noise-floor pairs by spec: the same codec measured as replicas A and B."""
+        """Noise-floor pairs by spec (and variant, when there is one): the same codec measured
+        as replicas A and B."""
         pairs: dict[str, list[CaseResult]] = {}
         for case in self.cases_of(layer, corpus):
             if case.facts.replica is not None:
-                pairs.setdefault(case.facts.spec, []).append(case)
+                key = f"{case.facts.spec} [{case.variant}]" if case.variant else case.facts.spec
+                pairs.setdefault(key, []).append(case)
         return {spec: cases for spec, cases in pairs.items() if len(cases) == 2}
 
     @property

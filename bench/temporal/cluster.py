@@ -11,10 +11,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from temporalio.client import Client, PayloadLimitsConfig
-from temporalio.service import TLSConfig
+from temporalio.service import GrpcCompression, TLSConfig
 
 API_KEY_ENV = "TEMPORAL_API_KEY"
 DEFAULT_NAMESPACE = "default"
+TRANSPORTS = ("gzip", "none")
 QUIET_PAYLOAD_BYTES = 64 << 20
 """Above any payload Temporal accepts: the benchmark's own clients and workers raise the SDK's
 large-payload warning to this, since they send large payloads on purpose and count them."""
@@ -34,6 +35,9 @@ class ClusterOptions:
     tls_key: Path | None = None
     tls_ca: Path | None = None
     api_key: str | None = None
+    grpc_compression: str = "gzip"
+    """Transport compression of the gRPC messages: ``gzip`` (the SDK's default since 1.29) or
+    ``none``."""
 
     def __repr__(self) -> str:
         return (
@@ -47,6 +51,7 @@ class ClusterOptions:
         *,
         address_default: str | None = None,
         address_help: str = "HOST:PORT of the cluster's frontend",
+        transports: tuple[str, ...] = TRANSPORTS,
     ) -> None:
         """The cluster flags, the same in every command that connects."""
         parser.add_argument("--address", default=address_default, help=address_help)
@@ -57,6 +62,13 @@ class ClusterOptions:
         parser.add_argument("--tls-ca", type=Path, help="server root CA certificate")
         parser.add_argument(
             "--api-key", help=f"Temporal Cloud API key; prefer {API_KEY_ENV} in the environment"
+        )
+        parser.add_argument(
+            "--grpc-compression",
+            choices=transports,
+            default="gzip",
+            help="gRPC message compression (the SDK's default is gzip)"
+            + ("; both: measure each, side by side" if "both" in transports else ""),
         )
 
     @classmethod
@@ -69,6 +81,7 @@ class ClusterOptions:
             tls_key=args.tls_key,
             tls_ca=args.tls_ca,
             api_key=args.api_key or os.environ.get(API_KEY_ENV) or None,
+            grpc_compression="gzip" if args.grpc_compression == "both" else args.grpc_compression,
         )
 
     def at(self, address: str) -> ClusterOptions:
@@ -80,6 +93,8 @@ class ClusterOptions:
         ``TEMPORAL_API_KEY``)."""
         argv = [] if self.address is None else ["--address", self.address]
         argv += ["--namespace", self.namespace]
+        if self.grpc_compression != "gzip":
+            argv += ["--grpc-compression", self.grpc_compression]
         if self.tls:
             argv.append("--tls")
         for flag, path in (
@@ -120,6 +135,9 @@ async def connect(options: ClusterOptions, *, warn_payload_bytes: int | None = N
         namespace=options.namespace,
         tls=tls,
         api_key=options.api_key,
+        grpc_compression=GrpcCompression.NONE
+        if options.grpc_compression == "none"
+        else GrpcCompression.GZIP,
         payload_limits=PayloadLimitsConfig(
             payloads_warn_size=warn_payload_bytes or PayloadLimitsConfig().payloads_warn_size
         ),

@@ -174,3 +174,29 @@ def test_a_busy_port_is_retried_on_fresh_ports(monkeypatch: pytest.MonkeyPatch) 
             assert server.address != f"127.0.0.1:{busy}"
     finally:
         holder.close()
+
+
+def test_grpc_compression_both_measures_every_codec_over_each_transport(
+    dev_server: DevServer, tiny_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    argv = ["run", "--codec", "zstd:3", "--corpus", str(tiny_corpus), *FAST]
+    cluster = ["--address", dev_server.address, "--grpc-compression", "both"]
+    assert main([*argv, *cluster, "--out", str(out)]) == 0
+    joins = [x for x in capsys.readouterr().err.splitlines() if "more workers may join" in x]
+    assert len(joins) == 2  # one worker per transport, each with its own task queues
+    assert "--grpc-compression" not in joins[0]
+    assert "--grpc-compression none" in joins[1]
+    document = json.loads((out / "results.json").read_text())
+    assert document["layers"]["client"]["grpc_compression"] == "gzip, none"
+    clients = {(c["codec"], c["variant"]): c for c in document["cases"] if c["layer"] == "client"}
+    codecs = {"none (A)", "none (B)", "zstd:3@zstandard"}
+    assert set(clients) == {(c, v) for c in codecs for v in ("", "grpc none")}
+    for (codec, _), case in clients.items():
+        assert case["samples"]["errors"] == 0, (codec, case["samples"]["first_error"])
+    # The transport changes the wire, not what the server stores (but for the other transport's
+    # longer task-queue name, which every history repeats in a few events).
+    for codec in codecs:
+        stored = [clients[codec, v]["samples"]["history_bytes"][-1] for v in ("", "grpc none")]
+        assert stored[0] == pytest.approx(stored[1], abs=200)
+    assert "| none (A) |" in (out / "report.md").read_text().split("Transport: every codec")[1]
