@@ -28,6 +28,8 @@ SPEC = "zstd:3+aes256gcm"
 LABEL = "zstd:3@zstandard+aes256gcm"
 KEYS = {"PAYLOAD_CODEC_KEYS": "reading=" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="}
 READ = ["--no-client", "--reading-rounds", "2", "--history-size", "10"]
+RUN = ["run", "--codec", SPEC, "--corpus", "histories", "--rounds", "1", *READ]
+"""A run that reads one 10-payload history per codec twice, after one round of the rest."""
 
 
 def _command(pid: int) -> str:
@@ -53,8 +55,7 @@ def test_a_run_reads_each_history_with_the_cli_and_the_web_ui(
     chromium_path()  # in CI a missing browser fails here rather than skipping the UI
     monkeypatch.setenv(*next(iter(KEYS.items())))
     out = tmp_path / "run"
-    argv = ["run", "--codec", SPEC, "--corpus", "histories", "--rounds", "1", *READ]
-    assert main([*argv, "--out", str(out)]) == 0
+    assert main([*RUN, "--out", str(out)]) == 0
     document = json.loads((out / "results.json").read_text())
     layer = document["layers"]["reading"]
     assert layer["status"] == "complete"
@@ -93,8 +94,7 @@ def test_the_cli_output_the_layer_times_is_the_workflows_input(
 ) -> None:
     monkeypatch.setenv(*next(iter(KEYS.items())))
     out = tmp_path / "run"
-    argv = ["run", "--codec", SPEC, "--corpus", "histories", "--rounds", "1", *READ]
-    assert main([*argv, "--address", dev_server.address, "--out", str(out)]) == 0
+    assert main([*RUN, "--address", dev_server.address, "--out", str(out)]) == 0
     case = _reading_cases(out)[LABEL]
     assert json.loads((out / "results.json").read_text())["layers"]["reading"]["ui"] == (
         "not opened (no --ui-url)"
@@ -158,7 +158,7 @@ def test_no_process_or_browser_is_left_after_a_normal_end(tmp_path: Path) -> Non
     chromium_path()
     out = ["--out", str(tmp_path / "run")]
     process = start_cli(
-        ["run", "--codec", SPEC, "--corpus", "histories", "--rounds", "1", *READ, *out],
+        [*RUN, *out],
         env=KEYS,
         stdout=subprocess.DEVNULL,
     )
@@ -180,10 +180,9 @@ def test_an_existing_codec_server_is_read_through_with_codec_endpoint(
 ) -> None:
     monkeypatch.setenv(*next(iter(KEYS.items())))
     out = tmp_path / "run"
-    argv = ["run", "--codec", SPEC, "--corpus", "histories", "--rounds", "1", *READ]
     with library_server(SPEC, {**os.environ, **KEYS}) as url:
         cluster = ["--address", dev_server.address, "--codec-endpoint", url]
-        assert main([*argv, *cluster, "--out", str(out)]) == 0
+        assert main([*RUN, *cluster, "--out", str(out)]) == 0
     samples = _reading_cases(out)[LABEL]["samples"]
     assert samples["errors"] == 0, samples["first_error"]
     assert samples["show_requests"] == [9, 9]  # counted by that server's own /metrics
