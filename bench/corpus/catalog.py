@@ -29,8 +29,13 @@ BUILTIN: Mapping[str, str] = {
     "histories": "payloads of six recorded Temporal histories (sdk-python and sdk-go test data)",
     "classic": "five classic compression test files (Canterbury, Snappy), one payload each",
     "sizes": "JSON record lists of about 1 KiB, 64 KiB, 256 KiB and 1 MiB, three of each",
+    "large": "256 KiB to 16 MiB, around Temporal's limits: JSON records, a binary protobuf "
+    "message and base64 inside JSON at each size",
 }
 SIZES = (1 << 10, 64 << 10, 256 << 10, 1 << 20)
+LARGE_SIZES = (256 << 10, 1 << 20, 2 << 20, 3 << 20, 4 << 20, 8 << 20, 16 << 20)
+"""Under the 512 KiB warning, under and over the 2 MiB blob limit, over the 4 MiB gRPC limit."""
+LARGE_SHAPES = (synthetic.json_records, synthetic.large_protobuf, synthetic.base64_json)
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,19 @@ def _sizes() -> Corpus:
     return Corpus("sizes", payloads, provenance)
 
 
+def _large() -> Corpus:
+    rng = random.Random(synthetic.DEFAULT_SEED)
+    payloads = tuple(make(rng, size) for size in LARGE_SIZES for make in LARGE_SHAPES)
+    provenance = {
+        "kind": "synthetic",
+        "generator": ", ".join(f"bench.corpus.synthetic.{m.__name__}" for m in LARGE_SHAPES),
+        "seed": synthetic.DEFAULT_SEED,
+        "sizes": list(LARGE_SIZES),
+        "tool_version": __version__,
+    }
+    return Corpus("large", payloads, provenance)
+
+
 def _synthetic() -> Corpus:
     provenance = synthetic.provenance(synthetic.DEFAULT_SEED, synthetic.DEFAULT_COUNT, None, None)
     return Corpus("synthetic", tuple(synthetic.generate()), provenance)
@@ -139,6 +157,7 @@ def load(name_or_path: str) -> Corpus:
         "histories": _histories,
         "classic": _classic,
         "sizes": _sizes,
+        "large": _large,
     }
     if name_or_path in builders:
         corpus = builders[name_or_path]()

@@ -200,6 +200,17 @@ def protobuf(rng: random.Random, size: int) -> Payload:
     return payload
 
 
+def large_protobuf(rng: random.Random, size: int) -> Payload:
+    """:func:`protobuf` at MiB sizes: 16 KiB pages concatenated, which protobuf reads as one
+    message with every page's executions (building one message of 16 MiB execution by
+    execution re-measures it each time and takes minutes)."""
+    first = protobuf(rng, min(size, 16 << 10))
+    data = bytearray(first.data)
+    while len(data) < size:
+        data += protobuf(rng, min(size - len(data), 16 << 10)).data
+    return Payload(metadata=first.metadata, data=bytes(data))
+
+
 def random_bytes(rng: random.Random, size: int) -> Payload:
     """Incompressible bytes (``binary/plain``): encrypted or already compressed data."""
     return _CONVERTER.to_payloads([rng.randbytes(size)])[0]

@@ -265,6 +265,23 @@ def _client_section(results: Results, corpus: str, folder: Path) -> list[Block]:
         "By payload size bucket:",
         _client_buckets(results, corpus),
     ]
+    failed = [c for c in results.cases_of(Layer.CLIENT, corpus) if c.raw(ALL, "failed_workflows")]
+    if failed:
+        blocks += [
+            "Failed workflows, with the first error as the SDK or the server said it (a payload "
+            "over a limit fails here rather than stopping the run):",
+            Table(
+                ["codec", "failed workflows", "first error"],
+                [
+                    [
+                        c.row,
+                        str(c.raw(ALL, "failed_workflows") or 0),
+                        str(c.raw(ALL, "first_error")),
+                    ]
+                    for c in failed
+                ],
+            ),
+        ]
     transport = _transport_table(results, corpus)
     if transport is not None:
         blocks += [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import random
 from collections import Counter
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from bench.cli import main
 from bench.corpus import synthetic
 from bench.results.buckets import LIMIT_BYTES, bucket_of, parse_buckets
+from temporalio.api.workflowservice.v1 import ListWorkflowExecutionsResponse
 from temporalio.converter import DataConverter
 
 from payload_codecs import CorpusReader
@@ -101,3 +103,13 @@ def test_generate_with_a_custom_mix_on_the_command_line(tmp_path: Path) -> None:
         encodings = Counter(p.metadata["encoding"] for p in reader)
         assert reader.provenance["mix"] == {"protobuf": 1, "random-bytes": 1}
     assert encodings == {b"binary/protobuf": 5, b"binary/plain": 5}
+
+
+def test_a_large_protobuf_is_one_message_the_sdk_reads_back_at_its_size() -> None:
+    payload = synthetic.large_protobuf(random.Random(3), 200 << 10)
+    assert 200 << 10 <= len(payload.data) < (200 << 10) + (16 << 10)
+    [page] = DataConverter.default.payload_converter.from_payloads(
+        [payload], [ListWorkflowExecutionsResponse]
+    )
+    assert isinstance(page, ListWorkflowExecutionsResponse)
+    assert len(page.executions) > 1000  # every 16 KiB page's executions, merged

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -15,10 +16,12 @@ from pathlib import Path
 
 import pytest
 from bench.cli import main
+from bench.corpus import synthetic
 from bench.temporal import devserver
 from bench.temporal.devserver import DevServer
 from temporalio.client import Client
 
+from payload_codecs import CorpusWriter
 from tests.processes import alive, start_cli, wait_for
 
 pytestmark = pytest.mark.temporal
@@ -200,3 +203,26 @@ def test_grpc_compression_both_measures_every_codec_over_each_transport(
         stored = [clients[codec, v]["samples"]["history_bytes"][-1] for v in ("", "grpc none")]
         assert stored[0] == pytest.approx(stored[1], abs=200)
     assert "| none (A) |" in (out / "report.md").read_text().split("Transport: every codec")[1]
+
+
+def test_a_payload_over_the_blob_limit_fails_inline_and_compression_lets_it_through(
+    dev_server: DevServer, tmp_path: Path
+) -> None:
+    """3 MiB of JSON: over the server's 2 MiB blob limit as it is, under it once zstd:3 has
+    compressed it. The failure is a measured outcome with the server's own words, not a crash
+    of the run, even when the warm-up pass meets it first."""
+    corpus = tmp_path / "over.corpus"
+    rng = random.Random(5)
+    with CorpusWriter(corpus, {"kind": "test"}) as writer:
+        writer.write(synthetic.json_records(rng, 3 << 20))
+    out = tmp_path / "run"
+    argv = ["run", "--codec", "zstd:3", "--corpus", str(corpus), *FAST]
+    assert main([*argv, "--address", dev_server.address, "--out", str(out)]) == 0
+    document = json.loads((out / "results.json").read_text())
+    assert document["layers"]["client"]["status"] == "complete"
+    clients = {c["codec"]: c["samples"] for c in document["cases"] if c["layer"] == "client"}
+    for plain in ("none (A)", "none (B)"):
+        assert clients[plain]["errors"] == 2  # one workflow in each of two rounds
+        assert "Blob data size exceeds limit" in clients[plain]["first_error"]
+    assert clients["zstd:3@zstandard"]["errors"] == 0
+    assert "Blob data size exceeds limit" in (out / "report.md").read_text()
