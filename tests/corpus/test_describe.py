@@ -71,7 +71,7 @@ def test_describe_an_unknown_corpus(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["corpus", "describe", "nope"]) == 2
     assert capsys.readouterr().err.strip() == (
         "codec-bench: error: no corpus 'nope': not a built-in name (synthetic, histories, "
-        "classic, sizes) "
+        "classic, sizes, large) "
         "and no such file"
     )
 
