@@ -36,6 +36,8 @@ class ClientPlan:
     """Payloads sampled from each size bucket of each corpus."""
     concurrency: int
     """Workflows in flight in the throughput pass."""
+    storage_thresholds: tuple[int, ...] = ()
+    """Each codec also runs with external storage (S3) from each of these sizes."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ QUICK = Profile(
         rounds=3,
         per_bucket=1,
         concurrency=4,
+        storage_thresholds=(256 * 1024,),
     ),
     reading=ReadingPlan(
         codecs=(BASELINE, "zstd:3+aes256gcm"),
@@ -132,7 +135,12 @@ FULL = Profile(
     # Every family with and without encryption through the client path, but not every level:
     # levels change codec time, which the in-process layers already measure precisely.
     client=ClientPlan(
-        codecs=QUICK.codecs, corpora=("sizes", "histories"), rounds=5, per_bucket=3, concurrency=16
+        codecs=QUICK.codecs,
+        corpora=("sizes", "histories"),
+        rounds=5,
+        per_bucket=3,
+        concurrency=16,
+        storage_thresholds=(64 * 1024, 256 * 1024, 1024 * 1024),
     ),
     reading=ReadingPlan(
         codecs=(BASELINE, "snappy", "zstd:3", "aes256gcm", "zstd:3+aes256gcm", "gzip:6+aes256gcm"),

@@ -7,9 +7,11 @@ import argparse
 import asyncio
 import contextlib
 import os
+import re
 import secrets
 import shlex
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,9 +25,10 @@ from bench.commands.common import (
     writable_folder,
 )
 from bench.corpus import catalog
+from bench.corpus.catalog import Corpus
 from bench.errors import RoundTripError, UserError, exit_code, positive_int
 from bench.keys import KEYS_ENV, run_keyring
-from bench.layers.client import ClientCase, run_client_layer, transport_prefix
+from bench.layers.client import ClientCase, Route, run_client_layer, sample_payloads, size_text
 from bench.layers.inprocess import Case, build_cases, run_rounds
 from bench.layers.reading import (
     FRAME,
@@ -55,7 +58,15 @@ from bench.results import CorpusInfo, Layer, Results, environment, save, save_cs
 from bench.results.environment import utc_now
 from bench.temporal.cluster import TRANSPORTS, ClusterOptions, connect
 from bench.temporal.codecserver import library_server
-from bench.temporal.devserver import DevServer, DevServerError, free_ports
+from bench.temporal.devserver import LIMITS, DevServer, DevServerError, free_ports
+from bench.temporal.objectstore import (
+    DEFAULT_BUCKET,
+    LOCAL_CREDENTIALS,
+    ObjectStoreError,
+    S3Target,
+    check_bucket,
+    local_s3,
+)
 from bench.temporal.worker_process import WORKER_MODULE, WorkerFailed, WorkerProcess, worker_argv
 
 EXIT_FAILED = 1
@@ -83,11 +94,14 @@ class Plan:
     reading_corpus: catalog.Corpus
     run_reading: bool
     browser: str | None
+    client_routes: int = 1
+    """gRPC transports times storage variants each client codec runs over."""
     """Chromium for the Web UI part of the reading layer; ``None``: the UI is not opened."""
 
     @property
     def steps(self) -> int:
-        client = (self.client.rounds + 1) * len(self.client_rows) * len(self.client_corpora)
+        cases = len(self.client_rows) * len(self.client_corpora) * self.client_routes
+        client = (self.client.rounds + 1) * cases
         reading = self.reading.rounds + 1
         return (
             len(self.cases) * (self.rounds + 2)
@@ -149,7 +163,12 @@ def _plan(args: argparse.Namespace) -> Plan:
         rounds=args.client_rounds or profile.client.rounds,
         per_bucket=args.client_per_bucket or profile.client.per_bucket,
         concurrency=args.concurrency or profile.client.concurrency,
+        storage_thresholds=()
+        if args.no_storage
+        else tuple(args.storage_threshold or profile.client.storage_thresholds),
     )
+    client_corpora = [c for c in corpora if not client.corpora or c.name in client.corpora]
+    client = replace(client, storage_thresholds=reachable(client, client_corpora))
     run_client = not args.no_client and (profile.client_by_default or args.client)
     run_reading = not args.no_reading and (profile.client_by_default or args.reading)
     _check_cluster(args, run_client or run_reading)
@@ -173,7 +192,7 @@ def _plan(args: argparse.Namespace) -> Plan:
         client_rows=codecs_under_test(
             client.codecs or args.codec or profile.codecs, keyring, replicate=BASELINE
         ),
-        client_corpora=[c for c in corpora if not client.corpora or c.name in client.corpora],
+        client_corpora=client_corpora,
         key_env=key_env,
         run_client=run_client,
         reading=reading,
@@ -181,6 +200,8 @@ def _plan(args: argparse.Namespace) -> Plan:
         reading_corpus=next((c for c in corpora if c.name in reading.corpora), corpora[0]),
         run_reading=run_reading,
         browser=None if args.no_ui or not run_reading or browser_missing() else find_chromium(),
+        client_routes=(2 if args.grpc_compression == "both" else 1)
+        * (1 + len(client.storage_thresholds)),
     )
 
 
@@ -284,7 +305,7 @@ def one_line(error: BaseException) -> str:
     """An exception as one line: its own text for the errors we raise, the type too for the
     rest (an RPCError's text alone can be a bare word)."""
     text = " ".join(str(error).split()) or "no message"
-    if isinstance(error, (WorkerFailed, DevServerError, UserError)):
+    if isinstance(error, (WorkerFailed, DevServerError, ObjectStoreError, UserError)):
         return text
     return f"{type(error).__name__}: {text}"
 
@@ -325,30 +346,69 @@ def _server_layers(
             _reading_layer(args, plan, outcome, progress=progress, site=site)
 
 
+def reachable(plan: ClientPlan, corpora: Sequence[Corpus]) -> tuple[int, ...]:
+    """The storage thresholds some sampled payload can reach: below all of them every payload
+    stays inline, and an offloading route would measure the inline one again (and start an S3
+    server for nothing)."""
+    return tuple(
+        threshold
+        for threshold in plan.storage_thresholds
+        if any(
+            Route(threshold=threshold).candidates(sample_payloads(c, plan.per_bucket))
+            for c in corpora
+        )
+    )
+
+
+def _routes(args: argparse.Namespace, plan: Plan) -> list[Route]:
+    transports = list(TRANSPORTS) if args.grpc_compression == "both" else [args.grpc_compression]
+    thresholds: list[int | None] = [None, *plan.client.storage_thresholds]
+    return [Route(t, threshold) for t in transports for threshold in thresholds]
+
+
+def _object_store(args: argparse.Namespace, site: Site) -> tuple[S3Target, dict[str, str]]:
+    """Where offloaded payloads go, with the credentials for it: ``--s3-endpoint`` with the
+    AWS environment (its bucket checked first), else moto's server started here."""
+    if args.s3_endpoint:
+        target = S3Target(args.s3_endpoint.rstrip("/"), args.s3_bucket)
+        env = dict(os.environ)
+        check_bucket(target, env)
+        return target, env
+    target = site.stack.enter_context(local_s3(args.s3_bucket))
+    say(f"started local S3 server (moto) pid {target.pid} at {target.endpoint}")
+    return target, {**os.environ, **LOCAL_CREDENTIALS}
+
+
 def _client_layer(
     args: argparse.Namespace, plan: Plan, outcome: Outcome, *, progress: Progress, site: Site
 ) -> None:
     cluster = site.cluster
-    transports = list(TRANSPORTS) if args.grpc_compression == "both" else [args.grpc_compression]
+    routes = _routes(args, plan)
     info = outcome.layers[Layer.CLIENT] = {
         "rounds": plan.client.rounds,
         "per_bucket": plan.client.per_bucket,
         "concurrency": plan.client.concurrency,
         "namespace": cluster.namespace,
         "server": site.where,
-        "grpc_compression": ", ".join(transports),
+        "limits": LIMITS if site.server is not None else "the cluster's own (not read here)",
+        "grpc_compression": ", ".join(dict.fromkeys(r.transport for r in routes)),
+        "external_storage": _storage_info(plan),
         "status": "started",
     }
     prefix = args.task_queue_prefix or plan.run_id
     texts = [row.text for row in plan.client_rows]
-    clusters = {t: replace(cluster, grpc_compression=t) for t in transports}
-    workers: dict[str, WorkerProcess] = {}
+    target, s3_env = (None, {}) if not plan.client.storage_thresholds else _object_store(args, site)
+    if target is not None:
+        info["external_storage"] += f", bucket {target.bucket} at {target.endpoint}"
+    clusters = {r: replace(cluster, grpc_compression=r.transport) for r in routes}
+    workers: dict[Route, WorkerProcess] = {}
     try:
-        for transport, options in clusters.items():
-            queues = transport_prefix(prefix, transport)
-            workers[transport] = WorkerProcess(options, queues, texts, plan.key_env)
-            say(f"started worker pid {workers[transport].pid}")
-            say(_join_line(options, queues, plan.client_rows))
+        for route, options in clusters.items():
+            queues, extra = route.prefix(prefix), route.worker_argv(target)
+            env = {**plan.key_env, **(s3_env if extra else {})}
+            workers[route] = WorkerProcess(options, queues, texts, env, extra)
+            say(f"started worker pid {workers[route].pid}")
+            say(_join_line(options, queues, plan.client_rows, extra))
         run_stoppable(
             run_client_layer(
                 plan.client_rows,
@@ -361,6 +421,8 @@ def _client_layer(
                 on_step=progress.step,
                 seed=args.seed,
                 also_watch=[] if site.server is None else [site.server],
+                target=target,
+                s3_env=s3_env,
             )
         )
         info["status"] = "complete"
@@ -370,6 +432,13 @@ def _client_layer(
     finally:
         for worker in workers.values():
             worker.close()
+
+
+def _storage_info(plan: Plan) -> str:
+    thresholds = plan.client.storage_thresholds
+    if not thresholds:
+        return "off"
+    return "S3 driver from " + ", ".join(size_text(t) for t in thresholds)
 
 
 def _codec_urls(args: argparse.Namespace, plan: Plan, site: Site) -> dict[str, str | None]:
@@ -446,9 +515,11 @@ def _ui_status(args: argparse.Namespace, plan: Plan, ui_url: str | None) -> str:
     return f"{ui_url} in headless {plan.browser}" if ui_url else "not opened (no --ui-url)"
 
 
-def _join_line(cluster: ClusterOptions, prefix: str, rows: list[CodecUnderTest]) -> str:
+def _join_line(
+    cluster: ClusterOptions, prefix: str, rows: list[CodecUnderTest], extra: Sequence[str] = ()
+) -> str:
     """The command that adds a worker to this run from another shell or machine."""
-    argv = worker_argv(cluster, prefix, [row.text for row in rows])
+    argv = [*worker_argv(cluster, prefix, [row.text for row in rows]), *extra]
     command = shlex.join(["python", "-m", WORKER_MODULE, *argv])
     keys = f"{KEYS_ENV}=<the same keys> " if any(row.facts.encrypts for row in rows) else ""
     api = "TEMPORAL_API_KEY=<the same key> " if cluster.api_key else ""
@@ -495,6 +566,15 @@ def history_size(text: str) -> int:
     if size < FRAME + 1:
         raise argparse.ArgumentTypeError(f"a history holds at least {FRAME + 1} payloads")
     return size
+
+
+def byte_size(text: str) -> int:
+    """``--storage-threshold``: bytes, or a number with KiB or MiB (``256KiB``, ``1 MiB``)."""
+    match = re.fullmatch(r"\s*(\d+)\s*(B|KiB|MiB)?\s*", text, flags=re.IGNORECASE)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size; write e.g. 262144, 256KiB, 1MiB")
+    scale = {"b": 1, "kib": 1024, "mib": 1 << 20}[(match[2] or "b").lower()]
+    return int(match[1]) * scale
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -562,6 +642,22 @@ def add_parser(sub: Subparsers) -> None:
     )
     client.add_argument("--client-rounds", type=positive_int, help="client-layer rounds")
     client.add_argument("--client-per-bucket", type=positive_int, help="payloads per size bucket")
+    client.add_argument(
+        "--storage-threshold",
+        type=byte_size,
+        action="append",
+        help="also run each codec with external storage (S3) for payloads of at least this size "
+        "after the codec, e.g. 256KiB (repeatable; default: the profile's)",
+    )
+    client.add_argument("--no-storage", action="store_true", help="no external-storage routes")
+    client.add_argument(
+        "--s3-endpoint",
+        help="an S3 API (http(s)://HOST:PORT) for external storage instead of a local moto "
+        "server; credentials from the AWS environment",
+    )
+    client.add_argument(
+        "--s3-bucket", default=DEFAULT_BUCKET, help="bucket for offloaded payloads (must exist)"
+    )
     client.add_argument(
         "--task-queue-prefix",
         help="task queues PREFIX-N (default: the run id); lets workers on other machines join",

@@ -4,8 +4,11 @@ For every sampled corpus payload a workflow takes it as input, untouched; an act
 and the workflow returns it; the client checks that the result is the input. Measured per
 workflow: round-trip latency, the history bytes the server stores (``history_size_bytes``), the
 time spent inside the codec in the client and in the worker, and the worker's longest event-loop
-stall; per round, throughput at a set concurrency. Codec cases are interleaved in a new random
-order every round, so drift of the in-memory dev server hits all of them alike.
+stall; per round, throughput at a set concurrency. Each codec runs over one or more routes: gRPC
+with or without gzip, payloads inline or offloaded to external storage (S3) from a threshold;
+offloaded cases also count the references in the stored history and what reached the store.
+Codec cases are interleaved in a new random order every round, so drift of the in-memory dev
+server hits all of them alike.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
@@ -25,18 +28,31 @@ from temporalio.common import RawValue
 from temporalio.service import RPCError, RPCStatusCode
 
 from bench.corpus.catalog import Corpus
+from bench.corpus.history import walk
 from bench.errors import RoundTripError
 from bench.plan import ClientPlan, CodecUnderTest
 from bench.results import CaseResult, Layer, case_result
-from bench.results.buckets import bucket_of
+from bench.results.buckets import KIB, MIB, bucket_of
 from bench.results.samples import FAILED, ClientSamples
 from bench.temporal.cluster import QUIET_PAYLOAD_BYTES, ClusterOptions, connect
 from bench.temporal.codectime import TimedCodec
+from bench.temporal.objectstore import (
+    S3Target,
+    StorageCounts,
+    references,
+    s3_client,
+    with_storage,
+)
 from bench.temporal.worker_process import WorkerProcess
 from bench.temporal.workflows import RoundTripWorkflow, task_queue
 from payload_codecs import data_converter
 
+if TYPE_CHECKING:
+    from types_aiobotocore_s3.client import S3Client
+
 WORKFLOW_TIMEOUT = timedelta(seconds=120)
+CODEC_GROWTH = 4 * KIB
+"""More than any codec here adds to a payload (AES-GCM: 28 bytes and the key id's metadata)."""
 LIBRARY = "temporal dev server or cluster"
 
 
@@ -52,6 +68,52 @@ def sample_payloads(corpus: Corpus, per_bucket: int) -> list[Payload]:
     return chosen
 
 
+def size_text(size: int) -> str:
+    """``256 KiB``, ``1 MiB``, ``512 B``: a threshold as people write it."""
+    for unit, scale in (("MiB", MIB), ("KiB", KIB)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} B"
+
+
+@dataclass(frozen=True)
+class Route:
+    """How a case's payloads reach the server: gRPC message compression, and whether payloads
+    of ``threshold`` bytes or more (after the codec) go to external storage instead of inline."""
+
+    transport: str = "gzip"
+    threshold: int | None = None
+
+    @property
+    def variant(self) -> str:
+        """Empty for the SDK's defaults (gzip, inline), so runs with and without other routes
+        match."""
+        parts = [] if self.transport == "gzip" else [f"grpc {self.transport}"]
+        if self.threshold is not None:
+            parts.append(f"s3 from {size_text(self.threshold)}")
+        return ", ".join(parts)
+
+    def prefix(self, run_prefix: str) -> str:
+        """Task-queue prefix of this route's worker: the run's for the default route, its own
+        for the others, so that each workflow runs on a worker of its route."""
+        prefix = run_prefix if self.transport == "gzip" else f"{run_prefix}-grpc-{self.transport}"
+        return prefix if self.threshold is None else f"{prefix}-s3-{self.threshold}"
+
+    def candidates(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """The payloads this route can send differently from inline: on an offloading route,
+        those within :data:`CODEC_GROWTH` of the threshold or above (smaller ones stay inline
+        whatever the codec does, and would measure the inline route again)."""
+        if self.threshold is None:
+            return list(payloads)
+        return [p for p in payloads if p.ByteSize() >= self.threshold - CODEC_GROWTH]
+
+    def worker_argv(self, target: S3Target | None) -> list[str]:
+        """The worker flags that give it this route's storage."""
+        if self.threshold is None or target is None:
+            return []
+        return ["--storage-threshold", str(self.threshold), *target.to_argv()]
+
+
 @dataclass
 class ClientCase:
     """One codec over one corpus's sampled payloads, with the samples measured so far."""
@@ -64,13 +126,13 @@ class ClientCase:
     payloads: list[Payload]
     samples: ClientSamples
     task_queue: str
-    transport: str = "gzip"
-    """gRPC message compression of this case's client and worker."""
+    route: Route = Route()
+    storage: StorageCounts | None = None
+    """What the client's storage driver did, on an offloading route."""
 
     @property
     def variant(self) -> str:
-        """Empty for the SDK's default transport, so runs with and without an A/B match."""
-        return "" if self.transport == "gzip" else f"grpc {self.transport}"
+        return self.route.variant
 
     def workflow_id(self, tag: str) -> str:
         return f"{self.task_queue}-{self.corpus}-{tag}"
@@ -111,7 +173,12 @@ UNREACHABLE = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.UNAUTHENTICATE
 
 def _failed(s: ClientSamples, error: Exception, latency: list[int], history: list[int]) -> None:
     s.errors += 1
-    s.first_error = s.first_error or f"{type(error).__name__}: {error}"
+    text = f"{type(error).__name__}: {error}"
+    s.first_error = s.first_error or text
+    if not s.payload_errors:
+        s.payload_errors = [""] * len(s.original_bytes)
+    position = len(latency)  # the payload this workflow carried, in sampling order
+    s.payload_errors[position] = s.payload_errors[position] or text
     latency.append(FAILED)
     history.append(FAILED)
 
@@ -119,8 +186,11 @@ def _failed(s: ClientSamples, error: Exception, latency: list[int], history: lis
 async def _sequential(case: ClientCase, worker: WorkerProcess, round_no: int) -> None:
     s = case.samples
     latency, history, client_ns, worker_ns, stall, ids = [], [], [], [], [], []
+    stored: list[list[int]] = []
     await worker.take()
     case.timed.take()
+    if case.storage is not None:
+        case.storage.take()
     for position, payload in enumerate(case.payloads):
         workflow_id = case.workflow_id(f"r{round_no}-{position}")
         try:
@@ -142,12 +212,40 @@ async def _sequential(case: ClientCase, worker: WorkerProcess, round_no: int) ->
         worker_ns.append(times["encode_ns"] + times["decode_ns"])
         stall.append(answer["stall_ns"])
         ids.append(workflow_id)
+        if case.storage is not None:
+            done = history[-1] != FAILED
+            stored.append(await _stored(case, answer["storage"][case.index], workflow_id, done))
     s.latency_ns.append(latency)
     s.history_bytes.append(history)
     s.client_codec_ns.append(client_ns)
     s.worker_codec_ns.append(worker_ns)
     s.worker_stall_ns.append(stall)
     s.workflow_ids = ids
+    if stored:
+        s.offloaded.append([row[0] for row in stored])
+        s.s3_objects.append([row[1] for row in stored])
+        s.s3_bytes.append([row[2] for row in stored])
+        s.storage_ns.append([row[3] for row in stored])
+
+
+async def _stored(
+    case: ClientCase, worker: Mapping[str, int], workflow_id: str, done: bool
+) -> list[int]:
+    """``[references in the stored history, objects written, bytes written, ns in storage
+    calls]`` of one workflow, client and worker together; references are FAILED when the
+    workflow failed (its history may not exist)."""
+    assert case.storage is not None
+    client = case.storage.take()
+    offloaded = FAILED
+    if done:
+        history = await case.client.get_workflow_handle(workflow_id).fetch_history()
+        offloaded = len(references(p for event in history.events for _, p, _ in walk(event)))
+    return [
+        offloaded,
+        client.put_objects + worker["put_objects"],
+        client.put_bytes + worker["put_bytes"],
+        client.storage_ns + worker["storage_ns"],
+    ]
 
 
 async def _warm(case: ClientCase, payload: Payload, workflow_id: str) -> None:
@@ -214,38 +312,51 @@ async def _while_alive(processes: Sequence[Watched], work: Awaitable[None]) -> N
             task.cancel()
 
 
-def transport_prefix(prefix: str, transport: str) -> str:
-    """Task-queue prefix of a transport's worker: the run's for the default, its own for the
-    other, so that each workflow runs on a worker of its transport."""
-    return prefix if transport == "gzip" else f"{prefix}-grpc-{transport}"
-
-
 async def _cases(
     rows: Sequence[CodecUnderTest],
     corpora: Sequence[Corpus],
-    clusters: Mapping[str, ClusterOptions],
+    routes: Mapping[Route, ClusterOptions],
     prefix: str,
     plan: ClientPlan,
+    *,
+    store: tuple[S3Target, S3Client] | None,
 ) -> list[ClientCase]:
     cases: list[ClientCase] = []
-    for transport, cluster in clusters.items():
+    for route, cluster in routes.items():
         base = await connect(cluster, warn_payload_bytes=QUIET_PAYLOAD_BYTES)
         for index, row in enumerate(rows):
             timed = TimedCodec(row.codec)
+            converter = data_converter(timed)
+            counts = None
+            if route.threshold is not None and store is not None:
+                counts = StorageCounts()
+                converter = with_storage(converter, store[1], store[0], route.threshold, counts)
             client = Client(
-                base.service_client,
-                namespace=cluster.namespace,
-                data_converter=data_converter(timed),
+                base.service_client, namespace=cluster.namespace, data_converter=converter
             )
-            queue = task_queue(transport_prefix(prefix, transport), index)
+            queue = task_queue(route.prefix(prefix), index)
             for corpus in corpora:
-                payloads = sample_payloads(corpus, plan.per_bucket)
+                payloads = route.candidates(sample_payloads(corpus, plan.per_bucket))
+                if not payloads:
+                    continue
                 samples = ClientSamples(
-                    [p.ByteSize() for p in payloads], concurrency=plan.concurrency
+                    [p.ByteSize() for p in payloads],
+                    concurrency=plan.concurrency,
+                    transport=route.transport,
+                    storage_threshold=route.threshold,
                 )
                 cases.append(
                     ClientCase(
-                        index, row, corpus.name, client, timed, payloads, samples, queue, transport
+                        index,
+                        row,
+                        corpus.name,
+                        client,
+                        timed,
+                        payloads,
+                        samples,
+                        queue,
+                        route,
+                        counts,
                     )
                 )
     return cases
@@ -254,8 +365,8 @@ async def _cases(
 async def run_client_layer(
     rows: Sequence[CodecUnderTest],
     corpora: Sequence[Corpus],
-    clusters: Mapping[str, ClusterOptions],
-    workers: Mapping[str, WorkerProcess],
+    routes: Mapping[Route, ClusterOptions],
+    workers: Mapping[Route, WorkerProcess],
     *,
     prefix: str,
     plan: ClientPlan,
@@ -263,13 +374,22 @@ async def run_client_layer(
     on_step: Callable[[str], None] = lambda _: None,
     seed: int = 0,
     also_watch: Sequence[Watched] = (),
+    target: S3Target | None = None,
+    s3_env: Mapping[str, str] | None = None,
 ) -> None:
-    """Measure every codec over sampled payloads of every corpus, over each transport of
-    ``clusters`` (each with its worker in ``workers``), all cases interleaved. Cases go into
-    ``into`` as soon as they exist, so whatever was measured survives an interruption."""
+    """Measure every codec over sampled payloads of every corpus, over each route of
+    ``routes`` (each with its worker in ``workers``; offloading routes store in ``target`` with
+    the credentials in ``s3_env``), all cases interleaved. Cases go into ``into`` as soon as
+    they exist, so whatever was measured survives an interruption."""
 
     async def measure() -> None:
-        cases = await _cases(rows, corpora, clusters, prefix, plan)
+        async with contextlib.AsyncExitStack() as stack:
+            store = None
+            if target is not None:
+                store = (target, await stack.enter_async_context(s3_client(target, s3_env or {})))
+            await _measure(await _cases(rows, corpora, routes, prefix, plan, store=store))
+
+    async def _measure(cases: list[ClientCase]) -> None:
         for worker in workers.values():
             await worker.ready()
         into.extend(cases)
@@ -284,7 +404,7 @@ async def run_client_layer(
             shuffled = list(cases)
             order.shuffle(shuffled)
             for case in shuffled:
-                await _sequential(case, workers[case.transport], round_no)
+                await _sequential(case, workers[case.route], round_no)
                 await _concurrent(case, round_no, plan.concurrency)
                 on_step(f"client round {round_no + 1}: {case.row.label} {case.corpus}")
 

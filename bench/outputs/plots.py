@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -21,6 +22,9 @@ from matplotlib.ticker import ScalarFormatter
 from bench.outputs.ranking import cpu_us_per_kib, front, saved_share
 from bench.results import ALL, CaseResult, Layer, Results
 from bench.results.buckets import BUCKETS
+
+if TYPE_CHECKING:
+    from bench.outputs.large import Cell as LargeCell
 
 _FAMILY_COLORS = {
     "none": "#7f7f7f",
@@ -215,6 +219,61 @@ def reading_times(cases: Sequence[CaseResult], path: Path) -> Path | None:
     axes.set_xlabel("payloads in the history")
     axes.set_ylabel("ms to show it (p50 over rounds, 95% CI, log scale)")
     axes.set_title("Reading a history through the codec server")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=7)
+    return _save(figure, path)
+
+
+_STRATEGY_MARKERS = {"inline": "o", "compress": "s", "offload": "D", "compress, then offload": "^"}
+
+
+def large_payloads(
+    lines: Sequence[tuple[str, CaseResult, Mapping[str, LargeCell]]],
+    classes: Sequence[str],
+    path: Path,
+) -> Path | None:
+    """Round trip p50 by payload size class, one line per case and route (marker by strategy,
+    colour by codec family); a size that failed is a red cross on the axis's floor."""
+    from bench.outputs.large import strategy
+
+    shown = [c for c in classes if any(c in cells for _, _, cells in lines)]
+    if not shown:
+        return None
+    figure, axes = plt.subplots(figsize=(10, 5.5))
+    failed_x: list[int] = []
+    for label, case, cells in lines:
+        points = [
+            (i, cell.p50_ms)
+            for i, name in enumerate(shown)
+            if (cell := cells.get(name)) is not None and cell.passes and cell.p50_ms
+        ]
+        failed_x += [i for i, name in enumerate(shown) if name in cells and not cells[name].passes]
+        if points:
+            axes.plot(
+                [x for x, _ in points],
+                [y for _, y in points],
+                label=label,
+                color=_FAMILY_COLORS.get(case.facts.family, "black"),
+                marker=_STRATEGY_MARKERS[strategy(case)],
+                linestyle="--" if case.samples.get("storage_threshold") is not None else "-",
+            )
+    axes.set_yscale("log")
+    _plain_numbers(axes.yaxis)
+    if failed_x:
+        floor = axes.get_ylim()[0]
+        axes.plot(
+            failed_x,
+            [floor] * len(failed_x),
+            "x",
+            color="red",
+            markersize=10,
+            label="a route failed here",
+            clip_on=False,
+        )
+    axes.set_xticks(range(len(shown)), shown)
+    axes.set_xlabel("payload size before the codec")
+    axes.set_ylabel("workflow round trip, ms (p50, log scale)")
+    axes.set_title("Large payloads: inline, compressed, offloaded (dashed)")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=7)
     return _save(figure, path)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.outputs import plots, render
+from bench.outputs.large import large_section
 from bench.outputs.ranking import cpu_us_per_kib, front, saved_share
 from bench.outputs.reading import reading_section
 from bench.outputs.render import Block, Contents, Image, Section, Table
@@ -218,12 +219,16 @@ def _client_buckets(results: Results, corpus: str) -> Table:
     return Table(["codec (p50 latency / history per workflow)", *buckets], rows)
 
 
+def _offloads(case: CaseResult) -> bool:
+    return case.samples.get("storage_threshold") is not None
+
+
 def _transport_table(results: Results, corpus: str) -> Table | None:
     """Each codec's round trip with gRPC's own gzip and without it, when both were measured:
     what the codec adds over transport compression."""
-    cases = results.cases_of(Layer.CLIENT, corpus)
-    plain = {c.codec: c for c in cases if not c.variant}
-    bare = {c.codec: c for c in cases if c.variant == "grpc none"}
+    inline = [c for c in results.cases_of(Layer.CLIENT, corpus) if not _offloads(c)]
+    plain = {c.codec: c for c in inline if c.samples.get("transport", "gzip") == "gzip"}
+    bare = {c.codec: c for c in inline if c.samples.get("transport") == "none"}
     if not bare:
         return None
     rows = []
@@ -428,9 +433,11 @@ def _reference(results: Results) -> list[Block]:
 def build_sections(results: Results, folder: Path) -> list[Section]:
     """Every section of the report, the verdict first; figures are written into ``folder``."""
     reading = reading_section(results, folder)
+    large = large_section(results, folder)
     rest = [
         _run_section(results),
         *(_corpus_section(results, corpus, folder) for corpus in results.corpus_names),
+        *([large] if large is not None else []),
         *([reading] if reading is not None else []),
         Section("Corpora", [_corpus_table(results)]),
         Section("Environment", [_environment(results), *_reference(results)]),

@@ -246,6 +246,13 @@ def _cell_median(name: str, scale: float) -> Summarise:
     return summarise
 
 
+def _stored_median(name: str, scale: float) -> Summarise:
+    """A client-layer storage figure, only where the case offloaded (else there is nothing to
+    say, rather than a zero that reads as measured)."""
+    inner = _cell_median(name, scale)
+    return lambda v: inner(v) if v.samples.get(name) else None
+
+
 def _max_stall_ms(v: BucketView) -> float | None:
     return max(v.cells("worker_stall_ns")) / 1e6 if v.cells("latency_ns") else None
 
@@ -612,6 +619,39 @@ METRICS: tuple[Metric, ...] = (
         higher_is_better=False,
         comparison=CompareAs.SIZE,
         tolerance=0.01,  # the history holds workflow ids and timestamps
+    ),
+    Metric(
+        "offloaded_per_workflow",
+        "",
+        "client layer, external storage: payloads the stored history holds as references "
+        "(median; input, activity input and result, result)",
+        CLIENT,
+        _stored_median("offloaded", 1.0),
+    ),
+    Metric(
+        "s3_objects_per_workflow",
+        "",
+        "client layer, external storage: objects written to the store by client and worker",
+        CLIENT,
+        _stored_median("s3_objects", 1.0),
+    ),
+    Metric(
+        "s3_bytes_per_workflow",
+        "B",
+        "client layer, external storage: bytes written to the store by client and worker",
+        CLIENT,
+        _stored_median("s3_bytes", 1.0),
+        higher_is_better=False,
+        comparison=CompareAs.SIZE,
+        tolerance=0.01,
+    ),
+    Metric(
+        "storage_ms_per_workflow",
+        "ms",
+        "client layer, external storage: wall time inside the store's calls, client + worker",
+        CLIENT,
+        _stored_median("storage_ns", 1e6),
+        higher_is_better=False,
     ),
     Metric(
         "client_codec_us_per_workflow",

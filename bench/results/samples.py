@@ -51,6 +51,21 @@ class ClientSamples:
     first_error: str | None = None
     workflow_ids: list[str] = field(default_factory=list)
     """Workflows of the last complete round, so a reviewer can look them up."""
+    payload_errors: list[str] = field(default_factory=list)
+    """Per payload, the first error a workflow carrying it met ("" where none failed): which
+    sizes a limit rejected, in the SDK's or server's words."""
+    transport: str = "gzip"
+    """gRPC message compression of the case's client and worker."""
+    storage_threshold: int | None = None
+    """External storage from this many bytes (after the codec); ``None``: every payload inline.
+    Only offloading cases fill the four lists below, per round and workflow."""
+    offloaded: list[list[int]] = field(default_factory=list)
+    """External-storage references in the stored history (FAILED where the workflow failed)."""
+    s3_objects: list[list[int]] = field(default_factory=list)
+    """Objects written to the store by client and worker (the driver skips a key it finds)."""
+    s3_bytes: list[list[int]] = field(default_factory=list)
+    storage_ns: list[list[int]] = field(default_factory=list)
+    """Wall time inside the store's calls (existence checks, writes, reads), client + worker."""
 
     @property
     def rounds(self) -> int:

@@ -21,6 +21,15 @@ NAMESPACE = "default"
 """Always created by the dev server; others are created on request."""
 
 
+LIMITS = (
+    "the dev server's defaults (no dynamic config given): payloads warned at 512 KiB and rejected "
+    "over 2 MiB (limit.blobSize.warn / limit.blobSize.error), gRPC messages capped at 4 MiB, "
+    "history warned at 10 MiB and failed at 50 MiB"
+)
+"""The limits in force on the embedded server, for the results: it is started without a
+dynamic-config file, so the server's defaults apply."""
+
+
 class DevServerError(RuntimeError):
     """The dev server could not be found or started."""
 

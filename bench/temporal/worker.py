@@ -1,9 +1,11 @@
 """The client path's worker, in a process of its own (``python -m bench.temporal.worker``), so
 that client and worker do not share one event loop, as in a real deployment.
 
-One Temporal worker per codec, on task queue ``PREFIX-INDEX``, all in this process. The harness
+One Temporal worker per codec, on task queue ``PREFIX-INDEX``, all in this process; with
+``--storage-threshold`` each offloads payloads from that size to the S3 bucket given. The harness
 talks over stdin/stdout, one JSON line each way: ``take`` answers with the in-codec time per
-codec and the event loop's longest stall since the last ``take``; ``exit`` (or end of input)
+codec, what each codec's storage driver did, and the event loop's longest stall since the last
+``take``; ``exit`` (or end of input)
 stops. The process ends with ``os._exit`` once its answer is flushed: the SDK can crash at
 interpreter exit (sdk-python issue 300) and nothing of value remains by then.
 """
@@ -26,6 +28,13 @@ from bench.plan import build_codec
 from bench.probes.loopstall import StallMonitor
 from bench.temporal.cluster import QUIET_PAYLOAD_BYTES, ClusterOptions, connect
 from bench.temporal.codectime import TimedCodec
+from bench.temporal.objectstore import (
+    DEFAULT_BUCKET,
+    S3Target,
+    StorageCounts,
+    s3_client,
+    with_storage,
+)
 from bench.temporal.workflows import RoundTripWorkflow, echo, task_queue
 from payload_codecs import data_converter
 
@@ -39,17 +48,29 @@ def _send(message: object) -> None:
     _answers.flush()
 
 
-async def serve(cluster: ClusterOptions, prefix: str, specs: list[str]) -> None:
+async def serve(
+    cluster: ClusterOptions,
+    prefix: str,
+    specs: list[str],
+    storage: tuple[S3Target, int] | None = None,
+) -> None:
     keyring = user_keyring()
     codecs = [TimedCodec(build_codec(spec, keyring)) for spec in specs]
+    counts = [StorageCounts() for _ in specs]
     base = await connect(cluster, warn_payload_bytes=QUIET_PAYLOAD_BYTES)
     loop = asyncio.get_running_loop()
     async with contextlib.AsyncExitStack() as stack, StallMonitor() as monitor:
+        s3 = (
+            None
+            if storage is None
+            else await stack.enter_async_context(s3_client(storage[0], os.environ))
+        )
         for index, codec in enumerate(codecs):
+            converter = data_converter(codec)
+            if storage is not None and s3 is not None:
+                converter = with_storage(converter, s3, storage[0], storage[1], counts[index])
             client = Client(
-                base.service_client,
-                namespace=cluster.namespace,
-                data_converter=data_converter(codec),
+                base.service_client, namespace=cluster.namespace, data_converter=converter
             )
             await stack.enter_async_context(
                 Worker(
@@ -65,7 +86,8 @@ async def serve(cluster: ClusterOptions, prefix: str, specs: list[str]) -> None:
             line = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
             if line == "take":
                 times = [dataclasses.asdict(codec.take()) for codec in codecs]
-                _send({"codecs": times, "stall_ns": monitor.take()})
+                stored = [dataclasses.asdict(count.take()) for count in counts]
+                _send({"codecs": times, "storage": stored, "stall_ns": monitor.take()})
             elif line in ("exit", ""):
                 break
 
@@ -78,11 +100,17 @@ def main() -> None:
     ClusterOptions.add_arguments(parser)
     parser.add_argument("--task-queue-prefix", required=True)
     parser.add_argument("--codec", action="append", required=True)
+    parser.add_argument("--storage-threshold", type=int)
+    parser.add_argument("--s3-endpoint")
+    parser.add_argument("--s3-bucket", default=DEFAULT_BUCKET)
     args = parser.parse_args()
     cluster = ClusterOptions.from_args(args)
+    storage = None
+    if args.storage_threshold is not None:
+        storage = (S3Target(args.s3_endpoint, args.s3_bucket), args.storage_threshold)
     code = 0
     try:
-        asyncio.run(serve(cluster, args.task_queue_prefix, args.codec))
+        asyncio.run(serve(cluster, args.task_queue_prefix, args.codec, storage))
     except KeyboardInterrupt:
         code = 130
     except Exception as error:  # reported to the harness, which owns the user's terminal

@@ -36,14 +36,19 @@ class WorkerProcess:
     """``python -m bench.temporal.worker`` as a child process, spoken to over stdin/stdout."""
 
     def __init__(
-        self, cluster: ClusterOptions, prefix: str, texts: Sequence[str], env: dict[str, str]
+        self,
+        cluster: ClusterOptions,
+        prefix: str,
+        texts: Sequence[str],
+        env: dict[str, str],
+        extra: Sequence[str] = (),
     ) -> None:
         self._log = tempfile.NamedTemporaryFile(prefix="codec-bench-worker-", suffix=".log")  # noqa: SIM115
         child_env = {**os.environ, **env}
         if cluster.api_key:
             child_env[API_KEY_ENV] = cluster.api_key
         self.process = spawn(
-            [sys.executable, "-m", WORKER_MODULE, *worker_argv(cluster, prefix, texts)],
+            [sys.executable, "-m", WORKER_MODULE, *worker_argv(cluster, prefix, texts), *extra],
             env=child_env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

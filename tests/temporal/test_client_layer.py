@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 FAST = ["--rounds", "1", "--client-rounds", "2", "--client-per-bucket", "1", "--concurrency", "2"]
 FAST += ["--no-reading"]  # tests/temporal/test_reading_layer.py reads histories
+FAST += ["--no-storage"]  # tests/temporal/test_external_storage.py offloads
 
 
 def test_a_short_run_writes_the_client_section_and_true_history_sizes(
