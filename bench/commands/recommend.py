@@ -48,6 +48,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         objective=args.objective or ("cost" if costs.given else "balanced"),
         limits=limits,
         costs=costs,
+        allow_external_storage=args.allow_external_storage,
     )
     if args.json:
         print(json.dumps(rec.to_json(), indent=2))
@@ -90,6 +91,12 @@ def add_parser(sub: Subparsers) -> None:
     )
     parser.add_argument(
         "--max-ui-ms", type=amount, help="the Web UI's workflow page (reading layer), p50"
+    )
+    parser.add_argument(
+        "--allow-external-storage",
+        action="store_true",
+        help="a codec whose payloads failed inline (over a limit) may be recommended with the "
+        "external-storage threshold on which they all passed (client layer)",
     )
     parser.add_argument("--min-ratio", type=amount, help="smallest acceptable compression ratio")
     parser.add_argument(

@@ -116,6 +116,18 @@ class Candidate:
     score: float = 0.0
     pareto: bool = False
     failed: list[str] = field(default_factory=list)
+    threshold: int | None = None
+    """External storage from this payload size (after the codec); ``None``: inline."""
+    workflow_failures: list[str] = field(default_factory=list)
+    """Client-layer workflows that failed on the chosen route (a payload over a limit): such a
+    codec cannot carry the user's payloads and is never recommended."""
+
+    @property
+    def deployed(self) -> str:
+        """The codec with its route, as the user deploys it."""
+        if self.threshold is None:
+            return self.codec
+        return f"{self.codec} + external storage from {_size_text(self.threshold)}"
 
 
 def _weighted(values: Mapping[str, float], weights: Mapping[str, float]) -> float:
@@ -141,9 +153,27 @@ def _worst_bucket(case: CaseResult, metric: str) -> float:
     return max([v for v in values if v is not None], default=0.0)
 
 
-def client_case(results: Results, codec: str, corpus: str) -> CaseResult | None:
-    """The client-layer case of the codec a codec-layer row measured: matched by spec, since
-    a layer may measure it as a noise-floor pair (replica A counts) where the other did not."""
+def _size_text(size: int) -> str:
+    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} B"
+
+
+def _on_route(case: CaseResult, threshold: int | None) -> bool:
+    """Whether a client case ran on the SDK's default transport with this storage route."""
+    return (
+        case.samples.get("transport", "gzip") == "gzip"
+        and case.samples.get("storage_threshold") == threshold
+    )
+
+
+def client_case(
+    results: Results, codec: str, corpus: str, threshold: int | None = None
+) -> CaseResult | None:
+    """The client-layer case of the codec a codec-layer row measured, on a storage route
+    (inline by default): matched by spec, since a layer may measure it as a noise-floor pair
+    (replica A counts) where the other did not."""
     spec = next(
         (c.facts.spec for c in results.cases_of(Layer.CODEC, corpus) if c.codec == codec), codec
     )
@@ -151,21 +181,66 @@ def client_case(results: Results, codec: str, corpus: str) -> CaseResult | None:
         (
             c
             for c in results.cases_of(Layer.CLIENT, corpus)
-            if c.facts.spec == spec and c.facts.replica in (None, "A") and not c.variant
+            if c.facts.spec == spec and c.facts.replica in (None, "A") and _on_route(c, threshold)
         ),
         None,
     )
 
 
+def _route_failures(
+    results: Results, codec: str, corpora: Mapping[str, float], threshold: int | None
+) -> list[str]:
+    failures = []
+    for corpus in corpora:
+        case = client_case(results, codec, corpus, threshold)
+        if case is not None and (failed := case.raw(ALL, "failed_workflows")):
+            error = case.raw(ALL, "first_error")
+            failures.append(f"{failed} workflow(s) failed on {corpus} ({error})")
+    return failures
+
+
+def choose_route(
+    results: Results, codec: str, corpora: Mapping[str, float], allow_storage: bool
+) -> tuple[int | None, list[str]]:
+    """The route to deploy ``codec`` on and the client-layer failures left on it: inline when
+    every workflow passed there; else, when external storage is allowed, the highest measured
+    threshold on which every workflow passed (the fewest payloads offloaded); else inline with
+    its failures."""
+    inline = _route_failures(results, codec, corpora, None)
+    if not inline or not allow_storage:
+        return None, inline
+    thresholds = sorted(
+        {
+            t
+            for corpus in corpora
+            for c in results.cases_of(Layer.CLIENT, corpus)
+            if (t := c.samples.get("storage_threshold")) is not None
+        },
+        reverse=True,
+    )
+    for threshold in thresholds:
+        if not _route_failures(results, codec, corpora, threshold):
+            return threshold, []
+    return None, inline
+
+
 def _latencies(
-    results: Results, codec: str, corpora: Mapping[str, float]
+    results: Results, codec: str, corpora: Mapping[str, float], threshold: int | None = None
 ) -> tuple[dict[str, float], float | None]:
-    """Per corpus, the round trip of ``codec`` (ms) and, over corpora, its geometric mean
-    relative to the baseline's; ``None`` without client rows on every weighted corpus."""
+    """Per corpus, the round trip of ``codec`` (ms) on its route and, over corpora, its
+    geometric mean relative to the baseline's on the same route; ``None`` without client rows
+    on every weighted corpus."""
     absolute, relative = {}, []
     for corpus in corpora:
-        case = client_case(results, codec, corpus)
-        base = results.baseline(Layer.CLIENT, corpus)
+        case = client_case(results, codec, corpus, threshold)
+        base = next(
+            (
+                c
+                for c in results.cases_of(Layer.CLIENT, corpus)
+                if c.facts.baseline and _on_route(c, threshold)
+            ),
+            None,
+        )
         mine = case.value(ALL, "latency_ms") if case else None
         theirs = base.value(ALL, "latency_ms") if base else None
         if mine is not None:
@@ -190,7 +265,9 @@ def _readings(results: Results, spec: str, metric: str) -> dict[str, float]:
     return found
 
 
-def _candidate(results: Results, codec: str, corpora: Mapping[str, float]) -> Candidate | None:
+def _candidate(
+    results: Results, codec: str, corpora: Mapping[str, float], allow_storage: bool = False
+) -> Candidate | None:
     cases = {c: results.case(Layer.CODEC, codec, c) for c in corpora}
     found = {
         c: case for c, case in cases.items() if case is not None and case.has(ALL, "encode_mbps")
@@ -203,7 +280,8 @@ def _candidate(results: Results, codec: str, corpora: Mapping[str, float]) -> Ca
     stored = {c: case.value(ALL, "encoded_bytes") or 1.0 for c, case in found.items()}
     saved = _weighted({c: 1 - stored[c] / original[c] for c in found}, weights)
     facts = next(iter(found.values())).facts
-    latency_ms, relative = _latencies(results, codec, corpora)
+    threshold, workflow_failures = choose_route(results, codec, corpora, allow_storage)
+    latency_ms, relative = _latencies(results, codec, corpora, threshold)
     return Candidate(
         codec=facts.spec if facts.replica else codec,
         encrypts=facts.encrypts,
@@ -232,6 +310,8 @@ def _candidate(results: Results, codec: str, corpora: Mapping[str, float]) -> Ca
         ),
         show_ms=_readings(results, facts.spec, "show_ms"),
         ui_ms=_readings(results, facts.spec, "ui_ms"),
+        threshold=threshold,
+        workflow_failures=workflow_failures,
     )
 
 
@@ -314,7 +394,7 @@ def _ties(a: Candidate, b: Candidate, objective: Objective) -> bool:
 
 
 def _failures(c: Candidate, limits: Constraints) -> list[str]:
-    failed = []
+    failed = list(c.workflow_failures)
     if limits.must_encrypt and not c.encrypts:
         failed.append("does not encrypt")
     for side, limit, value in (
@@ -394,6 +474,7 @@ class Recommendation:
             "corpora": self.corpora,
             "objective": self.objective,
             "winner": self.winner.codec if self.winner else None,
+            "storage_threshold": self.winner.threshold if self.winner else None,
             "tied": self.tied,
             "tie_break": self.tie_break,
             "reason": self.reason,
@@ -406,8 +487,32 @@ class Recommendation:
         }
 
 
-def snippet(codec: str) -> str:
-    """The code that deploys ``codec`` in a client and its workers, and its codec server."""
+def _storage_lines(threshold: int) -> list[str]:
+    """The SDK's external storage with its S3 driver, from ``threshold`` bytes (the codec
+    runs first, so the threshold applies to encoded payloads)."""
+    return [
+        "# external storage: every client and worker needs the same driver and bucket",
+        "import dataclasses",
+        "import aioboto3  # pip install 'temporalio[aioboto3]'",
+        "from temporalio.contrib.aws.s3driver import S3StorageDriver",
+        "from temporalio.contrib.aws.s3driver.aioboto3 import new_aioboto3_client",
+        "from temporalio.converter import ExternalStorage",
+        "",
+        'async with aioboto3.Session().client("s3") as s3:',
+        '    driver = S3StorageDriver(client=new_aioboto3_client(s3), bucket="BUCKET")',
+        "    converter = dataclasses.replace(",
+        "        converter,",
+        "        external_storage=ExternalStorage(",
+        f"            drivers=[driver], payload_size_threshold={threshold}",
+        "        ),",
+        "    )",
+        "    # the Temporal client, and workers built on it, inside this block:",
+    ]
+
+
+def snippet(codec: str, threshold: int | None = None) -> str:
+    """The code that deploys ``codec`` in a client and its workers, and its codec server;
+    with ``threshold``, on the SDK's external storage from that size."""
     encrypts = CodecFacts.of_spec(codec).encrypts
     keys = "Keyring.from_env()" if encrypts else "None"
     lines = [
@@ -417,10 +522,16 @@ def snippet(codec: str) -> str:
         "",
         f'SPEC = "{codec}"',
         f"converter = data_converter(SPEC, keyring={keys})",
+    ]
+    connect = [
         'client = await Client.connect("HOST:7233", data_converter=converter)',
         "# workers built on this client encode and decode with it; run a codec server with",
         f"#   payload-codec-server --spec {codec}",
     ]
+    if threshold is None:
+        lines += connect
+    else:  # the S3 client must stay open while the Temporal client and workers run
+        lines += [*_storage_lines(threshold), *(f"    {line}" for line in connect)]
     if encrypts:
         lines += [
             "",
@@ -449,9 +560,11 @@ def recommend(
     objective: str = "balanced",
     limits: Constraints = Constraints(),
     costs: Costs = Costs(),
+    allow_external_storage: bool = False,
 ) -> Recommendation:
     """Rank the measured codecs; ``ValueError`` for an unknown corpus or objective, or nothing
-    to rank."""
+    to rank. With ``allow_external_storage`` a codec whose payloads failed inline may be
+    recommended with the external-storage threshold on which they all passed."""
     weights = dict(corpora or default_corpora(results))
     unknown = [c for c in weights if c not in results.corpus_names]
     if unknown:
@@ -463,7 +576,7 @@ def recommend(
         raise ValueError(
             "objective cost needs a price: --storage-price, --transfer-price or --cpu-price"
         )
-    pool, missing = _pool(results, weights, objective)
+    pool, missing = _pool(results, weights, objective, allow_external_storage)
     if not pool:
         raise ValueError(
             "no timed codec-layer rows for these corpora; was the run interrupted early?"
@@ -487,13 +600,13 @@ def recommend(
         [c.codec for c in tied[1:]] if ranked else [],
         rule.tie_break,
         _reason(ranked, tied, rule, objective),
-        snippet(ranked[0].codec) if ranked else "",
+        snippet(ranked[0].codec, ranked[0].threshold) if ranked else "",
         costs if costs.given else None,
     )
 
 
 def _pool(
-    results: Results, weights: Mapping[str, float], objective: str
+    results: Results, weights: Mapping[str, float], objective: str, allow_storage: bool
 ) -> tuple[list[Candidate], list[str]]:
     """The candidates, one per codec (a noise-floor pair counts once), and what was left out
     because the objective needs figures it lacks."""
@@ -505,7 +618,9 @@ def _pool(
         and case.facts.replica in (None, "A")
     ]
     labels = list(dict.fromkeys(labels))
-    found = [c for c in (_candidate(results, label, weights) for label in labels) if c]
+    found = [
+        c for c in (_candidate(results, label, weights, allow_storage) for label in labels) if c
+    ]
     if objective != "latency":
         return found, []
     measured = [c for c in found if c.latency_vs_baseline is not None]
@@ -529,7 +644,7 @@ def _reason(ranked: list[Candidate], tied: list[Candidate], rule: Objective, obj
     if not ranked:
         return "No measured codec meets every constraint; relax one (see the excluded codecs)."
     win = ranked[0]
-    text = f"{win.codec} wins on {objective}: {rule.describe(win)}"
+    text = f"{win.deployed} wins on {objective}: {rule.describe(win)}"
     if len(tied) > 1:
         others = ", ".join(f"{c.codec} ({rule.describe(c)})" for c in tied[1:])
         text += f"; tied within this machine's noise with {others}, and chosen for {rule.tie_break}"
@@ -541,7 +656,7 @@ def _reason(ranked: list[Candidate], tied: list[Candidate], rule: Objective, obj
 def _row(c: Candidate, costs: Costs | None) -> list[str]:
     latency = "-" if c.latency_vs_baseline is None else f"{c.latency_vs_baseline - 1:+.1%}"
     cells = [
-        c.codec,
+        c.deployed,
         f"{c.saved:.1%}",
         f"{c.cpu_us_per_kib:,.2f}",
         f"{c.encode_us_per_kib_p99:,.2f} / {c.decode_us_per_kib_p99:,.2f}",
@@ -603,7 +718,11 @@ def sections(rec: Recommendation) -> list[Section]:
         out.append(
             Section(
                 "Excluded by the constraints",
-                [Table(["codec", "why"], [[c.codec, "; ".join(c.failed)] for c in rec.excluded])],
+                [
+                    Table(
+                        ["codec", "why"], [[c.deployed, "; ".join(c.failed)] for c in rec.excluded]
+                    )
+                ],
             )
         )
     if rec.snippet:

@@ -305,3 +305,81 @@ def test_recommend_takes_the_reading_limits_on_the_command_line(
     assert main(["recommend", str(path), "--objective", "storage", "--max-show-ms", "200"]) == 0
     out = capsys.readouterr().out
     assert "workflow show 400 ms (100 payloads) > 200" in out
+
+
+def _routed(ms: float, seed: int, threshold: int | None, failed: bool) -> ClientSamples:
+    """A client case on a storage route whose large payload (70 KB) failed every round, or
+    not."""
+    samples = _client(ms, seed)
+    samples.storage_threshold = threshold
+    if failed:
+        samples.latency_ns = [[row[0], -1] for row in samples.latency_ns]
+        samples.errors = len(samples.latency_ns)
+        samples.first_error = "RPCError: Blob data size exceeds limit."
+    return samples
+
+
+def _with_routes(inline_fails: set[str]) -> results.Results:
+    """RUN with every client codec also on an offloading route from 64 KiB (where all pass);
+    inline, the codecs in ``inline_fails`` failed their large payload."""
+    run = _results()
+    cases = [c for c in run.cases if c.layer is not Layer.CLIENT]
+    for seed, (label, ms) in enumerate(ROUND_TRIP_MS.items()):
+        for threshold, variant in ((None, ""), (65_536, "s3 from 64 KiB")):
+            failed = threshold is None and label.split(" (")[0] in inline_fails
+            cases.append(
+                results.case_result(
+                    _routed(ms * (1.2 if threshold else 1), 100 + seed, threshold, failed),
+                    layer=Layer.CLIENT,
+                    codec=label,
+                    corpus="unit",
+                    library="-",
+                    facts=_facts(label),
+                    variant=variant,
+                )
+            )
+    return dataclasses.replace(run, cases=cases)
+
+
+def test_a_codec_whose_workflows_failed_is_never_recommended_without_external_storage() -> None:
+    run = _with_routes(inline_fails={"zstd:3@zstandard"})
+    rec = recommend(run, objective="storage")
+    assert rec.winner is not None
+    assert rec.winner.codec == "gzip:6@zlib"  # no round trip measured: nothing failed
+    [excluded] = [c for c in rec.excluded if c.codec.startswith("zstd:3@zstandard")]
+    assert "Blob data size exceeds limit" in "; ".join(excluded.failed)
+    assert excluded.threshold is None
+
+
+def test_external_storage_allowed_recommends_the_codec_with_its_threshold() -> None:
+    run = _with_routes(inline_fails={"zstd:3@zstandard", "gzip:6@zlib"})
+    rec = recommend(run, objective="latency", allow_external_storage=True)
+    assert rec.winner is not None
+    zstd = next(c for c in rec.ranked if c.codec.startswith("zstd:3@zstandard"))
+    assert zstd.threshold == 65_536
+    assert zstd.deployed.endswith("+ external storage from 64 KiB")
+    # Compared with the baseline on the same route: 80 / 100 ms either way.
+    assert zstd.latency_vs_baseline == pytest.approx(0.8, rel=0.05)
+    snappy = next(c for c in rec.ranked if c.codec == "snappy@cramjam")
+    assert snappy.threshold is None  # it passed inline, so it stays inline
+    assert rec.to_json()["storage_threshold"] == rec.winner.threshold
+    text = snippet("zstd:3@zstandard", 65_536)
+    assert "payload_size_threshold=65536" in text
+    body = "\n".join(f"    {line}" for line in text.splitlines())
+    compile(f"async def deploy():\n{body}\n", "snippet", "exec")  # valid Python as printed
+
+
+def test_recommend_allows_external_storage_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "results.json"
+    results.save(_with_routes(inline_fails={"zstd:3@zstandard"}), path)
+    argv = ["recommend", str(path), "--objective", "latency", "--json"]
+    assert main(argv) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert all(not c["codec"].startswith("zstd:3@zstandard") for c in plain["ranked"])
+    assert main([*argv, "--allow-external-storage"]) == 0
+    allowed = json.loads(capsys.readouterr().out)
+    assert plain["winner"] != allowed["winner"] or allowed["storage_threshold"] is not None
+    [zstd] = [c for c in allowed["ranked"] if c["codec"].startswith("zstd:3@zstandard")]
+    assert zstd["threshold"] == 65_536
