@@ -108,6 +108,12 @@ def add_parser(sub: Subparsers) -> None:
         metavar="PCT",
         help="%% of the 2 MiB payload limit the largest payload must leave free",
     )
+    _add_cost_arguments(parser)
+    add_json_flag(parser)
+    parser.set_defaults(run=cmd_recommend)
+
+
+def _add_cost_arguments(parser: argparse.ArgumentParser) -> None:
     cost = parser.add_argument_group("cost model", "prices in --currency; see the README")
     cost.add_argument(
         "--volume-gb", type=amount, default=100.0, help="payload GB a month, before encoding"
@@ -120,5 +126,3 @@ def add_parser(sub: Subparsers) -> None:
         "--retention-days", type=amount, default=30.0, help="how long histories are kept"
     )
     cost.add_argument("--currency", default="USD", help="the prices' currency, for the output")
-    add_json_flag(parser)
-    parser.set_defaults(run=cmd_recommend)

@@ -643,6 +643,16 @@ def add_parser(sub: Subparsers) -> None:
     client.add_argument("--client-rounds", type=positive_int, help="client-layer rounds")
     client.add_argument("--client-per-bucket", type=positive_int, help="payloads per size bucket")
     client.add_argument(
+        "--task-queue-prefix",
+        help="task queues PREFIX-N (default: the run id); lets workers on other machines join",
+    )
+    _add_storage_arguments(client)
+    _add_reading_arguments(run)
+    run.set_defaults(run=cmd_run)
+
+
+def _add_storage_arguments(client: argparse._ArgumentGroup) -> None:
+    client.add_argument(
         "--storage-threshold",
         type=byte_size,
         action="append",
@@ -658,12 +668,6 @@ def add_parser(sub: Subparsers) -> None:
     client.add_argument(
         "--s3-bucket", default=DEFAULT_BUCKET, help="bucket for offloaded payloads (must exist)"
     )
-    client.add_argument(
-        "--task-queue-prefix",
-        help="task queues PREFIX-N (default: the run id); lets workers on other machines join",
-    )
-    _add_reading_arguments(run)
-    run.set_defaults(run=cmd_run)
 
 
 def _add_reading_arguments(run: argparse.ArgumentParser) -> None:

@@ -5,11 +5,15 @@ and no S3 server left behind after a normal end, Ctrl-C or SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import random
 import re
 import signal
 import subprocess
+import urllib.error
+import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,14 +25,21 @@ from bench.temporal.devserver import DevServer
 from bench.temporal.objectstore import (
     LOCAL_CREDENTIALS,
     S3Target,
+    StorageCounts,
     bucket_objects,
     local_s3,
     references,
+    s3_client,
+    with_storage,
 )
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
+from temporalio.common import RawValue
 
-from payload_codecs import CorpusWriter
+from payload_codecs import CorpusWriter, Keyring, data_converter
 from tests.processes import alive, start_cli, wait_for
+from tests.temporal.codec_server import KEY, SPEC, codec_server
 
 pytestmark = pytest.mark.temporal
 
@@ -129,3 +140,58 @@ def test_no_s3_server_outlives_an_interrupted_run(
     assert not alive(pid)
     document = json.loads((tmp_path / "run" / "results.json").read_text())
     assert document["layers"]["client"]["status"] == "interrupted"
+
+
+async def _offloaded_input(address: str, target: S3Target, payload: Payload) -> Payload:
+    """Start a workflow (no worker needed) whose input the SDK offloads after the test codec;
+    the reference its history holds."""
+    keyring = Keyring.from_mapping({"ui-test": base64.b64encode(KEY).decode()})
+    async with s3_client(target, LOCAL_CREDENTIALS) as s3:
+        converter = with_storage(
+            data_converter(SPEC, keyring=keyring), s3, target, 1024, StorageCounts()
+        )
+        client = await Client.connect(address, data_converter=converter)
+        workflow_id = f"download-{uuid.uuid4()}"
+        handle = await client.start_workflow(
+            "NoSuchWorkflow", RawValue(payload), id=workflow_id, task_queue=f"none-{workflow_id}"
+        )
+        history = await handle.fetch_history()
+        await handle.terminate()
+    started = history.events[0].workflow_execution_started_event_attributes
+    [reference] = started.input.payloads
+    return reference
+
+
+def _post(url: str, payloads: list[Payload], namespace: str = "default") -> tuple[int, bytes]:
+    body = json_format.MessageToJson(Payloads(payloads=payloads)).encode()
+    request = urllib.request.Request(
+        url, body, {"Content-Type": "application/json", "X-Namespace": namespace}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_the_codec_server_downloads_and_decodes_offloaded_payloads(
+    dev_server: DevServer, s3: S3Target, tmp_path: Path
+) -> None:
+    payload = synthetic.json_records(random.Random(3), 300 << 10)
+    reference = asyncio.run(_offloaded_input(dev_server.address, s3, payload))
+    assert references([reference]) != []  # the history holds a reference, not the payload
+    argv = ["--spec", SPEC, "--s3-bucket", s3.bucket, "--s3-endpoint", s3.endpoint]
+    with codec_server(*argv, log=tmp_path / "log", env=LOCAL_CREDENTIALS) as served:
+        status, body = _post(f"{served.url}/default/download", [reference])
+        assert status == 200, body
+        assert list(json_format.Parse(body, Payloads()).payloads) == [payload]
+        # /decode answers a reference with itself: that is what /download is for.
+        status, body = _post(f"{served.url}/default/decode", [reference])
+        assert (status, list(json_format.Parse(body, Payloads()).payloads)) == (200, [reference])
+        status, body = _post(f"{served.url}/other/download", [reference], namespace="other")
+        assert status == 403, body  # stored for namespace default
+        status, body = _post(f"{served.url}/default/download", [payload])
+        assert status == 400
+        assert b"not an external-storage reference" in body
+    with codec_server("--spec", SPEC, log=tmp_path / "log2") as plain:
+        assert _post(f"{plain.url}/default/download", [reference])[0] == 404

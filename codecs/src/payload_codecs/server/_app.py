@@ -1,6 +1,7 @@
 """The codec server as an ASGI app: the Temporal codec server protocol (``POST .../encode`` and
 ``POST .../decode``, ``Payloads`` as protobuf JSON both ways, one payload out per payload in)
-for the Web UI and the CLI, with CORS, auth, limits, ``/health`` and Prometheus ``/metrics``.
+for the Web UI and the CLI, with CORS, auth, limits, ``/health`` and Prometheus ``/metrics``;
+with external storage configured, ``POST .../download`` for offloaded payloads.
 
 Every request body is hostile: it is read up to a limit, parsed by protobuf's JSON parser,
 decoded by the library's codecs with their decoded-size limit, and every failure is a 4xx with
@@ -15,6 +16,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from google.protobuf import json_format
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
@@ -31,6 +33,9 @@ from temporalio.converter import PayloadCodec
 from payload_codecs._errors import DecodedSizeError, PayloadDecodeError, PayloadDecryptionError
 from payload_codecs.server._auth import Authenticator, AuthError, NoAuth, Refusal
 
+if TYPE_CHECKING:
+    from temporalio.converter import ExternalStorage
+
 ANY_NAMESPACE = "*"
 CORS_HEADERS = ("Content-Type", "X-Namespace", "Authorization", "Authorization-Extras")
 """What the Web UI and the CLI send: the UI adds Authorization and Authorization-Extras when it
@@ -45,6 +50,8 @@ class Limits:
 
     max_body_bytes: int = 16 << 20
     max_payloads: int = 10_000
+    max_stored_bytes: int = 64 << 20
+    """The largest payload ``/download`` fetches from external storage and answers with."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,8 @@ class ServerConfig:
     allow_credentials: answer credentialed requests (the UI's "include cross-origin
         credentials").
     encode: serve ``/encode`` too (the UI uses it to encode signal and query input typed by hand).
+    storage: the SDK's external storage to read offloaded payloads from (``/download``); the
+        same drivers the workers use. ``None``: ``/download`` is not served.
     """
 
     codecs: Mapping[str, PayloadCodec]
@@ -66,6 +75,7 @@ class ServerConfig:
     auth: Authenticator = field(default_factory=NoAuth)
     encode: bool = True
     limits: Limits = field(default_factory=Limits)
+    storage: ExternalStorage | None = None
 
 
 class _Metrics:
@@ -208,8 +218,9 @@ class _CodecEndpoint:
 
     async def _answer(self, request: Request, prefix: str, exchange: _Exchange) -> Response:
         config = self.config
-        if exchange.endpoint not in ("encode", "decode") or (
-            exchange.endpoint == "encode" and not config.encode
+        if exchange.endpoint not in ("encode", "decode", "download") or (
+            (exchange.endpoint == "encode" and not config.encode)
+            or (exchange.endpoint == "download" and config.storage is None)
         ):
             exchange.endpoint = "other"
             raise Refusal(404, "not found: POST <prefix>/decode or <prefix>/encode")
@@ -224,8 +235,13 @@ class _CodecEndpoint:
         payloads = list(_payloads(body, config.limits.max_payloads).payloads)
         exchange.payloads = len(payloads)
         exchange.bytes_in = sum(len(p.data) for p in payloads)
+        if exchange.endpoint == "download" and config.storage is not None:
+            from payload_codecs.server._download import download  # temporalio 1.35+
+
+            limit = config.limits.max_stored_bytes
+            payloads = await download(config.storage, payloads, exchange.namespace, limit)
         try:
-            work = chosen.decode if exchange.endpoint == "decode" else chosen.encode
+            work = chosen.encode if exchange.endpoint == "encode" else chosen.decode
             answered = await work(payloads)
         except PayloadDecodeError as error:
             raise Refusal(*_reason(error)) from None

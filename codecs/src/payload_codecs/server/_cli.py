@@ -14,7 +14,7 @@ import sys
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio.converter import PayloadCodec
 
@@ -24,6 +24,9 @@ from payload_codecs._spec import from_spec, parse_spec
 from payload_codecs._stages import MAX_DECODED_SIZE, CodecOptions
 from payload_codecs.server._app import ANY_NAMESPACE, Limits, ServerConfig, create_app
 from payload_codecs.server._auth import Authenticator, JwtVerifier, NoAuth, StaticTokens
+
+if TYPE_CHECKING:
+    from temporalio.converter import ExternalStorage
 
 ORIGIN_PRESETS = {
     "temporal-cloud": ("https://cloud.temporal.io",),
@@ -54,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
         '(NAME "*" serves any other namespace); instead of --spec',
     )
     what.add_argument("--no-encode", action="store_true", help="serve /decode only")
+    what.add_argument(
+        "--s3-bucket",
+        help="serve /download: payloads the SDK's external storage offloaded to this bucket "
+        "(credentials from the AWS environment; extra payload-codecs[storage])",
+    )
+    what.add_argument("--s3-endpoint", help="an S3 API other than AWS's, for --s3-bucket")
     net = parser.add_argument_group("network")
     net.add_argument("--host", default="127.0.0.1", help="address to listen on")
     net.add_argument("--port", type=int, default=8081)
@@ -93,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
     limits = parser.add_argument_group("limits")
     limits.add_argument("--max-body-bytes", type=int, default=Limits.max_body_bytes)
     limits.add_argument("--max-payloads", type=int, default=Limits.max_payloads)
+    limits.add_argument(
+        "--max-stored-bytes",
+        type=int,
+        default=Limits.max_stored_bytes,
+        help="largest offloaded payload /download fetches",
+    )
     limits.add_argument(
         "--max-decoded-bytes",
         type=int,
@@ -191,8 +206,21 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
         allow_credentials=args.allow_credentials,
         auth=_authenticator(args),
         encode=not args.no_encode,
-        limits=Limits(args.max_body_bytes, args.max_payloads),
+        limits=Limits(args.max_body_bytes, args.max_payloads, args.max_stored_bytes),
+        storage=_storage(args),
     )
+
+
+def _storage(args: argparse.Namespace) -> ExternalStorage | None:
+    if args.s3_bucket is None:
+        return None
+    try:
+        from payload_codecs.server._s3 import s3_storage
+    except ImportError as error:
+        raise ValueError(
+            f"--s3-bucket needs the storage extra: pip install 'payload-codecs[storage]' ({error})"
+        ) from None
+    return s3_storage(args.s3_endpoint, args.s3_bucket)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
