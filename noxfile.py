@@ -9,7 +9,7 @@ import nox
 nox.options.sessions = ["lint", "tests"]
 nox.options.default_venv_backend = "venv"
 
-PROJECT = ["-e", "./codecs[server]", "-e", "."]
+PROJECT = ["-e", "./codecs[server,storage]", "-e", "."]
 TEST_DEPS = [
     "pytest>=8",
     "pytest-asyncio>=0.24",
