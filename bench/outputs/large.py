@@ -129,7 +129,7 @@ def decision_table(cases: Sequence[CaseResult]) -> Table:
                     case.variant or "inline, gRPC gzip",
                     "yes" if cell.passes else f"no ({cell.failed} of {cell.workflows} failed)",
                     _size(cell.history),
-                    _size(cell.stored),
+                    "0 (stayed inline)" if cell.stored == 0 else _size(cell.stored),
                     "-" if cell.p50_ms is None else f"{cell.p50_ms:,.1f}",
                 ]
             )

@@ -255,6 +255,7 @@ def large_payloads(
                 label=label,
                 color=_FAMILY_COLORS.get(case.facts.family, "black"),
                 marker=_STRATEGY_MARKERS[strategy(case)],
+                markerfacecolor="none" if case.facts.encrypts else None,
                 linestyle="--" if case.samples.get("storage_threshold") is not None else "-",
             )
     axes.set_yscale("log")
@@ -273,7 +274,7 @@ def large_payloads(
     axes.set_xticks(range(len(shown)), shown)
     axes.set_xlabel("payload size before the codec")
     axes.set_ylabel("workflow round trip, ms (p50, log scale)")
-    axes.set_title("Large payloads: inline, compressed, offloaded (dashed)")
+    axes.set_title("Large payloads: inline, compressed, offloaded (dashed); hollow: encrypted")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=7)
     return _save(figure, path)

@@ -119,8 +119,11 @@ def test_over_the_limit_inline_fails_offloaded_passes_and_the_store_holds_what_i
     offloaded = {codec: cases[codec, "s3 from 256 KiB"]["samples"] for codec in cases_of(cases)}
     assert offloaded["zstd:3@zstandard"]["offloaded"] == [[4]]
     assert offloaded["zstd:3@zstandard"]["s3_bytes"][0][0] < offloaded["none (A)"]["s3_bytes"][0][0]
-    report = (out / "report.md").read_text()
-    assert "## Large payloads" in report
+    large = (out / "report.md").read_text().split("## Large payloads")[1].split("\n## ")[0]
+    assert "| 3-4 MiB | inline | none (A) | inline, gRPC gzip | no (1 of 1 failed) |" in large
+    assert "| 3-4 MiB | offload | none (A) | s3 from 256 KiB | yes |" in large
+    assert "| 3-4 MiB | compress | zstd:3@zstandard | inline, gRPC gzip | yes |" in large
+    assert "(RPCError: Blob data size exceeds limit.)" in large
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
