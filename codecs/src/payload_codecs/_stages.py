@@ -41,6 +41,8 @@ class CodecOptions:
             compression (tiny payloads rarely shrink and still cost a library call).
         keep_if_not_smaller: when compression does not make a payload smaller, keep the original
             payload, as the Go SDK's zlib codec does by default. The decoder does not care.
+            Smaller means the whole stored payload, envelope included: a 40-byte payload that
+            compresses to 35 bytes would still grow by its ``encoding`` metadata.
         offload_after_us: when one call's work is expected to take at least this many
             microseconds, it runs on the event loop's default executor instead of stalling the
             loop that the SDK calls codecs on. Expected: the call's bytes (decoded bytes on
@@ -125,7 +127,10 @@ class CompressionStage(Stage):
         data = self.compressor.compress(blob)
         if self._keep and len(data) >= len(blob):
             return None
-        return _with_data(self._template, data)
+        outer = _with_data(self._template, data)
+        if self._keep and outer.ByteSize() >= len(blob):
+            return None
+        return outer
 
     def raw_encode(self, data: bytes) -> bytes:
         return self.compressor.compress(data)
