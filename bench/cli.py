@@ -10,12 +10,22 @@ import sys
 from collections.abc import Sequence
 from types import FrameType
 
-from bench.commands import codecs, compare, corpus, export, probes, recommend, report, run
+from bench.commands import (
+    codecs,
+    compare,
+    corpus,
+    dictionary,
+    export,
+    probes,
+    recommend,
+    report,
+    run,
+)
 from bench.errors import RoundTripError, Terminated, UserError, exit_code
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-COMMANDS = (run, report, compare, recommend, export, corpus, codecs, probes)
+COMMANDS = (run, report, compare, recommend, export, corpus, dictionary, codecs, probes)
 DESCRIPTION = (
     "Measure Temporal payload codecs (compression, encryption) on your own payloads: "
     "`codec-bench run` measures and reports, `compare` and `recommend` read its results."

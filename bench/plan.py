@@ -12,7 +12,7 @@ from temporalio.converter import PayloadCodec
 import payload_codecs
 from bench.errors import UserError
 from bench.results import CodecFacts
-from payload_codecs import ChainCodec, Keyring
+from payload_codecs import ChainCodec, Dictionaries, Keyring
 
 BASELINE = "none"
 REPLICAS = ("A", "B")
@@ -213,9 +213,12 @@ def load_factory(text: str) -> PayloadCodec:
     return codec
 
 
-def build_codec(text: str, keyring: Keyring | None) -> PayloadCodec:
-    """The codec that ``text`` names: a spec, or a user's ``package.module:factory``. An
-    encrypting spec without a keyring is a ``ValueError`` that says how to give keys."""
+def build_codec(
+    text: str, keyring: Keyring | None, dictionaries: Dictionaries | None = None
+) -> PayloadCodec:
+    """The codec that ``text`` names: a spec (its zstd stages reading ``dictionaries``), or a
+    user's ``package.module:factory``. An encrypting spec without a keyring is a
+    ``ValueError`` that says how to give keys."""
     if is_factory(text):
         return load_factory(text)
     if keyring is None and any(
@@ -226,7 +229,7 @@ def build_codec(text: str, keyring: Keyring | None) -> PayloadCodec:
             f"codec {text!r} encrypts but no keys were given; set PAYLOAD_CODEC_KEYS to the "
             "run's keys (id=BASE64KEY)"
         )
-    return payload_codecs.from_spec(text, keyring=keyring)
+    return payload_codecs.from_spec(text, keyring=keyring, dictionaries=dictionaries)
 
 
 def label_of(text: str, codec: PayloadCodec) -> str:
@@ -235,7 +238,11 @@ def label_of(text: str, codec: PayloadCodec) -> str:
 
 
 def codecs_under_test(
-    specs: Sequence[str], keyring: Keyring, *, replicate: str | None = None
+    specs: Sequence[str],
+    keyring: Keyring,
+    *,
+    replicate: str | None = None,
+    dictionaries: Dictionaries | None = None,
 ) -> list[CodecUnderTest]:
     """The codec rows for ``specs``, in order, with the baseline first when missing (every
     comparison needs it) and ``replicate`` measured twice, as rows A and B: a noise-floor pair
@@ -249,7 +256,7 @@ def codecs_under_test(
     rows: list[CodecUnderTest] = []
     seen: set[str] = set()
     for text in wanted:
-        codec = build_codec(text, keyring)
+        codec = build_codec(text, keyring, dictionaries)
         label = label_of(text, codec)
         if label in seen:
             continue

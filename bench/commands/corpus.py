@@ -74,10 +74,12 @@ def _report(out: Path, writer: CorpusWriter) -> None:
         )
 
 
-def _write(writer: CorpusWriter, found: Extraction) -> None:
+def _write(writer: CorpusWriter, found: Extraction, workflow: str) -> None:
     for payload in found.payloads:
         writer.write(payload)
     writer.skipped.update(found.skipped)
+    if found.payloads:
+        writer.workflows.append((workflow, len(found.payloads)))
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -114,9 +116,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         "tool_version": __version__,
     }
     with CorpusWriter(out, provenance) as writer:
-        for _, histories in parsed:
-            for history in histories:
-                _write(writer, extract(history, decoder))
+        for path, histories in parsed:
+            for index, history in enumerate(histories):
+                _write(writer, extract(history, decoder), f"{path.name}#{index}")
         _nothing_found(writer)
     _report(out, writer)
     return 0
@@ -142,7 +144,7 @@ async def _fetch(args: argparse.Namespace, writer: CorpusWriter, decoder: ChainC
             async for workflow_id, history in fetch_histories(
                 client, workflow_ids=args.workflow_id, query=args.query, limit=args.limit
             ):
-                _write(writer, extract(history, decoder))
+                _write(writer, extract(history, decoder), workflow_id)
                 fetched += 1
                 progress.step(workflow_id)
         except RPCError as error:

@@ -7,7 +7,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import re
 import secrets
 import shlex
 import time
@@ -22,6 +21,7 @@ from bench.commands.common import (
     redact,
     run_stoppable,
     say,
+    size,
     writable_folder,
 )
 from bench.corpus import catalog
@@ -68,6 +68,7 @@ from bench.temporal.objectstore import (
     local_s3,
 )
 from bench.temporal.worker_process import WORKER_MODULE, WorkerFailed, WorkerProcess, worker_argv
+from payload_codecs import DICTIONARIES_ENV, Dictionaries
 
 EXIT_FAILED = 1
 REACH_TIMEOUT_S = 15.0
@@ -152,7 +153,14 @@ def _plan(args: argparse.Namespace) -> Plan:
     run_id = _run_id()
     out = _out_folder(args, run_id)
     keyring, key_env = run_keyring()
-    rows = codecs_under_test(args.codec or profile.codecs, keyring, replicate=NOISE_FLOOR)
+    dictionaries = None
+    if args.dictionaries:
+        folder = Path(args.dictionaries).resolve()
+        dictionaries = Dictionaries.from_dir(folder)
+        key_env = {**key_env, DICTIONARIES_ENV: str(folder)}  # workers and codec servers
+    rows = codecs_under_test(
+        args.codec or profile.codecs, keyring, replicate=NOISE_FLOOR, dictionaries=dictionaries
+    )
     corpora = [catalog.load(name) for name in (args.corpus or profile.corpora)]
     for corpus in corpora:
         if not corpus.payloads:
@@ -175,7 +183,9 @@ def _plan(args: argparse.Namespace) -> Plan:
     reading = _reading_plan(args, profile)
     reading_rows = [
         row
-        for row in codecs_under_test(reading.codecs or args.codec or profile.codecs, keyring)
+        for row in codecs_under_test(
+            reading.codecs or args.codec or profile.codecs, keyring, dictionaries=dictionaries
+        )
         if row.chain is not None  # the codec server serves specs; a user's class it cannot
     ]
     _check_endpoints(args, reading_rows)
@@ -190,7 +200,10 @@ def _plan(args: argparse.Namespace) -> Plan:
         cases=build_cases(rows, corpora) + reference_cases(),
         client=client,
         client_rows=codecs_under_test(
-            client.codecs or args.codec or profile.codecs, keyring, replicate=BASELINE
+            client.codecs or args.codec or profile.codecs,
+            keyring,
+            replicate=BASELINE,
+            dictionaries=dictionaries,
         ),
         client_corpora=client_corpora,
         key_env=key_env,
@@ -568,15 +581,6 @@ def history_size(text: str) -> int:
     return size
 
 
-def byte_size(text: str) -> int:
-    """``--storage-threshold``: bytes, or a number with KiB or MiB (``256KiB``, ``1 MiB``)."""
-    match = re.fullmatch(r"\s*(\d+)\s*(B|KiB|MiB)?\s*", text, flags=re.IGNORECASE)
-    if match is None:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size; write e.g. 262144, 256KiB, 1MiB")
-    scale = {"b": 1, "kib": 1024, "mib": 1 << 20}[(match[2] or "b").lower()]
-    return int(match[1]) * scale
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     from bench.outputs import report  # matplotlib only for the commands that plot
 
@@ -623,6 +627,11 @@ def add_parser(sub: Subparsers) -> None:
     )
     run.add_argument("--rounds", type=positive_int, help="measured rounds (default: the profile's)")
     run.add_argument("--seed", type=int, default=0, help="seed of the case order")
+    run.add_argument(
+        "--dictionaries",
+        help="folder of zstd dictionaries (codec-bench dict train) for specs like "
+        "zstd:3:dict=NAME; every layer, worker and codec server loads it",
+    )
     run.add_argument("--out", help="output folder (default results/<run-id>/)")
     run.add_argument("--force", action="store_true", help="write into a non-empty --out")
     client = run.add_argument_group(
@@ -654,7 +663,7 @@ def add_parser(sub: Subparsers) -> None:
 def _add_storage_arguments(client: argparse._ArgumentGroup) -> None:
     client.add_argument(
         "--storage-threshold",
-        type=byte_size,
+        type=size,
         action="append",
         help="also run each codec with external storage (S3) for payloads of at least this size "
         "after the codec, e.g. 256KiB (repeatable; default: the profile's)",

@@ -46,6 +46,14 @@ class Corpus:
     payloads: tuple[Payload, ...]
     provenance: Mapping[str, Any]
     skipped: Mapping[str, int] = field(default_factory=dict)
+    workflows: tuple[tuple[str, int], ...] = ()
+    """Payloads per workflow, in order, when known (imported histories); empty otherwise."""
+
+    def workflow_of_each(self) -> list[str] | None:
+        """The workflow each payload came from, in payload order; ``None`` when unknown or
+        when the counts do not add up to the payloads."""
+        labels = [name for name, count in self.workflows for _ in range(count)]
+        return labels if self.workflows and len(labels) == len(self.payloads) else None
 
     @cached_property
     def digest(self) -> str:
@@ -87,13 +95,17 @@ def _histories() -> Corpus:
     files = history_files()
     payloads: list[Payload] = []
     skipped: Counter[str] = Counter()
+    workflows = []
     for path in files:
-        for history in parse_histories(path.read_text(encoding="utf-8"), path.name):
+        for index, history in enumerate(
+            parse_histories(path.read_text(encoding="utf-8"), path.name)
+        ):
             found = extract(history)
             payloads.extend(found.payloads)
             skipped.update(found.skipped)
+            workflows.append((f"{path.name}#{index}", len(found.payloads)))
     provenance = {"kind": "import", "sources": file_sources(files), "tool_version": __version__}
-    return Corpus("histories", tuple(payloads), provenance, dict(skipped))
+    return Corpus("histories", tuple(payloads), provenance, dict(skipped), tuple(workflows))
 
 
 def _classic() -> Corpus:
@@ -165,5 +177,8 @@ def load(name_or_path: str) -> Corpus:
     path = corpus_file(name_or_path)
     with CorpusReader(path) as reader:
         payloads = tuple(reader)
-        skipped = dict((reader.trailer or {}).get("skipped", {}))
-        return Corpus(path.stem, payloads, reader.provenance, skipped)
+        trailer = reader.trailer or {}
+        workflows = tuple((str(name), int(count)) for name, count in trailer.get("workflows", []))
+        return Corpus(
+            path.stem, payloads, reader.provenance, dict(trailer.get("skipped", {})), workflows
+        )

@@ -36,7 +36,7 @@ from bench.temporal.objectstore import (
     with_storage,
 )
 from bench.temporal.workflows import RoundTripWorkflow, echo, task_queue
-from payload_codecs import data_converter
+from payload_codecs import Dictionaries, data_converter
 
 # The answers get stdout to themselves: anything else that writes there (the SDK's core logs)
 # is sent to stderr instead, so it cannot garble the protocol. Set up in main().
@@ -55,7 +55,8 @@ async def serve(
     storage: tuple[S3Target, int] | None = None,
 ) -> None:
     keyring = user_keyring()
-    codecs = [TimedCodec(build_codec(spec, keyring)) for spec in specs]
+    dictionaries = Dictionaries.from_env()  # the run's --dictionaries, when it has them
+    codecs = [TimedCodec(build_codec(spec, keyring, dictionaries)) for spec in specs]
     counts = [StorageCounts() for _ in specs]
     base = await connect(cluster, warn_payload_bytes=QUIET_PAYLOAD_BYTES)
     loop = asyncio.get_running_loop()

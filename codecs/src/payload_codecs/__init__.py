@@ -17,6 +17,13 @@ from payload_codecs._corpusfile import (
     CorpusReader,
     CorpusWriter,
 )
+from payload_codecs._dictionaries import (
+    DICTIONARIES_ENV,
+    Dictionaries,
+    Dictionary,
+    save_dictionary,
+    train_dictionary,
+)
 from payload_codecs._errors import DecodedSizeError, PayloadDecodeError, PayloadDecryptionError
 from payload_codecs._keyring import KEY_SIZE, Keyring
 from payload_codecs._recording import RecordingCodec, RecordingError
@@ -32,6 +39,7 @@ from payload_codecs._stages import (
 
 __all__ = [
     "CORPUS_FORMAT_VERSION",
+    "DICTIONARIES_ENV",
     "KEY_SIZE",
     "MAX_DECODED_SIZE",
     "SNAPPY_STREAM_IDENTIFIER",
@@ -43,6 +51,8 @@ __all__ = [
     "CorpusReader",
     "CorpusWriter",
     "DecodedSizeError",
+    "Dictionaries",
+    "Dictionary",
     "EncryptionStage",
     "Family",
     "Keyring",
@@ -59,5 +69,7 @@ __all__ = [
     "family",
     "from_spec",
     "parse_spec",
+    "save_dictionary",
     "serialize",
+    "train_dictionary",
 ]

@@ -25,6 +25,7 @@ import lz4
 import lz4.frame
 import zstandard
 
+from payload_codecs._dictionaries import Dictionaries, Dictionary
 from payload_codecs._errors import DecodedSizeError
 
 SNAPPY_STREAM_IDENTIFIER = b"\xff\x06\x00\x00sNaPpY"
@@ -61,6 +62,9 @@ class Compressor(ABC):
 
     library: ClassVar[str]
     """The library that does the work, with its version and the native code inside it."""
+
+    takes_dictionaries: ClassVar[bool] = False
+    """Whether it can compress with a trained dictionary (``dictionaries=`` and ``active=``)."""
 
     costs: ClassVar[Costs] = {0: (10.0, 10.0)}
     """Nanoseconds per byte at anchor levels (encode per input byte, decode per output byte):
@@ -133,6 +137,15 @@ def _decompress_into(
 
 
 _GUESSED_RATIO = 8
+
+
+def _zstd_dict_id(data: bytes | memoryview) -> int:
+    """The dictionary id the first zstd frame names; 0 for none (or for no readable header,
+    which the decoder then rejects itself)."""
+    try:
+        return int(zstandard.get_frame_parameters(data).dict_id)
+    except zstandard.ZstdError:
+        return 0
 
 
 def _zstd_declared(data: bytes | memoryview) -> int | None:
@@ -219,9 +232,13 @@ def _snappy_framed_size(view: memoryview) -> int | None:
 
 
 class ZstdZstandard(Compressor):
-    """zstd frames with the content size in the header, via python-zstandard."""
+    """zstd frames with the content size in the header, via python-zstandard; with a trained
+    dictionary (``active``, one of ``dictionaries``), frames that name it by id. Frames naming
+    any dictionary of ``dictionaries`` decode; one naming another id is :class:`CorruptInput`
+    that names the id."""
 
     implementation = "zstandard"
+    takes_dictionaries = True
     costs: ClassVar[Costs] = {
         -5: (4.0, 1.0),
         1: (5.0, 1.1),
@@ -236,9 +253,19 @@ class ZstdZstandard(Compressor):
         f"zstandard {zstandard.__version__} (libzstd {'.'.join(map(str, zstandard.ZSTD_VERSION))})"
     )
 
-    def __init__(self, level: int | None) -> None:
+    def __init__(
+        self,
+        level: int | None,
+        dictionaries: Dictionaries | None = None,
+        active: str | None = None,
+    ) -> None:
         super().__init__(level)
-        self._local = _ZstdContexts(3 if level is None else level)
+        if active is not None and dictionaries is None:
+            raise ValueError(f"zstd dictionary {active!r} is named but no dictionaries were given")
+        self.dictionary = (
+            None if active is None or dictionaries is None else dictionaries.named(active)
+        )
+        self._local = _ZstdContexts(3 if level is None else level, self.dictionary, dictionaries)
 
     def compress(self, data: bytes) -> bytes:
         return self._local.compressor.compress(data)
@@ -248,9 +275,10 @@ class ZstdZstandard(Compressor):
         # (A frame that states 0 bytes is returned as b"" by python-zstandard unread, so it
         # takes the checked path too.)
         if declared and declared <= max_size:
+            whole, _ = self._local.decompressors(_zstd_dict_id(data))
             try:
                 # One frame that states its size: decoded into a buffer of exactly that size.
-                return self._local.decompressor.decompress(data, allow_extra_data=False)
+                return whole.decompress(data, allow_extra_data=False)
             except zstandard.ZstdError:
                 pass  # more frames, or not what it states: the frame-by-frame path decides
         return self._frames(data, max_size)
@@ -270,8 +298,8 @@ class ZstdZstandard(Compressor):
 
     def _frame(self, data: bytes, undeclared: bool, out: bytearray, max_size: int) -> bytes:
         """Decode the first frame of ``data`` onto ``out``; return what follows it."""
-        contexts = self._local
-        obj = (contexts.streaming if undeclared else contexts.decompressor).decompressobj()
+        whole, streaming = self._local.decompressors(_zstd_dict_id(data))
+        obj = (streaming if undeclared else whole).decompressobj()
         # Input goes in pieces so small that one can never decode to more than the budget left,
         # nor to more than 4 MiB (a zstd block of 4 bytes can stand for 128 KiB of output, and
         # the library holds a piece's output twice before it is appended).
@@ -293,12 +321,43 @@ class ZstdZstandard(Compressor):
 
 class _ZstdContexts(threading.local):
     """zstandard's contexts are reusable (cheaper than new ones) but not thread safe: one set
-    per thread, made on the thread's first use."""
+    per thread, made on the thread's first use; decompressors per dictionary id, made on the
+    first frame that names it."""
 
-    def __init__(self, level: int) -> None:
-        self.compressor = zstandard.ZstdCompressor(level=level)
-        self.decompressor = zstandard.ZstdDecompressor()
-        self.streaming = zstandard.ZstdDecompressor(max_window_size=_ZSTD_WINDOW_MAX)
+    def __init__(
+        self, level: int, active: Dictionary | None, dictionaries: Dictionaries | None
+    ) -> None:
+        prepared = None if active is None else active.for_level(level)
+        self.compressor = zstandard.ZstdCompressor(level=level, dict_data=prepared)
+        self._dictionaries = dictionaries
+        self._by_id: dict[int, tuple[zstandard.ZstdDecompressor, zstandard.ZstdDecompressor]] = {
+            0: (
+                zstandard.ZstdDecompressor(),
+                zstandard.ZstdDecompressor(max_window_size=_ZSTD_WINDOW_MAX),
+            )
+        }
+
+    def decompressors(
+        self, dict_id: int
+    ) -> tuple[zstandard.ZstdDecompressor, zstandard.ZstdDecompressor]:
+        """(for frames that state their size, for streamed frames) for frames naming
+        ``dict_id`` (0: none)."""
+        found = self._by_id.get(dict_id)
+        if found is None:
+            known = None if self._dictionaries is None else self._dictionaries.by_id(dict_id)
+            if known is None:
+                held = "none" if self._dictionaries is None else self._dictionaries.describe()
+                raise CorruptInput(
+                    f"the frame needs zstd dictionary id {dict_id}, which this codec does not "
+                    f"hold (it holds: {held})"
+                )
+            data = known.for_level(None)
+            found = (
+                zstandard.ZstdDecompressor(dict_data=data),
+                zstandard.ZstdDecompressor(dict_data=data, max_window_size=_ZSTD_WINDOW_MAX),
+            )
+            self._by_id[dict_id] = found
+        return found
 
 
 class ZstdCramjam(Compressor):

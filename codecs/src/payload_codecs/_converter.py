@@ -11,6 +11,7 @@ from temporalio.converter import (
     PayloadCodec,
 )
 
+from payload_codecs._dictionaries import Dictionaries
 from payload_codecs._keyring import Keyring
 from payload_codecs._spec import from_spec
 from payload_codecs._stages import CodecOptions
@@ -21,6 +22,7 @@ def data_converter(
     *,
     keyring: Keyring | None = None,
     options: CodecOptions | None = None,
+    dictionaries: Dictionaries | None = None,
 ) -> DataConverter:
     """The SDK's default data converter with a codec: a spec string (built with
     :func:`from_spec`) or any ``PayloadCodec``, such as one that wraps ours.
@@ -30,9 +32,11 @@ def data_converter(
     otherwise they would reach the server in clear text.
     """
     if isinstance(codec, str):
-        codec = from_spec(codec, keyring=keyring, options=options)
-    elif keyring is not None or options is not None:
-        raise ValueError("keyring and options apply to a spec string, not to a built codec")
+        codec = from_spec(codec, keyring=keyring, options=options, dictionaries=dictionaries)
+    elif keyring is not None or options is not None or dictionaries is not None:
+        raise ValueError(
+            "keyring, options and dictionaries apply to a spec string, not to a built codec"
+        )
     failure_converter_class = (
         DefaultFailureConverterWithEncodedAttributes
         if getattr(codec, "encrypts", False)

@@ -56,6 +56,9 @@ class CorpusWriter:
     def __init__(self, path: str | os.PathLike[str], provenance: Mapping[str, Any]) -> None:
         self.path = Path(path)
         self.skipped: Counter[str] = Counter()
+        self.workflows: list[tuple[str, int]] = []
+        """Payloads per workflow in writing order, when the producer knows them (importers
+        do): evaluations that must not split one workflow's payloads read them."""
         self.payload_count = 0
         self.total_bytes = 0
         header = {"format": FORMAT_NAME, "version": CORPUS_FORMAT_VERSION, "provenance": provenance}
@@ -85,14 +88,14 @@ class CorpusWriter:
         """Write the trailer, sync, and move the file to its name. Returns the path."""
         if self._file is None:
             return self.path
-        trailer = json.dumps(
-            {
-                "payload_count": self.payload_count,
-                "total_bytes": self.total_bytes,
-                "skipped": dict(sorted(self.skipped.items())),
-            },
-            sort_keys=True,
-        ).encode()
+        counts = {
+            "payload_count": self.payload_count,
+            "total_bytes": self.total_bytes,
+            "skipped": dict(sorted(self.skipped.items())),
+        }
+        if self.workflows:
+            counts["workflows"] = [list(item) for item in self.workflows]
+        trailer = json.dumps(counts, sort_keys=True).encode()
         try:
             self._file.write(_U32.pack(_END) + _U32.pack(len(trailer)) + trailer)
             self._file.flush()

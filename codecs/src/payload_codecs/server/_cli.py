@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio.converter import PayloadCodec
 
+from payload_codecs._dictionaries import Dictionaries
 from payload_codecs._keyring import Keyring
 from payload_codecs._registry import Kind
 from payload_codecs._spec import from_spec, parse_spec
@@ -57,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
         '(NAME "*" serves any other namespace); instead of --spec',
     )
     what.add_argument("--no-encode", action="store_true", help="serve /decode only")
+    what.add_argument(
+        "--dictionaries",
+        type=Path,
+        help="folder of zstd dictionaries (NAME.zdict) the workers use; default: "
+        "PAYLOAD_CODEC_DICTIONARIES",
+    )
     what.add_argument(
         "--s3-bucket",
         help="serve /download: payloads the SDK's external storage offloaded to this bucket "
@@ -128,11 +135,18 @@ def _needs_keys(spec: str) -> bool:
 def codecs_from(args: argparse.Namespace) -> dict[str, PayloadCodec]:
     """Namespace -> codec from ``--spec`` or ``--config``."""
     options = CodecOptions(max_decoded_size=args.max_decoded_bytes)
+    dictionaries = (
+        Dictionaries.from_dir(args.dictionaries) if args.dictionaries else Dictionaries.from_env()
+    )
     if (args.spec is None) == (args.config is None):
         raise ValueError("give exactly one of --spec and --config")
     if args.spec is not None:
         keys = _keyring(args.keyring) if _needs_keys(args.spec) else None
-        return {ANY_NAMESPACE: from_spec(args.spec, keyring=keys, options=options)}
+        return {
+            ANY_NAMESPACE: from_spec(
+                args.spec, keyring=keys, options=options, dictionaries=dictionaries
+            )
+        }
     try:
         document: dict[str, Any] = tomllib.loads(args.config.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
@@ -151,7 +165,7 @@ def codecs_from(args: argparse.Namespace) -> dict[str, PayloadCodec]:
             keys = _keyring(
                 Path(file) if file else None, table.get("keys_env", "PAYLOAD_CODEC_KEYS")
             )
-        out[name] = from_spec(spec, keyring=keys, options=options)
+        out[name] = from_spec(spec, keyring=keys, options=options, dictionaries=dictionaries)
     return out
 
 
