@@ -90,6 +90,11 @@ def test_a_json_array_of_histories_is_imported_whole(tmp_path: Path) -> None:
     with CorpusReader(out) as reader:
         assert len(list(reader)) == expected
         assert reader.provenance["sources"][0]["histories"] == 3
+        assert reader.trailer is not None
+        # Which workflow each payload came from, for evaluations that must not split one.
+        workflows = reader.trailer["workflows"]
+        assert [name for name, _ in workflows] == [f"three.json#{i}" for i in range(3)]
+        assert sum(count for _, count in workflows) == expected
 
 
 def _encrypted_export(tmp_path: Path, keyring: Keyring) -> tuple[Path, History]:
