@@ -23,21 +23,21 @@ def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
     return sorted(front, key=lambda i: points[i][0])
 
 
-def cpu_us_per_kib(case: CaseResult) -> float | None:
+def cpu_us_per_kib(case: CaseResult, bucket: str = ALL) -> float | None:
     """Encode plus decode CPU time per KiB of payload (threads counted), codec layer."""
-    encode, decode = case.value(ALL, "encode_mbps"), case.value(ALL, "decode_mbps")
+    encode, decode = case.value(bucket, "encode_mbps"), case.value(bucket, "decode_mbps")
     if not encode or not decode:
         return None
-    # µs per KiB = 1024 B / (MB/s x 10^6 B/s) x 10^6
+    # µs per KiB = 1024 B / (MB/s x 10^6 B/s) x 10^6; CPU/wall is measured over all payloads.
     return 1024 / encode * (case.value(ALL, "encode_cpu_per_wall") or 1.0) + 1024 / decode * (
         case.value(ALL, "decode_cpu_per_wall") or 1.0
     )
 
 
-def saved_share(case: CaseResult) -> float:
+def saved_share(case: CaseResult, bucket: str = ALL) -> float:
     """Share of the original bytes a codec saved (negative: it added bytes)."""
-    original = case.value(ALL, "original_bytes") or 0.0
-    return 1 - (case.value(ALL, "encoded_bytes") or 0.0) / original if original else 0.0
+    original = case.value(bucket, "original_bytes") or 0.0
+    return 1 - (case.value(bucket, "encoded_bytes") or 0.0) / original if original else 0.0
 
 
 def saving_front(figures: Mapping[str, tuple[float, float]]) -> list[str]:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from bench.outputs.ranking import cpu_us_per_kib, saving_front
+from bench.outputs.ranking import cpu_us_per_kib, saved_share, saving_front
 from bench.outputs.render import Block, Code, Section, Table
 from bench.results import ALL, CaseResult, CodecFacts, Layer, Results
 from bench.results.buckets import BUCKETS, LIMIT_BYTES
@@ -118,6 +118,10 @@ class Candidate:
     failed: list[str] = field(default_factory=list)
     threshold: int | None = None
     """External storage from this payload size (after the codec); ``None``: inline."""
+    compresses: bool = True
+    min_size: int | None = None
+    """Break-even: compress payloads from this many bytes (the lower edge of the smallest size
+    bucket from which compressing pays in every larger bucket); ``None`` when it never pays."""
     workflow_failures: list[str] = field(default_factory=list)
     """Client-layer workflows that failed on the chosen route (a payload over a limit): such a
     codec cannot carry the user's payloads and is never recommended."""
@@ -151,6 +155,71 @@ def _noise(
 def _worst_bucket(case: CaseResult, metric: str) -> float:
     values = [case.value(b.name, metric, "p99") for b in BUCKETS]
     return max([v for v in values if v is not None], default=0.0)
+
+
+MIN_WORTH = 0.01
+"""Without prices, compressing pays in a size bucket when it saves at least 1 % of its bytes."""
+
+
+def _pays(case: CaseResult, bucket: str, costs: Costs, against: CaseResult | None) -> bool:
+    """Whether compressing a bucket's payloads saves more than it costs: at the prices given,
+    the storage and transfer of the bytes saved against the CPU spent; without prices, at
+    least :data:`MIN_WORTH` of the bytes. ``against``: the same chain without compression
+    (encryption alone), whose overhead compressing cannot avoid."""
+    saved = saved_share(case, bucket)
+    if against is not None and (base := against.value(bucket, "encoded_bytes")):
+        saved = 1 - (case.value(bucket, "encoded_bytes") or 0.0) / base
+    if not costs.given:
+        return saved >= MIN_WORTH
+    cpu = cpu_us_per_kib(case, bucket)
+    if cpu is None:
+        return False
+    per_gb = costs.storage_per_gb_month * costs.retention_days / 30 + 2 * costs.transfer_per_gb
+    value = saved * costs.copies * per_gb / (1 << 20)  # per KiB of payload
+    return value >= cpu / 3.6e9 * costs.cpu_per_hour
+
+
+def break_even(
+    cases: Mapping[str, CaseResult],
+    costs: Costs,
+    against: Mapping[str, CaseResult | None] | None = None,
+) -> int | None:
+    """The payload size from which compressing pays in every bucket of every corpus (the lower
+    edge of that bucket; 0: it pays from the smallest); ``None``: it never pays. ``against``
+    by corpus: the chain without its compression, for chains that also encrypt."""
+    verdicts: dict[int, bool] = {}
+    for corpus, case in cases.items():
+        base = (against or {}).get(corpus)
+        for bucket in BUCKETS:
+            if case.value(bucket.name, "original_bytes"):
+                pays = _pays(case, bucket.name, costs, base)
+                verdicts[bucket.low] = verdicts.get(bucket.low, True) and pays
+    edge: int | None = None
+    for low in sorted(verdicts, reverse=True):
+        if not verdicts[low]:
+            break
+        edge = low
+    # Paying in the smallest bucket measured says nothing against smaller payloads.
+    return 0 if verdicts and edge == min(verdicts) else edge
+
+
+def _encryption_alone(
+    results: Results, facts: CodecFacts, cases: Mapping[str, CaseResult]
+) -> dict[str, CaseResult | None] | None:
+    """For a chain that compresses and encrypts: the encryption-only case of each corpus."""
+    if not facts.encrypts:
+        return None
+    return {
+        corpus: next(
+            (
+                c
+                for c in results.cases_of(Layer.CODEC, corpus)
+                if c.facts.encrypts and not c.facts.compresses
+            ),
+            None,
+        )
+        for corpus in cases
+    }
 
 
 def _size_text(size: int) -> str:
@@ -266,7 +335,11 @@ def _readings(results: Results, spec: str, metric: str) -> dict[str, float]:
 
 
 def _candidate(
-    results: Results, codec: str, corpora: Mapping[str, float], allow_storage: bool = False
+    results: Results,
+    codec: str,
+    corpora: Mapping[str, float],
+    allow_storage: bool = False,
+    costs: Costs = Costs(),
 ) -> Candidate | None:
     cases = {c: results.case(Layer.CODEC, codec, c) for c in corpora}
     found = {
@@ -312,6 +385,10 @@ def _candidate(
         ui_ms=_readings(results, facts.spec, "ui_ms"),
         threshold=threshold,
         workflow_failures=workflow_failures,
+        compresses=facts.compresses,
+        min_size=break_even(found, costs, _encryption_alone(results, facts, found))
+        if facts.compresses
+        else None,
     )
 
 
@@ -475,6 +552,7 @@ class Recommendation:
             "objective": self.objective,
             "winner": self.winner.codec if self.winner else None,
             "storage_threshold": self.winner.threshold if self.winner else None,
+            "min_size": self.winner.min_size if self.winner else None,
             "tied": self.tied,
             "tie_break": self.tie_break,
             "reason": self.reason,
@@ -510,18 +588,21 @@ def _storage_lines(threshold: int) -> list[str]:
     ]
 
 
-def snippet(codec: str, threshold: int | None = None) -> str:
+def snippet(codec: str, threshold: int | None = None, min_size: int | None = None) -> str:
     """The code that deploys ``codec`` in a client and its workers, and its codec server;
-    with ``threshold``, on the SDK's external storage from that size."""
+    with ``threshold``, on the SDK's external storage from that size; with ``min_size``,
+    compressing only payloads from that size (the break-even)."""
     encrypts = CodecFacts.of_spec(codec).encrypts
     keys = "Keyring.from_env()" if encrypts else "None"
+    options = f", options=CodecOptions(min_size={min_size})" if min_size else ""
+    imports = "CodecOptions, Keyring, data_converter" if min_size else "Keyring, data_converter"
     lines = [
         "from temporalio.client import Client",
         "",
-        "from payload_codecs import Keyring, data_converter",
+        f"from payload_codecs import {imports}",
         "",
         f'SPEC = "{codec}"',
-        f"converter = data_converter(SPEC, keyring={keys})",
+        f"converter = data_converter(SPEC, keyring={keys}{options})",
     ]
     connect = [
         'client = await Client.connect("HOST:7233", data_converter=converter)',
@@ -576,7 +657,7 @@ def recommend(
         raise ValueError(
             "objective cost needs a price: --storage-price, --transfer-price or --cpu-price"
         )
-    pool, missing = _pool(results, weights, objective, allow_external_storage)
+    pool, missing = _pool(results, weights, objective, allow_external_storage, costs)
     if not pool:
         raise ValueError(
             "no timed codec-layer rows for these corpora; was the run interrupted early?"
@@ -600,13 +681,17 @@ def recommend(
         [c.codec for c in tied[1:]] if ranked else [],
         rule.tie_break,
         _reason(ranked, tied, rule, objective),
-        snippet(ranked[0].codec, ranked[0].threshold) if ranked else "",
+        snippet(ranked[0].codec, ranked[0].threshold, ranked[0].min_size) if ranked else "",
         costs if costs.given else None,
     )
 
 
 def _pool(
-    results: Results, weights: Mapping[str, float], objective: str, allow_storage: bool
+    results: Results,
+    weights: Mapping[str, float],
+    objective: str,
+    allow_storage: bool,
+    costs: Costs,
 ) -> tuple[list[Candidate], list[str]]:
     """The candidates, one per codec (a noise-floor pair counts once), and what was left out
     because the objective needs figures it lacks."""
@@ -619,7 +704,9 @@ def _pool(
     ]
     labels = list(dict.fromkeys(labels))
     found = [
-        c for c in (_candidate(results, label, weights, allow_storage) for label in labels) if c
+        c
+        for c in (_candidate(results, label, weights, allow_storage, costs) for label in labels)
+        if c
     ]
     if objective != "latency":
         return found, []
@@ -645,12 +732,25 @@ def _reason(ranked: list[Candidate], tied: list[Candidate], rule: Objective, obj
         return "No measured codec meets every constraint; relax one (see the excluded codecs)."
     win = ranked[0]
     text = f"{win.deployed} wins on {objective}: {rule.describe(win)}"
+    if win.min_size:
+        text += (
+            f" (compress from {_size_text(win.min_size)} up: below that size, compressing "
+            "did not pay in the buckets measured)"
+        )
     if len(tied) > 1:
         others = ", ".join(f"{c.codec} ({rule.describe(c)})" for c in tied[1:])
         text += f"; tied within this machine's noise with {others}, and chosen for {rule.tie_break}"
     elif len(ranked) > 1:
         text += f", against {rule.describe(ranked[1])} for the runner-up {ranked[1].codec}"
     return text + "."
+
+
+def _from(c: Candidate) -> str:
+    if not c.compresses:
+        return "-"
+    if c.min_size is None:
+        return "never pays"
+    return "every size" if c.min_size == 0 else _size_text(c.min_size)
 
 
 def _row(c: Candidate, costs: Costs | None) -> list[str]:
@@ -663,6 +763,7 @@ def _row(c: Candidate, costs: Costs | None) -> list[str]:
         latency,
         "yes" if c.encrypts else "",
         "yes" if c.pareto else "",
+        _from(c),
     ]
     if costs is not None and c.cost is not None:
         cells += [
@@ -683,6 +784,7 @@ def sections(rec: Recommendation) -> list[Section]:
         "round trip vs none",
         "encrypts",
         "Pareto",
+        "compress from (break-even)",
     ]
     if rec.costs is not None:
         c = rec.costs.currency

@@ -383,3 +383,52 @@ def test_recommend_allows_external_storage_on_the_command_line(
     assert plain["winner"] != allowed["winner"] or allowed["storage_threshold"] is not None
     [zstd] = [c for c in allowed["ranked"] if c["codec"].startswith("zstd:3@zstandard")]
     assert zstd["threshold"] == 65_536
+
+
+def _shrinking(saved_by_size: dict[int, float], us_per_kib: float) -> InProcessSamples:
+    samples = _codec(0.0, us_per_kib, seed=7)
+    samples.encoded_bytes = [int(size * (1 - saved_by_size[size])) for size in SIZES]
+    return samples
+
+
+def test_break_even_is_the_edge_from_which_compressing_pays_in_every_bucket() -> None:
+    from bench.outputs.recommend import break_even
+
+    def case(saved: dict[int, float], us_per_kib: float = 4.0) -> results.CaseResult:
+        return results.case_result(
+            _shrinking(saved, us_per_kib),
+            layer=Layer.CODEC,
+            codec="zstd:3@zstandard",
+            corpus="unit",
+            library="-",
+            facts=_facts("zstd:3@zstandard"),
+        )
+
+    # Saves nothing under 1 KiB (500 B payloads), half from 1 KiB up: compress from 1 KiB.
+    small_loses = case({500: 0.0, 2_000: 0.5, 40_000: 0.5})
+    assert break_even({"unit": small_loses}, Costs()) == 1024
+    # Pays in the smallest bucket measured: nothing says not to compress everything.
+    assert break_even({"unit": case({500: 0.3, 2_000: 0.5, 40_000: 0.5})}, Costs()) == 0
+    assert break_even({"unit": case({500: 0.0, 2_000: 0.0, 40_000: 0.0})}, Costs()) is None
+    # With prices, CPU that costs more than the bytes it saves does not pay anywhere.
+    dear_cpu = Costs(storage_per_gb_month=0.01, cpu_per_hour=1000.0)
+    assert break_even({"unit": small_loses}, dear_cpu) is None
+
+
+def test_the_recommended_snippet_compresses_from_the_break_even(tmp_path: Path) -> None:
+    run = _results(codecs={"none": (0.0, 0.05), "zstd:3@zstandard (A)": (0.5, 4.0)})
+    shrinking = _shrinking({500: 0.0, 2_000: 0.5, 40_000: 0.5}, 4.0)
+    cases = [
+        results.case_result(
+            shrinking, layer=Layer.CODEC, codec=c.codec, corpus="unit", library="-", facts=c.facts
+        )
+        if c.codec.startswith("zstd") and c.layer is Layer.CODEC
+        else c
+        for c in run.cases
+    ]
+    rec = recommend(dataclasses.replace(run, cases=cases), objective="storage")
+    assert rec.winner is not None
+    assert rec.winner.min_size == 1024
+    assert "options=CodecOptions(min_size=1024)" in rec.snippet
+    assert rec.to_json()["min_size"] == 1024
+    assert "compress from 1 KiB up" in rec.reason
