@@ -83,6 +83,15 @@ def _codec_cases(results: Results, corpus: str, *, baseline: bool = True) -> lis
     return cases if baseline else [c for c in cases if not c.facts.baseline]
 
 
+def _labelled(axes: Axes, xlabel: str, ylabel: str, title: str) -> None:
+    """Axis labels, title, a light grid and a small legend: the finish of every line plot."""
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_title(title)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=7)
+
+
 def _save(figure: Figure, path: Path) -> Path:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
@@ -168,11 +177,12 @@ def client_path(results: Results, corpus: str, path: Path) -> Path | None:
     left.set_xticks(range(len(names)), names)
     left.set_yscale("log")
     _plain_numbers(left.yaxis)
-    left.set_xlabel("payload size bucket")
-    left.set_ylabel("workflow round trip, ms (median over rounds, 95% CI, log scale)")
-    left.set_title(f"Client path by payload size, corpus {corpus}")
-    left.grid(True, which="both", alpha=0.3)
-    left.legend(fontsize=7)
+    _labelled(
+        left,
+        "payload size bucket",
+        "workflow round trip, ms (median over rounds, 95% CI, log scale)",
+        f"Client path by payload size, corpus {corpus}",
+    )
     stored = [(c.value(ALL, "history_bytes_per_workflow") or 0.0) / 1024 for c in cases]
     right.barh([c.row for c in cases], stored, color=[_style(c)["color"] for c in cases])
     right.set_xlabel("history the server stores per workflow, KiB (median)")
@@ -216,11 +226,12 @@ def reading_times(cases: Sequence[CaseResult], path: Path) -> Path | None:
     axes.set_yscale("log")
     _plain_numbers(axes.xaxis)
     _plain_numbers(axes.yaxis)
-    axes.set_xlabel("payloads in the history")
-    axes.set_ylabel("ms to show it (p50 over rounds, 95% CI, log scale)")
-    axes.set_title("Reading a history through the codec server")
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=7)
+    _labelled(
+        axes,
+        "payloads in the history",
+        "ms to show it (p50 over rounds, 95% CI, log scale)",
+        "Reading a history through the codec server",
+    )
     return _save(figure, path)
 
 
@@ -272,11 +283,12 @@ def large_payloads(
             clip_on=False,
         )
     axes.set_xticks(range(len(shown)), shown)
-    axes.set_xlabel("payload size before the codec")
-    axes.set_ylabel("workflow round trip, ms (p50, log scale)")
-    axes.set_title("Large payloads: inline, compressed, offloaded (dashed); hollow: encrypted")
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=7)
+    _labelled(
+        axes,
+        "payload size before the codec",
+        "workflow round trip, ms (p50, log scale)",
+        "Large payloads: inline, compressed, offloaded (dashed); hollow: encrypted",
+    )
     return _save(figure, path)
 
 
