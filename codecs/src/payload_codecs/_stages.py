@@ -117,6 +117,7 @@ class CompressionStage(Stage):
         self.library = compressor.library
         self.encoding = encoding.encode()
         self._template = Payload(metadata={ENCODING: self.encoding})
+        self._envelope = self._template.ByteSize()
         self._min_size = options.min_size
         self._keep = options.keep_if_not_smaller
         self._limit = options.max_decoded_size
@@ -125,12 +126,9 @@ class CompressionStage(Stage):
         if len(blob) < self._min_size:
             return None
         data = self.compressor.compress(blob)
-        if self._keep and len(data) >= len(blob):
+        if self._keep and self._envelope + _field_size(len(data)) >= len(blob):
             return None
-        outer = _with_data(self._template, data)
-        if self._keep and outer.ByteSize() >= len(blob):
-            return None
-        return outer
+        return _with_data(self._template, data)
 
     def raw_encode(self, data: bytes) -> bytes:
         return self.compressor.compress(data)
@@ -223,6 +221,11 @@ class EncryptionStage(Stage):
                 f"encrypted payload (key id {key_id!r}) failed authentication: it was altered, "
                 "truncated, or encrypted with another key under this id"
             ) from None
+
+
+def _field_size(length: int) -> int:
+    """Serialized size of a bytes field of ``length`` bytes: tag, varint length, the bytes."""
+    return 1 + max(1, (length.bit_length() + 6) // 7) + length
 
 
 def _with_data(template: Payload, data: bytes) -> Payload:
