@@ -158,17 +158,30 @@ def _noise_floor(results: Results, corpus: str) -> list[Block]:
     ]
 
 
+def _stored(case: CaseResult) -> float:
+    """Bytes stored per workflow: the history, plus what went to external storage."""
+    return _number(case, "history_bytes_per_workflow") + _number(case, "s3_bytes_per_workflow")
+
+
+def _stored_text(case: CaseResult, stored: float, base: float | None) -> str:
+    ratio = f"{stored / base:.2f}x" if base else "-"
+    if not _offloads(case):
+        return f"{_size(stored)} ({ratio})"
+    history = _number(case, "history_bytes_per_workflow")
+    return f"{_size(history)} + {_size(stored - history)} in S3 ({ratio})"
+
+
 def _client_row(case: CaseResult, base: CaseResult | None) -> list[str]:
     p50 = case.estimate(ALL, "latency_ms")
     errors = str(case.raw(ALL, "failed_workflows") or 0)
     if p50 is None:
         return [case.row, *["-"] * 8, errors]
     base_p50 = base.value(ALL, "latency_ms") if base else None
-    base_history = base.value(ALL, "history_bytes_per_workflow") if base else None
+    base_stored = _stored(base) if base else None
     in_codec = _number(case, "client_codec_us_per_workflow") + _number(
         case, "worker_codec_us_per_workflow"
     )
-    history = _number(case, "history_bytes_per_workflow")
+    stored = _stored(case)
     throughput = case.estimate(ALL, "throughput_wps")
     return [
         case.row,
@@ -176,7 +189,7 @@ def _client_row(case: CaseResult, base: CaseResult | None) -> list[str]:
         f"{case.value(ALL, 'slowest_ms') or 0:,.1f}",
         f"{p50.median - base_p50:+,.1f}" if base_p50 is not None else "-",
         f"{in_codec / 1e3:,.2f}",
-        f"{_size(history)} ({f'{history / base_history:.2f}x' if base_history else '-'})",
+        _stored_text(case, stored, base_stored),
         f"{throughput.median:,.1f} [{throughput.low:,.1f}-{throughput.high:,.1f}]"
         if throughput
         else "-",
@@ -196,7 +209,7 @@ def _client_table(results: Results, corpus: str) -> Table:
             "slowest workflow ms",
             f"vs {base.codec if base else 'none'}, ms",
             "in codec, ms per workflow (client + worker)",
-            "history stored per workflow (vs none)",
+            "stored per workflow: history (+ S3) (vs none)",
             f"workflows/s at {concurrency or '?'} in flight",
             "worker max stall, ms",
             "failed workflows",
