@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import subprocess
 from collections.abc import Sequence
 
+import pytest
 from temporalio.api.common.v1 import Payload
 
 from payload_codecs import ChainCodec
@@ -24,3 +28,15 @@ def decode(codec: ChainCodec, payloads: Sequence[Payload]) -> list[Payload]:
 
 
 COMPRESSIBLE = b'{"customer": "ACME Corp", "items": [1, 2, 3], "note": "hello world"}' * 64
+
+
+def run_tool(name: str, *args: str, data: bytes) -> bytes:
+    """A compression command-line tool (lz4, zstd) reading ``data`` on stdin: its stdout. A
+    missing tool fails in CI and skips elsewhere, saying how to install it."""
+    found = shutil.which(name)
+    if found is None:
+        message = f"the {name} command-line tool is missing; apt-get install {name}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return subprocess.run([found, *args], input=data, capture_output=True, check=True).stdout

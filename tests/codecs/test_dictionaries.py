@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import random
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from payload_codecs import (
     serialize,
     train_dictionary,
 )
-from tests.codecs.helpers import decode, encode, json_payload
+from tests.codecs.helpers import decode, encode, json_payload, run_tool
 
 KEYRING = Keyring.from_mapping({"k": base64.b64encode(bytes(32)).decode()})
 
@@ -110,19 +109,10 @@ def test_the_zstd_command_line_tool_reads_and_writes_with_the_same_file(
 ) -> None:
     [payload] = _orders(9, 1)
     [ours] = encode(from_spec("zstd:3:dict=a", dictionaries=dictionaries), [payload])
-    frame = tmp_path / "ours.zst"
-    frame.write_bytes(ours.data)
     zdict = str(folder / "a.zdict")
-    out = subprocess.run(
-        ["zstd", "-q", "-D", zdict, "-d", "-c", str(frame)], capture_output=True, check=True
-    )
-    assert Payload.FromString(out.stdout) == payload
-    theirs = subprocess.run(
-        ["zstd", "-q", "-3", "-D", zdict, "-c"],
-        input=serialize(payload),
-        capture_output=True,
-        check=True,
-    ).stdout
+    out = run_tool("zstd", "-q", "-D", zdict, "-d", "-c", data=ours.data)
+    assert Payload.FromString(out) == payload
+    theirs = run_tool("zstd", "-q", "-3", "-D", zdict, "-c", data=serialize(payload))
     wrapped = Payload(metadata={"encoding": b"binary/zstd"}, data=theirs)
     assert decode(from_spec("zstd:3", dictionaries=dictionaries), [wrapped]) == [payload]
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import shutil
-import subprocess
 import zlib
 
 import cramjam
@@ -15,7 +13,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 
 from payload_codecs import SNAPPY_STREAM_IDENTIFIER, Keyring, PayloadDecodeError, from_spec
-from tests.codecs.helpers import COMPRESSIBLE, decode, encode, json_payload
+from tests.codecs.helpers import COMPRESSIBLE, decode, encode, json_payload, run_tool
 
 ORIGINAL = json_payload(COMPRESSIBLE)
 KEY = AESGCM.generate_key(bit_length=256)
@@ -132,17 +130,8 @@ def test_the_default_lz4_frame_has_no_content_checksum_and_states_its_size() -> 
     assert flags & 0x08  # content size: on, so decoding allocates once
 
 
-LZ4_CLI = shutil.which("lz4")
-
-
 def _lz4_cli(*args: str, data: bytes) -> bytes:
-    if LZ4_CLI is None:
-        message = "the lz4 command-line tool is missing; apt-get install lz4"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    done = subprocess.run([LZ4_CLI, *args], input=data, capture_output=True, check=True)
-    return done.stdout
+    return run_tool("lz4", *args, data=data)
 
 
 @pytest.mark.parametrize("spec", ["lz4", "lz4@cramjam", "lz4:9"])
