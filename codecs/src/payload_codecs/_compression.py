@@ -429,7 +429,7 @@ class Lz4Cramjam(Compressor):
 class Lz4Lz4(Compressor):
     """LZ4 frame through python-lz4 (liblz4's own frame API), written *without* a content
     checksum and with the content size: verifying a 32-bit xxHash of the whole content halved
-    decoding speed (``python -m tests.experiments.lz4_reference``, see the README). Integrity
+    decoding speed (``python -m tests.experiments.cli_reference``, see the README). Integrity
     comes from the layers around it: AES-GCM's tag when chained, the Payload parse after it,
     the store's own checks. Frames with a content checksum (the ``lz4`` CLI, cramjam) are still
     verified when read. The default implementation, for speed close to the C library."""
