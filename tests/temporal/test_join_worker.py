@@ -66,7 +66,7 @@ def test_the_printed_worker_command_joins_the_run(
     monkeypatch.setenv("PAYLOAD_CODEC_KEYS", keys)
     run = ["run", "--codec", SPEC, "--corpus", "sizes", "--rounds", "1", "--out", str(tmp_path)]
     client = ["--client-rounds", "1", "--client-per-bucket", "1", "--concurrency", "1"]
-    client += ["--no-reading"]
+    client += ["--no-reading", "--no-storage"]  # one route, so one worker line to follow
     cluster = ["--address", elsewhere.address, "--namespace", NAMESPACE]
     assert main([*run, *client, *cluster, "--force"]) == 0
     [line] = [x for x in capsys.readouterr().err.splitlines() if "more workers may join" in x]
