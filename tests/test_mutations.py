@@ -66,8 +66,8 @@ MUTATIONS = {
     ),
     "zstandard ignores its level": (
         "codecs/src/payload_codecs/_compression.py",
-        "        self._local = _ZstdContexts(3 if level is None else level)",
-        "        self._local = _ZstdContexts(3)",
+        "        self._local = _ZstdContexts(3 if level is None else level, self.dictionary, dic",
+        "        self._local = _ZstdContexts(3, self.dictionary, dic",
         "tests/codecs/test_spec.py::test_levels_change_what_is_written",
     ),
 }

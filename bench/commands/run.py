@@ -153,11 +153,7 @@ def _plan(args: argparse.Namespace) -> Plan:
     run_id = _run_id()
     out = _out_folder(args, run_id)
     keyring, key_env = run_keyring()
-    dictionaries = None
-    if args.dictionaries:
-        folder = Path(args.dictionaries).resolve()
-        dictionaries = Dictionaries.from_dir(folder)
-        key_env = {**key_env, DICTIONARIES_ENV: str(folder)}  # workers and codec servers
+    dictionaries, key_env = _dictionaries(args, key_env)
     rows = codecs_under_test(
         args.codec or profile.codecs, keyring, replicate=NOISE_FLOOR, dictionaries=dictionaries
     )
@@ -165,18 +161,7 @@ def _plan(args: argparse.Namespace) -> Plan:
     for corpus in corpora:
         if not corpus.payloads:
             raise UserError(f"corpus {corpus.name} holds no payloads; there is nothing to measure")
-    client = ClientPlan(
-        codecs=() if args.codec else profile.client.codecs,
-        corpora=() if args.corpus else profile.client.corpora,
-        rounds=args.client_rounds or profile.client.rounds,
-        per_bucket=args.client_per_bucket or profile.client.per_bucket,
-        concurrency=args.concurrency or profile.client.concurrency,
-        storage_thresholds=()
-        if args.no_storage
-        else tuple(args.storage_threshold or profile.client.storage_thresholds),
-    )
-    client_corpora = [c for c in corpora if not client.corpora or c.name in client.corpora]
-    client = replace(client, storage_thresholds=reachable(client, client_corpora))
+    client, client_corpora = _client_plan(args, profile, corpora)
     run_client = not args.no_client and (profile.client_by_default or args.client)
     run_reading = not args.no_reading and (profile.client_by_default or args.reading)
     _check_cluster(args, run_client or run_reading)
@@ -216,6 +201,36 @@ def _plan(args: argparse.Namespace) -> Plan:
         client_routes=(2 if args.grpc_compression == "both" else 1)
         * (1 + len(client.storage_thresholds)),
     )
+
+
+def _dictionaries(
+    args: argparse.Namespace, key_env: dict[str, str]
+) -> tuple[Dictionaries | None, dict[str, str]]:
+    """``--dictionaries``, loaded, and the environment that gives workers and codec servers
+    the same folder."""
+    if not args.dictionaries:
+        return None, key_env
+    folder = Path(args.dictionaries).resolve()
+    return Dictionaries.from_dir(folder), {**key_env, DICTIONARIES_ENV: str(folder)}
+
+
+def _client_plan(
+    args: argparse.Namespace, profile: Profile, corpora: list[Corpus]
+) -> tuple[ClientPlan, list[Corpus]]:
+    """The client layer's plan and corpora; storage thresholds no sampled payload can reach
+    are dropped."""
+    client = ClientPlan(
+        codecs=() if args.codec else profile.client.codecs,
+        corpora=() if args.corpus else profile.client.corpora,
+        rounds=args.client_rounds or profile.client.rounds,
+        per_bucket=args.client_per_bucket or profile.client.per_bucket,
+        concurrency=args.concurrency or profile.client.concurrency,
+        storage_thresholds=()
+        if args.no_storage
+        else tuple(args.storage_threshold or profile.client.storage_thresholds),
+    )
+    chosen = [c for c in corpora if not client.corpora or c.name in client.corpora]
+    return replace(client, storage_thresholds=reachable(client, chosen)), chosen
 
 
 def _reading_plan(args: argparse.Namespace, profile: Profile) -> ReadingPlan:
