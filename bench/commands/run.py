@@ -271,8 +271,14 @@ def _tls(cluster: ClusterOptions) -> bool:
 
 
 def _reach(args: argparse.Namespace, plan: Plan) -> None:
-    """Connect to ``--address`` before anything is measured, so a wrong address costs seconds
-    and one line rather than the whole in-process pass and a traceback."""
+    """Connect to ``--address`` (and check ``--s3-endpoint``'s bucket) before anything is
+    measured, so a wrong address costs seconds and one line rather than the whole in-process
+    pass and a traceback."""
+    if args.s3_endpoint and plan.run_client and plan.client.storage_thresholds:
+        try:
+            check_bucket(S3Target(args.s3_endpoint.rstrip("/"), args.s3_bucket), os.environ)
+        except ObjectStoreError as error:
+            raise UserError(str(error)) from None
     cluster = ClusterOptions.from_args(args)
     if cluster.address is None or not plan.servers:
         return
@@ -397,11 +403,8 @@ def _routes(args: argparse.Namespace, plan: Plan) -> list[Route]:
 def _object_store(args: argparse.Namespace, site: Site) -> tuple[S3Target, dict[str, str]]:
     """Where offloaded payloads go, with the credentials for it: ``--s3-endpoint`` with the
     AWS environment (its bucket checked first), else moto's server started here."""
-    if args.s3_endpoint:
-        target = S3Target(args.s3_endpoint.rstrip("/"), args.s3_bucket)
-        env = dict(os.environ)
-        check_bucket(target, env)
-        return target, env
+    if args.s3_endpoint:  # its bucket was checked before measuring (_reach)
+        return S3Target(args.s3_endpoint.rstrip("/"), args.s3_bucket), dict(os.environ)
     target = site.stack.enter_context(local_s3(args.s3_bucket))
     say(f"started local S3 server (moto) pid {target.pid} at {target.endpoint}")
     return target, {**os.environ, **LOCAL_CREDENTIALS}

@@ -198,3 +198,16 @@ def test_the_codec_server_downloads_and_decodes_offloaded_payloads(
         assert b"not an external-storage reference" in body
     with codec_server("--spec", SPEC, log=tmp_path / "log2") as plain:
         assert _post(f"{plain.url}/default/download", [reference])[0] == 404
+
+
+def test_a_bucket_that_is_not_there_fails_before_measuring(
+    over_limit: Path, s3: S3Target, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    argv = ["run", "--codec", "zstd:3", "--corpus", str(over_limit), *ONE_ROUND]
+    argv += ["--s3-endpoint", s3.endpoint, "--s3-bucket", "no-such-bucket", "--out", str(out)]
+    assert main(argv) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("codec-bench: error: bucket 'no-such-bucket' at http://127.0.0.1:")
+    assert "create it" in line
+    assert not (out / "results.json").exists()
