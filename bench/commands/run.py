@@ -28,7 +28,7 @@ from bench.corpus import catalog
 from bench.corpus.catalog import Corpus
 from bench.errors import RoundTripError, UserError, exit_code, positive_int
 from bench.keys import KEYS_ENV, run_keyring
-from bench.layers.client import ClientCase, Route, run_client_layer, sample_payloads, size_text
+from bench.layers.client import ClientCase, Route, run_client_layer, sample_payloads
 from bench.layers.inprocess import Case, build_cases, run_rounds
 from bench.layers.reading import (
     FRAME,
@@ -55,6 +55,7 @@ from bench.plan import (
 )
 from bench.progress import Progress
 from bench.results import CorpusInfo, Layer, Results, environment, save, save_csv
+from bench.results.buckets import size_text
 from bench.results.environment import utc_now
 from bench.temporal.cluster import TRANSPORTS, ClusterOptions, connect
 from bench.temporal.codecserver import library_server
@@ -95,9 +96,9 @@ class Plan:
     reading_corpus: catalog.Corpus
     run_reading: bool
     browser: str | None
+    """Chromium for the Web UI part of the reading layer; ``None``: the UI is not opened."""
     client_routes: int = 1
     """gRPC transports times storage variants each client codec runs over."""
-    """Chromium for the Web UI part of the reading layer; ``None``: the UI is not opened."""
 
     @property
     def steps(self) -> int:
@@ -276,7 +277,7 @@ def _reach(args: argparse.Namespace, plan: Plan) -> None:
     pass and a traceback."""
     if args.s3_endpoint and plan.run_client and plan.client.storage_thresholds:
         try:
-            check_bucket(S3Target(args.s3_endpoint.rstrip("/"), args.s3_bucket), os.environ)
+            check_bucket(_given_store(args), os.environ)
         except ObjectStoreError as error:
             raise UserError(str(error)) from None
     cluster = ClusterOptions.from_args(args)
@@ -400,11 +401,15 @@ def _routes(args: argparse.Namespace, plan: Plan) -> list[Route]:
     return [Route(t, threshold) for t in transports for threshold in thresholds]
 
 
+def _given_store(args: argparse.Namespace) -> S3Target:
+    return S3Target(args.s3_endpoint.rstrip("/"), args.s3_bucket)
+
+
 def _object_store(args: argparse.Namespace, site: Site) -> tuple[S3Target, dict[str, str]]:
     """Where offloaded payloads go, with the credentials for it: ``--s3-endpoint`` with the
     AWS environment (its bucket checked first), else moto's server started here."""
     if args.s3_endpoint:  # its bucket was checked before measuring (_reach)
-        return S3Target(args.s3_endpoint.rstrip("/"), args.s3_bucket), dict(os.environ)
+        return _given_store(args), dict(os.environ)
     target = site.stack.enter_context(local_s3(args.s3_bucket))
     say(f"started local S3 server (moto) pid {target.pid} at {target.endpoint}")
     return target, {**os.environ, **LOCAL_CREDENTIALS}

@@ -32,7 +32,7 @@ from bench.corpus.history import walk
 from bench.errors import RoundTripError
 from bench.plan import ClientPlan, CodecUnderTest
 from bench.results import CaseResult, Layer, case_result
-from bench.results.buckets import KIB, MIB, bucket_of
+from bench.results.buckets import KIB, bucket_of, size_text
 from bench.results.samples import FAILED, ClientSamples
 from bench.temporal.cluster import QUIET_PAYLOAD_BYTES, ClusterOptions, connect
 from bench.temporal.codectime import TimedCodec
@@ -66,14 +66,6 @@ def sample_payloads(corpus: Corpus, per_bucket: int) -> list[Payload]:
         step = max(1, len(payloads) // per_bucket)
         chosen += payloads[::step][:per_bucket]
     return chosen
-
-
-def size_text(size: int) -> str:
-    """``256 KiB``, ``1 MiB``, ``512 B``: a threshold as people write it."""
-    for unit, scale in (("MiB", MIB), ("KiB", KIB)):
-        if size >= scale and size % scale == 0:
-            return f"{size // scale} {unit}"
-    return f"{size} B"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any
 from bench.outputs.ranking import cpu_us_per_kib, saved_share, saving_front
 from bench.outputs.render import Block, Code, Section, Table
 from bench.results import ALL, CaseResult, CodecFacts, Layer, Results
-from bench.results.buckets import BUCKETS, LIMIT_BYTES
+from bench.results.buckets import BUCKETS, LIMIT_BYTES, size_text
 
 OBJECTIVES = ("storage", "latency", "cpu", "balanced", "cost")
 SIZE_TIE = 0.01
@@ -131,7 +131,7 @@ class Candidate:
         """The codec with its route, as the user deploys it."""
         if self.threshold is None:
             return self.codec
-        return f"{self.codec} + external storage from {_size_text(self.threshold)}"
+        return f"{self.codec} + external storage from {size_text(self.threshold)}"
 
 
 def _weighted(values: Mapping[str, float], weights: Mapping[str, float]) -> float:
@@ -220,13 +220,6 @@ def _encryption_alone(
         )
         for corpus in cases
     }
-
-
-def _size_text(size: int) -> str:
-    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if size >= scale and size % scale == 0:
-            return f"{size // scale} {unit}"
-    return f"{size} B"
 
 
 def _on_route(case: CaseResult, threshold: int | None) -> bool:
@@ -734,7 +727,7 @@ def _reason(ranked: list[Candidate], tied: list[Candidate], rule: Objective, obj
     text = f"{win.deployed} wins on {objective}: {rule.describe(win)}"
     if win.min_size:
         text += (
-            f" (compress from {_size_text(win.min_size)} up: below that size, compressing "
+            f" (compress from {size_text(win.min_size)} up: below that size, compressing "
             "did not pay in the buckets measured)"
         )
     if len(tied) > 1:
@@ -750,7 +743,7 @@ def _from(c: Candidate) -> str:
         return "-"
     if c.min_size is None:
         return "never pays"
-    return "every size" if c.min_size == 0 else _size_text(c.min_size)
+    return "every size" if c.min_size == 0 else size_text(c.min_size)
 
 
 def _row(c: Candidate, costs: Costs | None) -> list[str]:

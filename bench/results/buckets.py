@@ -36,6 +36,14 @@ BUCKETS: tuple[Bucket, ...] = (
 _BY_NAME = {bucket.name: bucket for bucket in BUCKETS}
 
 
+def size_text(size: int) -> str:
+    """``256 KiB``, ``1 MiB``, ``512 B``: a size limit or threshold as people write it."""
+    for unit, scale in (("MiB", MIB), ("KiB", KIB)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} B"
+
+
 def bucket_of(size: int) -> Bucket:
     """The bucket that holds a payload of ``size`` serialized bytes."""
     for bucket in BUCKETS:

@@ -17,8 +17,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -29,6 +27,7 @@ from temporalio.api.sdk.v1.external_storage_pb2 import ExternalStorageReference
 from temporalio.contrib.aws.s3driver import S3StorageDriver, S3StorageDriverClient
 from temporalio.converter import DataConverter, ExternalStorage
 
+from bench.temporal.codecserver import answers
 from bench.temporal.devserver import free_ports
 from bench.temporal.processes import spawn, stop
 
@@ -66,25 +65,21 @@ class S3Target:
         return ["--s3-endpoint", self.endpoint, "--s3-bucket", self.bucket]
 
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2):
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except (urllib.error.URLError, OSError):
-        return False
+def _session_options(env: Mapping[str, str]) -> dict[str, Any]:
+    """Credentials and region for a boto3 or aioboto3 session, from ``env`` alone."""
+    return {
+        "aws_access_key_id": env.get("AWS_ACCESS_KEY_ID"),
+        "aws_secret_access_key": env.get("AWS_SECRET_ACCESS_KEY"),
+        "aws_session_token": env.get("AWS_SESSION_TOKEN"),
+        "region_name": env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or "us-east-1",
+    }
 
 
 def _boto_client(target: S3Target, env: Mapping[str, str]) -> Any:
     import boto3  # only runs with external storage need it
 
-    return boto3.session.Session(
-        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
-        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
-        aws_session_token=env.get("AWS_SESSION_TOKEN"),
-        region_name=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or "us-east-1",
-    ).client("s3", endpoint_url=target.endpoint)
+    session = boto3.session.Session(**_session_options(env))
+    return session.client("s3", endpoint_url=target.endpoint)
 
 
 @contextlib.contextmanager
@@ -100,7 +95,7 @@ def local_s3(bucket: str = DEFAULT_BUCKET) -> Iterator[S3Target]:
     target = S3Target(f"http://127.0.0.1:{port}", bucket, process.pid)
     try:
         deadline = time.monotonic() + READY_TIMEOUT_S
-        while not _answers(f"{target.endpoint}/moto-api/"):
+        while not answers(target.endpoint):
             if process.poll() is not None:
                 raise ObjectStoreError(f"the local S3 server exited with code {process.returncode}")
             if time.monotonic() > deadline:
@@ -204,12 +199,7 @@ async def s3_client(target: S3Target, env: Mapping[str, str]) -> AsyncIterator[S
     """An aioboto3 S3 client for ``target`` with the credentials in ``env``."""
     import aioboto3  # imports aiohttp: only runs with external storage pay for it
 
-    session = aioboto3.Session(
-        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
-        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
-        aws_session_token=env.get("AWS_SESSION_TOKEN"),
-        region_name=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or "us-east-1",
-    )
+    session = aioboto3.Session(**_session_options(env))
     async with session.client("s3", endpoint_url=target.endpoint) as client:
         yield client
 
