@@ -128,6 +128,17 @@ def test_encode_does_not_mutate_its_input() -> None:
     assert original.SerializeToString() == snapshot
 
 
+def test_decode_does_not_mutate_its_input() -> None:
+    # Indexing a protobuf map inserts a missing key: a codec must only read metadata.
+    codec = from_spec("zstd:3+aes256gcm", keyring=KEYRING)
+    unencoded = Payload(metadata={"note": b"no encoding"}, data=b"x")
+    [encrypted] = encode(codec, [json_payload(COMPRESSIBLE)])
+    snapshots = [unencoded.SerializeToString(), encrypted.SerializeToString()]
+    for given in ([unencoded], [encrypted], [unencoded, encrypted]):  # one payload, a batch
+        decode(codec, given)
+    assert [unencoded.SerializeToString(), encrypted.SerializeToString()] == snapshots
+
+
 def test_encoding_is_byte_identical_in_every_process() -> None:
     """Metadata map order differs between processes unless serialization sorts it; compressed
     bytes (and so stored sizes) must not."""

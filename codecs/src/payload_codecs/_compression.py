@@ -14,6 +14,7 @@ same on all of these.
 from __future__ import annotations
 
 import mmap
+import struct
 import threading
 import zlib
 from abc import ABC, abstractmethod
@@ -189,7 +190,7 @@ class SnappyCramjam(Compressor):
                 return int(cramjam.snappy.decompress_raw_len(data))
             except cramjam.DecompressionError:
                 return None
-        return _snappy_framed_size(memoryview(data))
+        return _snappy_framed_size(data)
 
 
 class SnappyRawCramjam(SnappyCramjam):
@@ -206,29 +207,36 @@ class SnappyRawCramjam(SnappyCramjam):
         return bytes(cramjam.snappy.compress_raw(data))
 
 
-def _snappy_framed_size(view: memoryview) -> int | None:
+def _snappy_framed_size(data: bytes | memoryview) -> int | None:
     """Sum of the chunk lengths of a framed stream; ``None`` if a chunk is cut short or of a
-    reserved type (https://github.com/google/snappy/blob/main/framing_format.txt)."""
+    reserved type (https://github.com/google/snappy/blob/main/framing_format.txt). Runs on
+    every decode, twice (where to decode, then the buffer size): one struct read per chunk
+    header and no copies of chunk bodies."""
     total = position = 0
-    while position < len(view):
-        if position + 4 > len(view):
+    end = len(data)
+    while position < end:
+        if position + 4 > end:
             return None
-        kind = view[position]
-        length = int.from_bytes(view[position + 1 : position + 4], "little")
-        body = view[position + 4 : position + 4 + length]
-        if len(body) != length:
+        (header,) = _CHUNK_HEADER.unpack_from(data, position)
+        kind, length = header & 0xFF, header >> 8
+        body, position = position + 4, position + 4 + length
+        if position > end:
             return None
         if kind == 0x00 and length > 4:
+            # After the 4-byte CRC, the block's varint length: at most 5 bytes.
             try:
-                total += int(cramjam.snappy.decompress_raw_len(body[4:]))
+                total += int(cramjam.snappy.decompress_raw_len(bytes(data[body + 4 : body + 9])))
             except cramjam.DecompressionError:
                 return None
         elif kind == 0x01 and length >= 4:
             total += length - 4
         elif kind != 0xFF and not 0x80 <= kind <= 0xFE:
             return None
-        position += 4 + length
     return total
+
+
+_CHUNK_HEADER = struct.Struct("<I")
+"""A framed snappy chunk's header: type in the low byte, then the body length (24 bits)."""
 
 
 class ZstdZstandard(Compressor):
@@ -271,11 +279,15 @@ class ZstdZstandard(Compressor):
         return self._local.compressor.compress(data)
 
     def decompress(self, data: bytes | memoryview, max_size: int) -> bytes | memoryview:
-        declared = _zstd_declared(data)
+        try:
+            header = zstandard.get_frame_parameters(data)
+        except zstandard.ZstdError:
+            return self._frames(data, max_size)  # which says what is wrong with it
+        declared = header.content_size  # CONTENTSIZE_UNKNOWN is larger than any limit
         # (A frame that states 0 bytes is returned as b"" by python-zstandard unread, so it
         # takes the checked path too.)
         if declared and declared <= max_size:
-            whole, _ = self._local.decompressors(_zstd_dict_id(data))
+            whole, _ = self._local.decompressors(header.dict_id)
             try:
                 # One frame that states its size: decoded into a buffer of exactly that size.
                 return whole.decompress(data, allow_extra_data=False)

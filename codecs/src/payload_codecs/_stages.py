@@ -126,7 +126,13 @@ class CompressionStage(Stage):
         if len(blob) < self._min_size:
             return None
         data = self.compressor.compress(blob)
-        if self._keep and self._envelope + _field_size(len(data)) >= len(blob):
+        # The exact stored size only matters within a few bytes of the original (a field's
+        # length prefix takes at most 5): the first test spares most calls the second.
+        if (
+            self._keep
+            and self._envelope + len(data) + 6 >= len(blob)
+            and self._envelope + _field_size(len(data)) >= len(blob)
+        ):
             return None
         return _with_data(self._template, data)
 
