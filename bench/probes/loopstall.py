@@ -78,21 +78,20 @@ class StallMonitor:
 
 async def codec_stalls(
     codec: PayloadCodec, payloads: Sequence[Payload], repeats: int = 5
-) -> tuple[Stall, Stall]:
-    """The loop's longest stall while ``codec`` encodes, then decodes, ``payloads``.
-
-    Each is the worst of ``repeats`` calls; every round trip is checked.
-    """
-    encode_worst = decode_worst = Stall(0, 0)
+) -> tuple[list[int], list[int]]:
+    """The loop's longest stall in nanoseconds during each of ``repeats`` calls of ``codec``
+    encoding, then decoding, ``payloads``; every round trip is checked."""
+    encodes: list[int] = []
+    decodes: list[int] = []
     for _ in range(repeats):
         async with StallMonitor() as monitor:
             encoded = await codec.encode(payloads)
         assert monitor.result is not None
-        encode_worst = max(encode_worst, monitor.result, key=lambda s: s.longest_ns)
+        encodes.append(monitor.result.longest_ns)
         async with StallMonitor() as monitor:
             decoded = await codec.decode(encoded)
         assert monitor.result is not None
-        decode_worst = max(decode_worst, monitor.result, key=lambda s: s.longest_ns)
+        decodes.append(monitor.result.longest_ns)
         if list(decoded) != list(payloads):
             raise AssertionError(f"{codec!r} did not round-trip the payloads")
-    return encode_worst, decode_worst
+    return encodes, decodes

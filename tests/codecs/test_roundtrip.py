@@ -134,8 +134,8 @@ def test_decode_does_not_mutate_its_input() -> None:
     unencoded = Payload(metadata={"note": b"no encoding"}, data=b"x")
     [encrypted] = encode(codec, [json_payload(COMPRESSIBLE)])
     snapshots = [unencoded.SerializeToString(), encrypted.SerializeToString()]
-    for given in ([unencoded], [encrypted], [unencoded, encrypted]):  # one payload, a batch
-        decode(codec, given)
+    for payloads in ([unencoded], [encrypted], [unencoded, encrypted]):  # one payload, a batch
+        decode(codec, payloads)
     assert [unencoded.SerializeToString(), encrypted.SerializeToString()] == snapshots
 
 
