@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from temporalio.api.common.v1 import Payload
 
-from payload_codecs import CodecOptions, Keyring, from_spec
+from payload_codecs import CodecOptions, Keyring, from_spec, serialize
+from payload_codecs._stages import Envelope
 from tests.codecs.helpers import COMPRESSIBLE, decode, encode, json_payload
 
 KEYRING = Keyring.generate("test-key")
@@ -137,6 +138,23 @@ def test_decode_does_not_mutate_its_input() -> None:
     for payloads in ([unencoded], [encrypted], [unencoded, encrypted]):  # one payload, a batch
         decode(codec, payloads)
     assert [unencoded.SerializeToString(), encrypted.SerializeToString()] == snapshots
+
+
+@pytest.mark.parametrize("length", [0, 1, 127, 128, 16_383, 16_384, 2_097_152])
+@pytest.mark.parametrize(
+    "metadata",
+    [{"encoding": b"binary/zstd"}, {"encoding": b"binary/encrypted", "encryption-key-id": b"k"}],
+    ids=["one entry", "two entries"],
+)
+def test_an_envelope_writes_what_the_protobuf_runtime_writes(
+    metadata: dict[str, bytes], length: int
+) -> None:
+    # A chain hands the next stage the serialized envelope written by hand; it must be the
+    # runtime's bytes exactly, or compressed sizes and the stored payloads would differ.
+    envelope = Envelope(metadata)
+    data = random.Random(length).randbytes(length)
+    assert envelope.serialized(data) == serialize(envelope.wrap(data))
+    assert envelope.stored(data) == envelope.wrap(data).ByteSize()
 
 
 def test_encoding_is_byte_identical_in_every_process() -> None:

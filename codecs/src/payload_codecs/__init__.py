@@ -8,7 +8,7 @@ Build one from a spec string and deploy it as is::
     client = await Client.connect("localhost:7233", data_converter=converter)
 """
 
-from payload_codecs._codec import ChainCodec, serialize
+from payload_codecs._codec import ChainCodec
 from payload_codecs._compression import SNAPPY_STREAM_IDENTIFIER, Compressor
 from payload_codecs._converter import data_converter
 from payload_codecs._corpusfile import (
@@ -35,6 +35,7 @@ from payload_codecs._stages import (
     CompressionStage,
     EncryptionStage,
     Stage,
+    serialize,
 )
 
 __all__ = [

@@ -12,7 +12,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
 from payload_codecs._errors import DecodedSizeError, PayloadDecodeError
-from payload_codecs._stages import ENCODING, CodecOptions, EncryptionStage, Stage
+from payload_codecs._stages import ENCODING, CodecOptions, EncryptionStage, Stage, serialize
 
 
 class ChainCodec(PayloadCodec):
@@ -179,12 +179,15 @@ class ChainCodec(PayloadCodec):
     def _encode_one(self, payload: Payload, blob: bytes) -> Payload:
         """``payload`` (serialized: ``blob``) through every stage; the last one's output is not
         serialized again."""
+        inner = None
         for stage in self._inner:
-            encoded = stage.encode(blob)
-            if encoded is not None:
-                payload, blob = encoded, serialize(encoded)
+            serialized = stage.encode_serialized(blob)
+            if serialized is not None:
+                inner = blob = serialized
         encoded = self._stages[-1].encode(blob)
-        return payload if encoded is None else encoded
+        if encoded is not None:
+            return encoded
+        return payload if inner is None else Payload.FromString(inner)
 
     def _own_data(self, payloads: Sequence[Payload]) -> tuple[list[_Owned | None], int]:
         # Reading ``data`` copies it out of the protobuf, so read it once, and only for payloads
@@ -262,16 +265,6 @@ def _learned(cost: float, size: int, elapsed_ns: int) -> float:
         return cost
     seen = elapsed_ns / size
     return seen if seen > cost else 0.75 * cost + 0.25 * seen
-
-
-def serialize(payload: Payload) -> bytes:
-    """The payload's bytes, the same in every process. The protobuf runtime writes map entries
-    (the metadata) in an order that differs between processes, which would make compressed
-    sizes differ from run to run; sorting costs a few hundred nanoseconds, so it is only asked
-    for when there is more than one entry to order."""
-    if len(payload.metadata) > 1:
-        return payload.SerializeToString(deterministic=True)
-    return payload.SerializeToString()
 
 
 def _serialize(payloads: Sequence[Payload]) -> tuple[list[bytes], int]:

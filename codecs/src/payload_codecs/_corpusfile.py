@@ -32,7 +32,7 @@ from typing import Any, BinaryIO
 from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
 
-from payload_codecs._codec import serialize
+from payload_codecs._stages import serialize
 
 CORPUS_FORMAT_VERSION = 1
 MAGIC = b"TCBCORP\n"

@@ -21,8 +21,8 @@ from typing import Literal
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
-from payload_codecs._codec import serialize
 from payload_codecs._corpusfile import CorpusWriter
+from payload_codecs._stages import serialize
 
 Direction = Literal["encode", "decode", "both"]
 _STOP = object()

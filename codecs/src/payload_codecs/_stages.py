@@ -84,6 +84,12 @@ class Stage(ABC):
     def encode(self, blob: bytes) -> Payload | None:
         """The outer payload for serialized payload ``blob``, or ``None`` to leave it as is."""
 
+    def encode_serialized(self, blob: bytes) -> bytes | None:
+        """:meth:`encode`'s payload serialized, for the next stage of a chain; stages with a
+        fixed envelope write those bytes directly, without a Payload in between."""
+        encoded = self.encode(blob)
+        return None if encoded is None else serialize(encoded)
+
     @abstractmethod
     def decode(self, payload: Payload, data: bytes, max_size: int) -> bytes | memoryview:
         """The serialized inner payload from ``payload`` (whose data is ``data``), which carries
@@ -116,25 +122,34 @@ class CompressionStage(Stage):
         self.compressor = compressor
         self.library = compressor.library
         self.encoding = encoding.encode()
-        self._template = Payload(metadata={ENCODING: self.encoding})
-        self._envelope = self._template.ByteSize()
+        self._envelope = Envelope({ENCODING: self.encoding})
         self._min_size = options.min_size
         self._keep = options.keep_if_not_smaller
         self._limit = options.max_decoded_size
 
     def encode(self, blob: bytes) -> Payload | None:
+        data = self._compressed(blob)
+        return None if data is None else self._envelope.wrap(data)
+
+    def encode_serialized(self, blob: bytes) -> bytes | None:
+        data = self._compressed(blob)
+        return None if data is None else self._envelope.serialized(data)
+
+    def _compressed(self, blob: bytes) -> bytes | None:
+        """The outer payload's data, or ``None`` when the payload stays as it is."""
         if len(blob) < self._min_size:
             return None
         data = self.compressor.compress(blob)
+        size = self._envelope.size
         # The exact stored size only matters within a few bytes of the original (a field's
         # length prefix takes at most 5): the first test spares most calls the second.
         if (
             self._keep
-            and self._envelope + len(data) + 6 >= len(blob)
-            and self._envelope + _field_size(len(data)) >= len(blob)
+            and size + len(data) + 6 >= len(blob)
+            and self._envelope.stored(data) >= len(blob)
         ):
             return None
-        return _with_data(self._template, data)
+        return data
 
     def raw_encode(self, data: bytes) -> bytes:
         return self.compressor.compress(data)
@@ -170,9 +185,7 @@ class EncryptionStage(Stage):
     def __init__(self, keyring: Keyring) -> None:
         self._keyring = keyring
         self._cipher = keyring.cipher(keyring.active)
-        self._template = Payload(
-            metadata={ENCODING: self.encoding, KEY_ID: keyring.active.encode()}
-        )
+        self._envelope = Envelope({ENCODING: self.encoding, KEY_ID: keyring.active.encode()})
         self._uses = keyring.uses(keyring.active)
         self._warn_at = keyring.rotation_warning
 
@@ -196,7 +209,7 @@ class EncryptionStage(Stage):
         return 1.0, 1.0
 
     def encode(self, blob: bytes) -> Payload:
-        return _with_data(self._template, self.raw_encode(blob))
+        return self._envelope.wrap(self.raw_encode(blob))
 
     def decode(self, payload: Payload, data: bytes, max_size: int) -> bytes:
         raw_id = payload.metadata.get(KEY_ID)
@@ -229,15 +242,51 @@ class EncryptionStage(Stage):
             ) from None
 
 
-def _field_size(length: int) -> int:
-    """Serialized size of a bytes field of ``length`` bytes: tag, varint length, the bytes."""
-    return 1 + max(1, (length.bit_length() + 6) // 7) + length
+class Envelope:
+    """A stage's outer payload: fixed metadata around the data it writes."""
+
+    def __init__(self, metadata: dict[str, bytes]) -> None:
+        self._template = Payload(metadata=metadata)
+        self._prefix = serialize(self._template)
+        self.size = len(self._prefix)
+        """Serialized size of the metadata alone."""
+
+    def wrap(self, data: bytes) -> Payload:
+        """The outer payload holding ``data``."""
+        # Copying a prepared message is about four times cheaper than building the metadata
+        # map anew, which matters for the many small payloads of a typical workflow.
+        payload = Payload()
+        payload.CopyFrom(self._template)
+        payload.data = data
+        return payload
+
+    def serialized(self, data: bytes) -> bytes:
+        """``serialize(self.wrap(data))``, byte for byte, written directly: the metadata, then
+        field 2 (``data``, length-delimited); proto3 leaves an empty field out."""
+        if not data:
+            return self._prefix
+        return b"".join((self._prefix, _data_header(len(data)), data))
+
+    def stored(self, data: bytes) -> int:
+        """Serialized size of the outer payload holding ``data``."""
+        return self.size + (len(_data_header(len(data))) + len(data) if data else 0)
 
 
-def _with_data(template: Payload, data: bytes) -> Payload:
-    # Copying a prepared message is about four times cheaper than building the metadata map anew,
-    # which matters for the many small payloads of a typical workflow.
-    payload = Payload()
-    payload.CopyFrom(template)
-    payload.data = data
-    return payload
+def _data_header(length: int) -> bytes:
+    """Payload field 2's tag (wire type 2) and its length as a varint."""
+    out = bytearray(b"\x12")
+    while length > 0x7F:
+        out.append(length & 0x7F | 0x80)
+        length >>= 7
+    out.append(length)
+    return bytes(out)
+
+
+def serialize(payload: Payload) -> bytes:
+    """The payload's bytes, the same in every process. The protobuf runtime writes map entries
+    (the metadata) in an order that differs between processes, which would make compressed
+    sizes differ from run to run; sorting costs a few hundred nanoseconds, so it is only asked
+    for when there is more than one entry to order."""
+    if len(payload.metadata) > 1:
+        return payload.SerializeToString(deterministic=True)
+    return payload.SerializeToString()
