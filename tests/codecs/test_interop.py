@@ -8,11 +8,13 @@ import os
 import zlib
 
 import cramjam
+import lz4.frame
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 
 from payload_codecs import SNAPPY_STREAM_IDENTIFIER, Keyring, PayloadDecodeError, from_spec
+from payload_codecs._compression import _lz4_only_block
 from tests.codecs.helpers import COMPRESSIBLE, decode, encode, json_payload, run_tool
 
 ORIGINAL = json_payload(COMPRESSIBLE)
@@ -128,6 +130,20 @@ def test_the_default_lz4_frame_has_no_content_checksum_and_states_its_size() -> 
     flags = ours.data[4]
     assert not flags & 0x04  # content checksum: off, for decode speed
     assert flags & 0x08  # content size: on, so decoding allocates once
+
+
+@pytest.mark.parametrize("size", [1 << 10, 3 << 20, 5 << 20], ids=["1 KiB", "3 MiB", "5 MiB"])
+def test_lz4_frames_of_one_block_and_of_several_are_read_by_us_and_the_cli(size: int) -> None:
+    # Up to 4 MiB the default writer makes one block, which decodes straight into its output;
+    # above, several, which liblz4's frame decoder reads.
+    records = (f'{{"id": {i}, "name": "user{i % 977}"}},'.encode() for i in range(size // 20))
+    original = json_payload(b"".join(records)[:size])
+    [ours] = encode(from_spec("lz4"), [original])
+    assert lz4.frame.get_frame_info(ours.data)["block_size_id"] == (4 if size < 64 << 10 else 7)
+    assert (_lz4_only_block(ours.data) is not None) == (size < 4 << 20)
+    assert decode(from_spec("lz4@lz4"), [ours]) == [original]
+    assert decode(from_spec("lz4@cramjam"), [ours]) == [original]
+    assert _lz4_cli("-d", "-c", data=ours.data) == original.SerializeToString()
 
 
 def _lz4_cli(*args: str, data: bytes) -> bytes:
