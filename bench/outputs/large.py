@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.outputs import plots
-from bench.outputs.render import Block, Image, Section, Table
+from bench.outputs.render import Block, Image, Section, Table, amount_of_bytes
 from bench.results import CaseResult, Layer, Results
 from bench.results.buckets import KIB, MIB
 from bench.results.samples import FAILED
@@ -107,12 +107,6 @@ def large_cases(results: Results, corpus: str) -> list[CaseResult]:
     return sorted(cases, key=lambda c: STRATEGIES.index(strategy(c)))
 
 
-def _size(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value / MIB:,.2f} MiB" if value >= MIB else f"{value / KIB:,.1f} KiB"
-
-
 def decision_table(cases: Sequence[CaseResult]) -> Table:
     by_case = [(case, cells(case)) for case in cases]
     rows = []
@@ -128,8 +122,10 @@ def decision_table(cases: Sequence[CaseResult]) -> Table:
                     case.codec,
                     case.variant or "inline, gRPC gzip",
                     "yes" if cell.passes else f"no ({cell.failed} of {cell.workflows} failed)",
-                    _size(cell.history),
-                    "0 (stayed inline)" if cell.stored == 0 else _size(cell.stored),
+                    amount_of_bytes(cell.history, mib_digits=2),
+                    "0 (stayed inline)"
+                    if cell.stored == 0
+                    else amount_of_bytes(cell.stored, mib_digits=2),
                     "-" if cell.p50_ms is None else f"{cell.p50_ms:,.1f}",
                 ]
             )

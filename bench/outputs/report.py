@@ -12,7 +12,7 @@ from bench.outputs import plots, render
 from bench.outputs.large import large_section
 from bench.outputs.ranking import cpu_us_per_kib, front, saved_share
 from bench.outputs.reading import reading_section
-from bench.outputs.render import Block, Contents, Image, Section, Table
+from bench.outputs.render import Block, Contents, Image, Section, Table, amount_of_bytes
 from bench.outputs.verdict import verdict_blocks
 from bench.results import ALL, CaseResult, Layer, Results
 from bench.results.buckets import BUCKETS
@@ -23,15 +23,6 @@ def _mbps(estimate: Estimate | None) -> str:
     if estimate is None:
         return "-"
     return f"{estimate.median:,.0f} [{estimate.low:,.0f}-{estimate.high:,.0f}]"
-
-
-def _size(count: float | None) -> str:
-    if count is None:
-        return "-"
-    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if abs(count) >= scale:
-            return f"{count / scale:,.1f} {unit}"
-    return f"{count:,.0f} B"
 
 
 def _number(case: CaseResult, metric: str) -> float:
@@ -65,7 +56,7 @@ def _detail(results: Results, corpus: str) -> Table:
                 _speed(case, "encode"),
                 _speed(case, "decode"),
                 _per_payload(case),
-                _size(case.value(ALL, "peak_memory_bytes")),
+                amount_of_bytes(case.value(ALL, "peak_memory_bytes")),
                 "yes" if case.codec in on_front else "",
             ]
         )
@@ -94,7 +85,7 @@ def _headroom(results: Results, corpus: str) -> Table:
                 case.codec,
                 f"{case.raw(ALL, 'over_warning_before')} → {case.raw(ALL, 'over_warning_after')}",
                 f"{case.raw(ALL, 'over_limit_before')} → {case.raw(ALL, 'over_limit_after')}",
-                _size(largest),
+                amount_of_bytes(largest),
                 f"{100 * largest / (2 << 20):.0f} %",
             ]
         )
@@ -166,9 +157,9 @@ def _stored(case: CaseResult) -> float:
 def _stored_text(case: CaseResult, stored: float, base: float | None) -> str:
     ratio = f"{stored / base:.2f}x" if base else "-"
     if not _offloads(case):
-        return f"{_size(stored)} ({ratio})"
+        return f"{amount_of_bytes(stored)} ({ratio})"
     history = _number(case, "history_bytes_per_workflow")
-    return f"{_size(history)} + {_size(stored - history)} in S3 ({ratio})"
+    return f"{amount_of_bytes(history)} + {amount_of_bytes(stored - history)} in S3 ({ratio})"
 
 
 def _client_row(case: CaseResult, base: CaseResult | None) -> list[str]:
@@ -227,7 +218,7 @@ def _client_buckets(results: Results, corpus: str) -> Table:
         for bucket in buckets:
             p50 = case.value(bucket, "latency_ms")
             history = case.value(bucket, "history_bytes_per_workflow")
-            cells.append("-" if p50 is None else f"{p50:,.1f} ms / {_size(history)}")
+            cells.append("-" if p50 is None else f"{p50:,.1f} ms / {amount_of_bytes(history)}")
         rows.append(cells)
     return Table(["codec (p50 latency / history per workflow)", *buckets], rows)
 
@@ -254,7 +245,7 @@ def _transport_table(results: Results, corpus: str) -> Table | None:
                 "-" if gz is None else f"{gz:,.1f}",
                 "-" if no is None else f"{no:,.1f}",
                 f"{gz / no:.2f}x" if gz and no else "-",
-                _size(case.value(ALL, "history_bytes_per_workflow")),
+                amount_of_bytes(case.value(ALL, "history_bytes_per_workflow")),
             ]
         )
     return Table(
@@ -346,7 +337,7 @@ def _corpus_table(results: Results) -> Table:
         [
             c.name,
             str(c.payload_count),
-            _size(c.total_bytes),
+            amount_of_bytes(c.total_bytes),
             str(c.provenance.get("kind")),
             ", ".join(f"{k}: {v}" for k, v in c.skipped.items()) or "-",
             c.digest[:16],
