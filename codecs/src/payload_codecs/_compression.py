@@ -211,8 +211,8 @@ class SnappyRawCramjam(SnappyCramjam):
 def _snappy_framed_size(data: bytes | memoryview) -> int | None:
     """Sum of the chunk lengths of a framed stream; ``None`` if a chunk is cut short or of a
     reserved type (https://github.com/google/snappy/blob/main/framing_format.txt). Runs on
-    every decode, twice (where to decode, then the buffer size): one struct read per chunk
-    header and no copies of chunk bodies."""
+    every decode to size the buffer, and for payloads of 2 KiB or more once before that, to
+    decide where to decode: one struct read per chunk header and no copies of chunk bodies."""
     total = position = 0
     end = len(data)
     while position < end:
