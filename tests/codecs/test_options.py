@@ -24,6 +24,7 @@ from payload_codecs import (
     data_converter,
     from_spec,
 )
+from payload_codecs._codec import TIME_EVERY
 from tests.codecs.helpers import COMPRESSIBLE, decode, encode, json_payload
 
 
@@ -111,6 +112,24 @@ def test_calls_expected_to_take_the_budget_or_more_run_off_the_event_loop(
     assert recorder.on_loop() == [not offloaded, not offloaded]
 
 
+@pytest.mark.parametrize("hints_size", [True, False])
+def test_a_stage_whose_size_is_only_a_hint_is_asked_it_before_decoding(hints_size: bool) -> None:
+    """gzip's trailer hints at a size that its decoder does not enforce early: the codec asks,
+    and sends a payload that hints at more than the loop's share straight to the executor.
+    Other stages decode on the loop within that share, refusing a larger payload themselves."""
+
+    class Hinting(_ThreadRecorder):
+        def decoded_size(self, data: bytes) -> int:
+            return 10 * len(data)
+
+    recorder = Hinting(prior=1.0)
+    recorder.hints_size = hints_size
+    codec = ChainCodec([recorder], spec="recorder", options=CodecOptions(offload_after_us=10))
+    encoded = encode(ChainCodec([_ThreadRecorder()], spec="recorder"), [json_payload(b"x" * 4000)])
+    decode(codec, encoded)
+    assert recorder.on_loop() == [not hints_size]
+
+
 def test_a_stage_that_states_no_cost_stays_on_the_loop_and_still_decodes() -> None:
     """A prior of zero is a legal claim (work too cheap to measure): nothing to divide the
     budget by, so the loop's share is the whole decoded-size limit."""
@@ -132,6 +151,27 @@ def test_a_stage_slower_than_its_prior_goes_off_the_loop_after_one_large_call() 
     encode(codec, large)
     encode(codec, small)
     assert recorder.on_loop() == [True, False, True]
+
+
+@pytest.mark.parametrize("way", ["encode", "decode"])
+def test_large_calls_on_the_loop_are_timed_one_in_time_every_from_the_first(way: str) -> None:
+    """The thread's CPU clock costs a system call per read: of 2 * TIME_EVERY large calls on
+    the loop, the first and the (TIME_EVERY + 1)-th teach the codec, the others leave it be."""
+    codec = ChainCodec(
+        [_ThreadRecorder(prior=50.0)], spec="recorder", options=CodecOptions(offload_after_us=None)
+    )
+    large = [json_payload(b"x" * (64 << 10))]
+    encoded = encode(ChainCodec([_ThreadRecorder()], spec="recorder"), large)
+    side = 0 if way == "encode" else 1
+    learned = []
+    for _ in range(2 * TIME_EVERY):
+        before = codec.costs[side]
+        if way == "encode":
+            encode(codec, large)
+        else:
+            decode(codec, encoded)
+        learned.append(codec.costs[side] != before)
+    assert [index for index, changed in enumerate(learned) if changed] == [0, TIME_EVERY]
 
 
 def test_a_stage_faster_than_its_prior_comes_back_to_the_loop_gradually() -> None:

@@ -4,8 +4,9 @@ decode, that keeps large payloads off the SDK's event loop."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
@@ -34,8 +35,10 @@ class ChainCodec(PayloadCodec):
     from the thread is no cost of the work, and moving the work would not avoid it (with two
     CPU-bound processes competing for this project's two cores, wall-clock timing sent 29-174
     of 3,000 lz4 decodes of 64 KiB to a thread, CPU time none: ``python -m
-    tests.experiments.preemption``). A payload that decodes to more than the loop's share (its
-    format states nothing, or states less) is stopped there and decoded again on the executor.
+    tests.experiments.preemption``); one in ``TIME_EVERY`` such calls on the loop is timed, for
+    the clock's own cost. A payload is decoded on the loop within the loop's share of decoded
+    bytes; one that decodes to more (its format refuses it at once when it states its size) is
+    decoded again on the executor.
     """
 
     def __init__(
@@ -46,12 +49,15 @@ class ChainCodec(PayloadCodec):
         self._decode_order = self._stages[::-1]
         # Where decoding starts for each encoding: the index of its stage in decode order.
         self._starts = {stage.encoding: index for index, stage in enumerate(self._decode_order)}
+        self._hinted = tuple(stage.hints_size for stage in self._decode_order)
         self.spec = spec
         """Canonical spec string: every level and implementation spelled out."""
         self.options = options or CodecOptions()
         after_us = self.options.offload_after_us
         self._budget_ns = None if after_us is None else after_us * 1e3
         self._limit = self.options.max_decoded_size
+        self._time_encode = _every(TIME_EVERY)
+        self._time_decode = _every(TIME_EVERY)
         self._set_costs(
             sum(stage.cost()[0] for stage in self._stages),
             sum(stage.cost()[1] for stage in self._stages),
@@ -94,13 +100,12 @@ class ChainCodec(PayloadCodec):
             return list(payloads)
         else:
             blobs, size = _serialize(payloads)
-        budget = self._budget_ns
-        if budget is not None and size * self._encode_cost >= budget:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(None, self._encode_timed, payloads, blobs, size)
-        if size < LEARN_FROM_BYTES:
-            return self._encode_blobs(payloads, blobs)
-        return self._encode_timed(payloads, blobs, size)
+        if size < self._encode_on_loop_below:
+            if size < LEARN_FROM_BYTES or not next(self._time_encode):
+                return self._encode_blobs(payloads, blobs)
+            return self._encode_timed(payloads, blobs, size)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self._encode_timed, payloads, blobs, size)
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
         on_loop = True
@@ -110,18 +115,27 @@ class ChainCodec(PayloadCodec):
             if start is None:
                 return [payload]
             data = payload.data
-            if len(data) < ASK_SIZE_FROM_BYTES:
+            # Most payloads are decoded on the loop within the loop's decoded-size limit without
+            # asking their size first: a format that states its size refuses a larger one
+            # before any work, and a payload decodes to at least about its data. Larger ones
+            # (then decoded again with the full limit) go to the executor below.
+            if not self._hinted[start] and (
+                len(data) < self._decode_quietly_below
+                or (len(data) < self._decode_on_loop_below and not next(self._time_decode))
+            ):
                 try:
                     return [self._decode_one(payload, start, data, self._loop_limit)]
                 except _OverLoopLimit:
                     on_loop = False
             owned: list[_Owned | None] = [(start, data)]
             size = self._decode_order[start].decoded_size(data)
+            timed = True
         else:
             owned, size = self._own_data(payloads)
+            timed = size >= LEARN_FROM_BYTES and next(self._time_decode)
         if on_loop and size < self._decode_on_loop_below:
             try:
-                if size < LEARN_FROM_BYTES:
+                if not timed:
                     return self._decode_owned(payloads, owned, self._loop_limit)
                 return self._decode_timed(payloads, owned, self._loop_limit, size)
             except _OverLoopLimit:
@@ -153,8 +167,9 @@ class ChainCodec(PayloadCodec):
         budget = self._budget_ns
         unbounded = float("inf")
         self._decode_on_loop_below = unbounded if budget is None or decode <= 0 else budget / decode
-        encode_on_loop_below = unbounded if budget is None or encode <= 0 else budget / encode
-        self._encode_quietly_below = min(encode_on_loop_below, LEARN_FROM_BYTES)
+        self._encode_on_loop_below = unbounded if budget is None or encode <= 0 else budget / encode
+        self._encode_quietly_below = min(self._encode_on_loop_below, LEARN_FROM_BYTES)
+        self._decode_quietly_below = min(self._decode_on_loop_below, TIME_FROM_BYTES)
         self._loop_limit = int(min(self._limit, max(self._decode_on_loop_below, 1)))
 
     def _encode_timed(
@@ -255,11 +270,15 @@ LEARN_FROM_BYTES = 64 << 10
 costs (and are not timed, which would add to them)."""
 
 
-ASK_SIZE_FROM_BYTES = 2048
-"""A single payload with less data than this is decoded on the loop without asking its format
-what it decodes to (reading a snappy stream's chunks for that costs as much as the rest of the
-codec path): the loop's decoded-size limit still stops one that turns out large, which is then
-decoded again on the executor; and it is too small to learn from."""
+TIME_FROM_BYTES = 16 << 10
+"""A single payload with this much data or more may be a large call: one in ``TIME_EVERY`` of
+them on the event loop is timed (and its decoded size asked, which learning needs)."""
+
+TIME_EVERY = 8
+"""Calls on the event loop that could teach the codec are timed one in this many: reading a
+thread's CPU clock is a system call (0.7 us, twice per call, and updating the figures about as
+much again), 10 % of an LZ4 decode of 64 KiB. A change in the data is still noticed within a few
+calls. Calls on the executor, which are expected to take the offload budget, are always timed."""
 
 
 def _learned(cost: float, size: int, elapsed_ns: int) -> float:
@@ -270,6 +289,13 @@ def _learned(cost: float, size: int, elapsed_ns: int) -> float:
         return cost
     seen = elapsed_ns / size
     return seen if seen > cost else 0.75 * cost + 0.25 * seen
+
+
+def _every(period: int) -> Iterator[bool]:
+    """``True`` for the first item and then every ``period``-th: the cheapest counter there is
+    (one C call, and safe enough between threads: a lost count only shifts when timing
+    happens)."""
+    return itertools.cycle([True] + [False] * (period - 1))
 
 
 def _serialize(payloads: Sequence[Payload]) -> tuple[list[bytes], int]:

@@ -68,6 +68,12 @@ class Compressor(ABC):
     takes_dictionaries: ClassVar[bool] = False
     """Whether it can compress with a trained dictionary (``dictionaries=`` and ``active=``)."""
 
+    hints_size: ClassVar[bool] = False
+    """Whether :meth:`decoded_size` reads a size that :meth:`decompress` does not enforce
+    before decoding (gzip's trailer, the last member's length modulo 2^32: a hint, never a
+    limit). Formats that state their size (a zstd or LZ4 frame's content size, snappy's
+    lengths) refuse one over ``max_size`` before any work, and leave this ``False``."""
+
     costs: ClassVar[Costs] = {0: (10.0, 10.0)}
     """Nanoseconds per byte at anchor levels (encode per input byte, decode per output byte):
     the slowest of six kinds of data, measured on this project's shared 2-core machine with
@@ -211,8 +217,9 @@ class SnappyRawCramjam(SnappyCramjam):
 def _snappy_framed_size(data: bytes | memoryview) -> int | None:
     """Sum of the chunk lengths of a framed stream; ``None`` if a chunk is cut short or of a
     reserved type (https://github.com/google/snappy/blob/main/framing_format.txt). Runs on
-    every decode to size the buffer, and for payloads of 2 KiB or more once before that, to
-    decide where to decode: one struct read per chunk header and no copies of chunk bodies."""
+    every decode, to refuse a stream over the limit before any work and to size the buffer (and
+    once more on the calls the codec times): one struct read per chunk header and no copies of
+    chunk bodies."""
     total = position = 0
     end = len(data)
     while position < end:
@@ -580,6 +587,7 @@ class GzipZlib(Compressor):
     """gzip (RFC 1952) single member via the standard library's zlib."""
 
     implementation = "zlib"
+    hints_size = True
     costs: ClassVar[Costs] = {1: (42.0, 10.0), 6: (110.0, 6.0), 9: (950.0, 7.0)}
     library = f"python zlib (zlib {zlib.ZLIB_RUNTIME_VERSION})"
 
@@ -602,6 +610,7 @@ class GzipCramjam(Compressor):
     """gzip (RFC 1952) via cramjam."""
 
     implementation = "cramjam"
+    hints_size = True
     costs: ClassVar[Costs] = {1: (45.0, 10.0), 6: (125.0, 9.0), 9: (950.0, 9.0)}
     library = f"{_CRAMJAM} (flate2 crate)"
 

@@ -80,6 +80,12 @@ class Stage(ABC):
     library: str
     """The library doing the work, with versions, for results."""
 
+    hints_size: bool = False
+    """Whether :meth:`decoded_size` tells more than :meth:`decode` enforces on its own before
+    any work: then the codec asks it before decoding even one payload, to send a payload that
+    will decode large straight to the executor. A format that states its size refuses one over
+    the limit it is given before decoding anything, so asking it first would repeat the read."""
+
     @abstractmethod
     def encode(self, blob: bytes) -> Payload | None:
         """The outer payload for serialized payload ``blob``, or ``None`` to leave it as is."""
@@ -121,6 +127,7 @@ class CompressionStage(Stage):
     def __init__(self, compressor: Compressor, encoding: str, options: CodecOptions) -> None:
         self.compressor = compressor
         self.library = compressor.library
+        self.hints_size = compressor.hints_size
         self.encoding = encoding.encode()
         self._envelope = Envelope({ENCODING: self.encoding})
         self._min_size = options.min_size
