@@ -130,7 +130,7 @@ class ChainCodec(PayloadCodec):
                     on_loop = False
             owned: list[_Owned | None] = [(start, data)]
             size = self._decode_order[start].decoded_size(data)
-            timed = True
+            timed = size >= LEARN_FROM_BYTES
         else:
             owned, size = self._own_data(payloads)
             timed = size >= LEARN_FROM_BYTES and next(self._time_decode)
