@@ -50,6 +50,19 @@ def _snappy_raw_declaring_4_gib() -> bytes:
     return b"\xff\xff\xff\xff\x0f\x00\x00"  # varint 2^32 - 1, then nothing to back it
 
 
+def _snappy_framed_stating(mib: int) -> bytes:
+    """A framed stream of one compressed chunk whose block states ``mib`` MiB and holds one
+    literal byte: 23 bytes that a decoder trusting the stated size would zero megabytes for."""
+    length = mib * MIB
+    varint = bytearray()
+    while length > 0x7F:
+        varint.append(length & 0x7F | 0x80)
+        length >>= 7
+    varint.append(length)
+    body = b"\x00\x00\x00\x00" + bytes(varint) + b"\x00a"  # CRC, length, one literal
+    return b"\xff\x06\x00\x00sNaPpY" + bytes([0x00]) + len(body).to_bytes(3, "little") + body
+
+
 BOMBS: dict[str, tuple[str, Callable[[], bytes]]] = {
     "zstd-frames": ("binary/zstd", _zstd_frames),
     "zstd-declared": ("binary/zstd", lambda: _zstd_streamed(True)),
@@ -62,6 +75,7 @@ BOMBS: dict[str, tuple[str, Callable[[], bytes]]] = {
     "lz4-undeclared": ("binary/lz4", lambda: _lz4_streamed(False)),
     "snappy-framed": ("binary/snappy", lambda: bytes(cramjam.snappy.compress(_ZEROS)) * SIZE_MIB),
     "snappy-raw": ("binary/snappy", _snappy_raw_declaring_4_gib),
+    "snappy-framed-stating-8-mib": ("binary/snappy", lambda: _snappy_framed_stating(8)),
 }
 
 

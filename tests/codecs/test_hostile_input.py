@@ -76,8 +76,24 @@ def test_a_bomb_fails_at_the_limit_with_memory_bounded_by_it(shape: str, spec: s
     """Each bomb decodes to 256 MiB; with a 16 MiB limit the codec must stop with the size
     error, its peak memory within the limit plus a small constant, under a memory cap that
     turns a regression into a MemoryError rather than a dead machine."""
+    error, growth = _decode_in_a_child(shape, spec, LIMIT)
+    assert error == "DecodedSizeError"
+    assert growth <= LIMIT + MEMORY_SLACK
+
+
+def test_a_few_bytes_that_state_megabytes_cost_no_megabytes() -> None:
+    """23 bytes of snappy that state 8 MiB, under a 64 MiB limit: the stated size is trusted
+    for scheduling, never for memory; the buffer for it is touched only where it is written."""
+    error, growth = _decode_in_a_child("snappy-framed-stating-8-mib", "snappy", 64 << 20)
+    assert error == "PayloadDecodeError"
+    assert growth < 2 << 20
+
+
+def _decode_in_a_child(shape: str, spec: str, limit: int) -> tuple[str, int]:
+    """What ``python -m tests.codecs.bombs`` reports: the error's type name and the growth of
+    peak memory, in bytes."""
     done = subprocess.run(
-        [sys.executable, "-m", "tests.codecs.bombs", shape, spec, str(LIMIT)],
+        [sys.executable, "-m", "tests.codecs.bombs", shape, spec, str(limit)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -86,8 +102,7 @@ def test_a_bomb_fails_at_the_limit_with_memory_bounded_by_it(shape: str, spec: s
     )
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
-    assert report["error"] == "DecodedSizeError"
-    assert report["growth"] <= LIMIT + MEMORY_SLACK, report
+    return report["error"], report["growth"]
 
 
 def test_the_size_error_names_the_limit_and_what_to_change() -> None:

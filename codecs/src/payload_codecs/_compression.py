@@ -40,9 +40,15 @@ _ZSTD_WINDOW_MAX = 8 << 20
 decoder's own buffer is that large. The zstd CLI up to level 19 and Go's klauspost encoder by
 default stay within it; frames that state their size are bounded by the decoded-size limit."""
 _HEAP_BUFFER = 8 << 20
-"""Output buffers up to this size come from the heap, larger ones from the kernel (see
+"""Output buffers up to this size may come from the heap, larger ones from the kernel (see
 ``_buffer``): four times Temporal's 2 MiB payload limit, so every payload the server accepts
-decodes into reused memory."""
+can decode into reused memory."""
+_SMALL_BUFFER = 256 << 10
+"""Output buffers up to this size always come from the heap."""
+_PLAUSIBLE_RATIO = 64
+"""Above ``_SMALL_BUFFER``, a heap buffer only for an output at most this many times its input:
+what real data reaches (JSON compresses 5-30x), where a few lying bytes that state megabytes do
+not."""
 
 
 class CorruptInput(ValueError):
@@ -120,13 +126,18 @@ class Compressor(ABC):
         return f"{type(self).__name__}(level={self.level!r})"
 
 
-def _buffer(size: int) -> bytearray | mmap.mmap:
+def _buffer(size: int, source: int) -> bytearray | mmap.mmap:
+    """A zeroed buffer of ``size`` bytes to decode ``source`` bytes of input into."""
     # The heap reuses pages the process already holds; a fresh mapping faults in every page it
     # is written to, which on this project's virtual machine cost as much as decoding into it
-    # (snappy, 1 MiB: 2.0 ms into a mapping, 0.9 ms into a heap buffer). Only buffers larger
-    # than any accepted payload, the decoded-size limit's fallback above all, come from the
-    # kernel: zeroed lazily, they cost memory only for the pages written.
-    return bytearray(size) if size <= _HEAP_BUFFER else mmap.mmap(-1, size)
+    # (snappy, 1 MiB: 2.0 ms into a mapping, 0.9 ms into a heap buffer). But a heap buffer is
+    # zeroed, every page of it, before anything is decoded: so it is only used for a size the
+    # input can plausibly fill. Larger ones, the decoded-size limit's fallback above all, and
+    # sizes that a few bytes merely state, come from the kernel: zeroed lazily, they cost
+    # memory only for the pages written.
+    if size <= _SMALL_BUFFER or size <= min(_HEAP_BUFFER, _PLAUSIBLE_RATIO * source):
+        return bytearray(size)
+    return mmap.mmap(-1, size)
 
 
 def _decompress_into(
@@ -140,7 +151,7 @@ def _decompress_into(
     first = hint if hint is not None else _GUESSED_RATIO * len(data) + 1024
     sizes = [first, max_size + 1] if first <= max_size else [max_size + 1]
     for size in sizes:
-        out = _buffer(size)
+        out = _buffer(size, len(data))
         try:
             written: int = decompress_into(data, out)  # type: ignore[operator]
         except cramjam.DecompressionError as error:
