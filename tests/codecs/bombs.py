@@ -18,6 +18,8 @@ import lz4.frame
 import zstandard
 from temporalio.api.common.v1 import Payload
 
+from payload_codecs._stages import _data_header
+
 MIB = 1 << 20
 _ZEROS = bytes(MIB)
 SIZE_MIB = 256
@@ -52,14 +54,11 @@ def _snappy_raw_declaring_4_gib() -> bytes:
 
 def _snappy_framed_stating(mib: int) -> bytes:
     """A framed stream of one compressed chunk whose block states ``mib`` MiB and holds one
-    literal byte: 23 bytes that a decoder trusting the stated size would zero megabytes for."""
-    length = mib * MIB
-    varint = bytearray()
-    while length > 0x7F:
-        varint.append(length & 0x7F | 0x80)
-        length >>= 7
-    varint.append(length)
-    body = b"\x00\x00\x00\x00" + bytes(varint) + b"\x00a"  # CRC, length, one literal
+    literal byte: 24 bytes that a decoder trusting the stated size would zero megabytes for."""
+    # A snappy block starts with its length as a varint, as a protobuf length prefix is
+    # written: the codec's own writer of one, without the field's tag byte.
+    varint = _data_header(mib * MIB)[1:]
+    body = b"\x00\x00\x00\x00" + varint + b"\x00a"  # CRC, length, one literal
     return b"\xff\x06\x00\x00sNaPpY" + bytes([0x00]) + len(body).to_bytes(3, "little") + body
 
 

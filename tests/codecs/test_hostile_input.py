@@ -82,7 +82,7 @@ def test_a_bomb_fails_at_the_limit_with_memory_bounded_by_it(shape: str, spec: s
 
 
 def test_a_few_bytes_that_state_megabytes_cost_no_megabytes() -> None:
-    """23 bytes of snappy that state 8 MiB, under a 64 MiB limit: the stated size is trusted
+    """24 bytes of snappy that state 8 MiB, under a 64 MiB limit: the stated size is trusted
     for scheduling, never for memory; the buffer for it is touched only where it is written."""
     error, growth = _decode_in_a_child("snappy-framed-stating-8-mib", "snappy", 64 << 20)
     assert error == "PayloadDecodeError"
