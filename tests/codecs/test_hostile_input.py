@@ -12,6 +12,7 @@ import subprocess
 import sys
 import zlib
 
+import lz4.frame
 import pytest
 import zstandard
 from temporalio.api.common.v1 import Payload
@@ -210,6 +211,37 @@ def test_a_zstd_frame_that_states_zero_bytes_is_still_checked() -> None:
     assert bytes(_compressor("zstd").decompress(empty, LIMIT)) == b""
     with pytest.raises(CorruptInput):
         _compressor("zstd").decompress(empty + b"junk", LIMIT)
+
+
+@pytest.mark.parametrize("spec", ["lz4@lz4", "lz4@cramjam"])
+@pytest.mark.parametrize("change", [-1, 1], ids=["one byte less", "one byte more"])
+def test_an_lz4_frame_that_misstates_its_size_is_an_error(spec: str, change: int) -> None:
+    """A one-block frame is decoded straight into a buffer of the size it states: the block
+    must fill it exactly, whatever the header (with a checksum that fits) claims."""
+    frame = _compressor("lz4@lz4").compress(COMPRESSIBLE)
+    with pytest.raises(CorruptInput):
+        _compressor(spec).decompress(_lz4_stating(frame, len(COMPRESSIBLE) + change), LIMIT)
+
+
+@pytest.mark.parametrize("spec", ["lz4@lz4", "lz4@cramjam"])
+def test_an_lz4_frame_with_a_wrong_header_checksum_is_an_error(spec: str) -> None:
+    frame = _compressor("lz4@lz4").compress(COMPRESSIBLE)
+    wrong = frame[:14] + bytes([frame[14] ^ 1]) + frame[15:]
+    with pytest.raises(CorruptInput):
+        _compressor(spec).decompress(wrong, LIMIT)
+
+
+def _lz4_stating(frame: bytes, size: int) -> bytes:
+    """``frame`` (a frame that states its size) stating ``size`` instead, with a header
+    checksum that readers accept: one byte of a hash, found by trying all 256."""
+    for check in range(256):
+        candidate = frame[:6] + size.to_bytes(8, "little") + bytes([check]) + frame[15:]
+        try:
+            lz4.frame.get_frame_info(candidate)
+        except RuntimeError:
+            continue
+        return candidate
+    raise AssertionError("no header checksum fits")
 
 
 def test_snappy_without_keep_if_not_smaller_round_trips_an_empty_payload() -> None:
