@@ -533,7 +533,7 @@ class Lz4Lz4(Compressor):
         if block is not None and declared is not None:
             # Straight into a buffer of the stated size, which the block must fill exactly:
             # no frame decoder, and no copy (python-lz4's block decoder copies its output into
-            # a new bytes object, which cost 4-16 % of decoding 1 MiB; cramjam's binding of the
+            # a new bytes object, which cost 1-11 % of decoding 1 MiB; cramjam's binding of the
             # same C function writes into ours).
             out = _buffer(declared, len(data))
             try:
