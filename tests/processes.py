@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,6 +26,42 @@ def start_cli(
         env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
         **popen,
     )
+
+
+def start_embedded_run(
+    corpus: Path, out: Path, *extra: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], int, int]:
+    """Start ``codec-bench run`` of ``zstd:3`` on ``corpus`` with its own dev server (reading
+    layer off); return it once it has said the pids of its dev server and its worker."""
+    process = start_cli(
+        [
+            "run",
+            "--codec",
+            "zstd:3",
+            "--corpus",
+            str(corpus),
+            "--out",
+            str(out),
+            "--no-reading",
+            *extra,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    assert process.stderr is not None
+    server = worker = 0
+    deadline = time.monotonic() + 120
+    while not (server and worker) and time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line:
+            break
+        if found := re.match(r"started Temporal dev server pid (\d+)", line):
+            server = int(found[1])
+        if found := re.match(r"started worker pid (\d+)", line):
+            worker = int(found[1])
+    assert server, "the run never said it started a dev server"
+    assert worker, "the run never said it started a worker"
+    return process, server, worker
 
 
 def alive(pid: int) -> bool:

@@ -7,11 +7,9 @@ import asyncio
 import json
 import os
 import random
-import re
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,7 @@ from bench.temporal.devserver import DevServer
 from temporalio.client import Client
 
 from payload_codecs import CorpusWriter
-from tests.processes import alive, start_cli, wait_for
+from tests.processes import alive, start_embedded_run, wait_for
 
 pytestmark = pytest.mark.temporal
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,45 +81,13 @@ def test_a_short_run_writes_the_client_section_and_true_history_sizes(
     assert "![Client path latency and stored history" in report
 
 
-def _start_run(tiny_corpus: Path, out: Path, *extra: str) -> tuple[subprocess.Popen[str], int, int]:
-    """Start an embedded-server run; return it with the dev server's and the worker's pids."""
-    process = start_cli(
-        [
-            "run",
-            "--codec",
-            "zstd:3",
-            "--corpus",
-            str(tiny_corpus),
-            "--out",
-            str(out),
-            "--no-reading",
-            *list(extra),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    assert process.stderr is not None
-    server = worker = 0
-    deadline = time.monotonic() + 120
-    while not (server and worker) and time.monotonic() < deadline:
-        line = process.stderr.readline()
-        if not line:
-            break
-        if found := re.match(r"started Temporal dev server pid (\d+)", line):
-            server = int(found[1])
-        if found := re.match(r"started worker pid (\d+)", line):
-            worker = int(found[1])
-    assert server, "the run never said it started a dev server"
-    assert worker, "the run never said it started a worker"
-    return process, server, worker
-
-
 def _finish(process: subprocess.Popen[str]) -> str:
     _, err = process.communicate(timeout=120)
     return err
 
 
 def test_no_process_is_left_after_a_normal_end(tiny_corpus: Path, tmp_path: Path) -> None:
-    process, server, worker = _start_run(tiny_corpus, tmp_path / "run", *FAST)
+    process, server, worker = start_embedded_run(tiny_corpus, tmp_path / "run", *FAST)
     _finish(process)
     assert process.returncode == 0
     assert not alive(server)
@@ -129,7 +95,7 @@ def test_no_process_is_left_after_a_normal_end(tiny_corpus: Path, tmp_path: Path
 
 
 def test_no_process_is_left_after_ctrl_c(tiny_corpus: Path, tmp_path: Path) -> None:
-    process, server, worker = _start_run(
+    process, server, worker = start_embedded_run(
         tiny_corpus, tmp_path / "run", "--rounds", "1", "--client-rounds", "1000"
     )
     wait_for(process, "client round")
@@ -144,7 +110,7 @@ def test_no_process_is_left_after_ctrl_c(tiny_corpus: Path, tmp_path: Path) -> N
 
 
 def test_a_worker_killed_mid_run_stops_the_run_cleanly(tiny_corpus: Path, tmp_path: Path) -> None:
-    process, server, worker = _start_run(
+    process, server, worker = start_embedded_run(
         tiny_corpus, tmp_path / "run", "--rounds", "1", "--client-rounds", "1000"
     )
     wait_for(process, "client round")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import time
@@ -15,43 +14,9 @@ import pytest
 from bench.cli import main
 from bench.temporal.devserver import free_ports
 
-from tests.processes import alive, start_cli, wait_for
+from tests.processes import alive, start_embedded_run, wait_for
 
 pytestmark = pytest.mark.temporal
-
-
-def _start(
-    corpus: Path, out: Path, tmp: Path, *extra: str
-) -> tuple[subprocess.Popen[str], int, int]:
-    process = start_cli(
-        [
-            "run",
-            "--codec",
-            "zstd:3",
-            "--corpus",
-            str(corpus),
-            "--out",
-            str(out),
-            "--no-reading",
-            *list(extra),
-        ],
-        env={"TMPDIR": str(tmp)},
-        stdout=subprocess.DEVNULL,
-    )
-    assert process.stderr is not None
-    server = worker = 0
-    deadline = time.monotonic() + 120
-    while not (server and worker) and time.monotonic() < deadline:
-        line = process.stderr.readline()
-        if not line:
-            break
-        if found := re.match(r"started Temporal dev server pid (\d+)", line):
-            server = int(found[1])
-        if found := re.match(r"started worker pid (\d+)", line):
-            worker = int(found[1])
-    assert server, "the run never said it started a dev server"
-    assert worker, "the run never said it started a worker"
-    return process, server, worker
 
 
 def _ended_cleanly(process: subprocess.Popen[str], server: int, worker: int, tmp: Path) -> str:
@@ -76,7 +41,9 @@ SLOW = ["--rounds", "1", "--client-rounds", "1000", "--client-per-bucket", "1"]
 
 
 def test_sigterm_is_handled_like_ctrl_c(tiny_corpus: Path, tmp_path: Path, tmp: Path) -> None:
-    process, server, worker = _start(tiny_corpus, tmp_path / "run", tmp, *SLOW)
+    process, server, worker = start_embedded_run(
+        tiny_corpus, tmp_path / "run", *SLOW, env={"TMPDIR": str(tmp)}
+    )
     wait_for(process, "client round")
     process.send_signal(signal.SIGTERM)
     line = _ended_cleanly(process, server, worker, tmp)
@@ -90,7 +57,9 @@ def test_sigterm_is_handled_like_ctrl_c(tiny_corpus: Path, tmp_path: Path, tmp: 
 def test_a_dev_server_killed_mid_run_ends_the_run_cleanly(
     tiny_corpus: Path, tmp_path: Path, tmp: Path
 ) -> None:
-    process, server, worker = _start(tiny_corpus, tmp_path / "run", tmp, *SLOW)
+    process, server, worker = start_embedded_run(
+        tiny_corpus, tmp_path / "run", *SLOW, env={"TMPDIR": str(tmp)}
+    )
     wait_for(process, "client round")
     os.killpg(server, signal.SIGKILL)
     line = _ended_cleanly(process, server, worker, tmp)
