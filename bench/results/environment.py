@@ -16,6 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import lz4
 import zstandard
 
 PACKAGES = (
@@ -100,7 +101,10 @@ def collect() -> dict[str, Any]:
             "zlib": zlib.ZLIB_RUNTIME_VERSION,
             "openssl (cryptography)": _openssl(),
             "snappy": f"Rust snap crate inside cramjam {_version('cramjam')}",
-            "lz4": f"liblz4 bundled in cramjam {_version('cramjam')}",
+            # lz4@lz4 writes with python-lz4's liblz4 and reads one-block frames with
+            # cramjam's; lz4@cramjam uses cramjam's both ways.
+            "liblz4 (python-lz4)": lz4.library_version_string(),
+            "liblz4 (cramjam)": f"bundled in cramjam {_version('cramjam')}",
         },
         "malloc": {
             name: value

@@ -7,6 +7,7 @@ import re
 import signal
 from pathlib import Path
 
+import lz4
 import pytest
 from bench.cli import main
 
@@ -39,6 +40,7 @@ def test_a_run_writes_results_csv_and_report(run_folder: Path) -> None:
     }
     env = document["environment"]
     assert env["native"]["libzstd (zstandard)"]
+    assert env["native"]["liblz4 (python-lz4)"] == lz4.library_version_string()
     assert env["packages"]["cramjam"]
     case = document["cases"][0]
     assert len(case["samples"]["encode_ns"]) == 3
