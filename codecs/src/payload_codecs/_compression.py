@@ -529,8 +529,7 @@ class Lz4Lz4(Compressor):
         declared = _lz4_declared(data)
         if declared is not None and declared > max_size:
             raise DecodedSizeError(max_size, declared)
-        block = None if declared is None else _lz4_only_block(data)
-        if block is not None and declared is not None:
+        if declared is not None and (block := _lz4_only_block(data)) is not None:
             # Straight into a buffer of the stated size, which the block must fill exactly:
             # no frame decoder, and no copy (python-lz4's block decoder copies its output into
             # a new bytes object, which cost 1-11 % of decoding 1 MiB; cramjam's binding of the
