@@ -62,6 +62,16 @@ class Overhead:
     def decode_share(self) -> float:
         return self.raw_decode_ns / self.codec_decode_ns
 
+    @property
+    def encode_ceiling(self) -> float:
+        """The best encode share any PayloadCodec could reach here: the bare call plus the
+        protobuf steps alone."""
+        return self.raw_encode_ns / (self.raw_encode_ns + self.protobuf_encode_ns)
+
+    @property
+    def decode_ceiling(self) -> float:
+        return self.raw_decode_ns / (self.raw_decode_ns + self.protobuf_decode_ns)
+
 
 def _best(fn: Callable[[], object], calls: int) -> float:
     start = time.perf_counter_ns()

@@ -238,6 +238,16 @@ def test_data_converter_encrypts_failures_when_the_chain_encrypts() -> None:
     assert plain.failure_converter_class is DefaultFailureConverter
 
 
+def test_the_overhead_ceiling_is_the_share_the_protobuf_steps_alone_leave() -> None:
+    from bench.probes.overhead import Overhead
+
+    result = Overhead("lz4", 65536, 90.0, 120.0, 30.0, 50.0, 10.0, 20.0)
+    assert result.encode_share == pytest.approx(0.75)
+    assert result.encode_ceiling == pytest.approx(0.9)
+    assert result.decode_share == pytest.approx(0.6)
+    assert result.decode_ceiling == pytest.approx(0.6)
+
+
 @pytest.mark.parametrize("spec", ["zstd:3", "aes256gcm", "lz4+aes256gcm"])
 def test_overhead_measurement_reports_both_paths_for_every_codec_with_a_stage(spec: str) -> None:
     from bench.probes.overhead import measure_overhead
