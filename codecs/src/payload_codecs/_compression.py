@@ -438,7 +438,9 @@ def _lz4_declared(data: bytes | memoryview) -> int | None:
 def _lz4_only_block(data: bytes | memoryview) -> memoryview | None:
     """The compressed block of a frame that is nothing else: content size stated, header
     checksum right, no dictionary, no block or content checksums, one compressed block, the end
-    mark, nothing after it. ``None`` for any other frame, which the frame decoder reads."""
+    mark, nothing after it. ``None`` for any other frame, which the frame decoder reads. The
+    magic number is not checked again: ``data`` is a frame whose size :func:`_lz4_declared`
+    read."""
     if len(data) < _LZ4_ONE_BLOCK:
         return None
     flags, word = _LZ4_ONE_BLOCK_HEADER.unpack_from(data, 4)
