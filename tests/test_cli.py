@@ -59,3 +59,17 @@ def test_counts_must_be_positive_whole_numbers(capsys: pytest.CaptureFixture[str
             main(argv)
         assert caught.value.code == 2
         assert "is not a whole number of 1 or more" in capsys.readouterr().err
+
+
+def test_overhead_refuses_a_spec_without_stages_before_measuring(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Checked before anything runs: not a table header, nor a minute of the other codecs'
+    # measurements, and then the error.
+    assert main(["overhead", "--codec", "lz4", "--codec", "none"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip().splitlines() == [
+        "codec-bench: error: 'none' has no stage: nothing to compare the codec path with; "
+        "name a compression or encryption spec"
+    ]
