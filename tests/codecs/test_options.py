@@ -153,6 +153,23 @@ def test_a_stage_slower_than_its_prior_goes_off_the_loop_after_one_large_call() 
     assert recorder.on_loop() == [True, False, True]
 
 
+def test_a_chain_learns_its_decode_cost_per_byte_it_decodes_to() -> None:
+    """An outer stage (encryption, say) states only the size of what it holds, the compressed
+    payload; the loop's share limits the bytes each stage decodes to. So the codec learns per
+    decoded byte: 10 ms over 1 MiB decoded is about 9.5 ns per byte, not 10 ms over the few
+    hundred bytes that the outer stage holds."""
+    outer = _ThreadRecorder(prior=0.0, seconds=0.01)
+    codec = ChainCodec(
+        [*from_spec("zstd:3").stages, outer],
+        spec="zstd:3+recorder",
+        options=CodecOptions(offload_after_us=0),
+    )
+    original = [json_payload(b"x" * (1 << 20))]
+    decode(codec, encode(codec, original))
+    per_decoded_byte = 0.01e9 / original[0].ByteSize()
+    assert per_decoded_byte <= codec.costs[1] < 1.5 * per_decoded_byte
+
+
 @pytest.mark.parametrize("way", ["encode", "decode"])
 def test_large_calls_on_the_loop_are_timed_one_in_time_every_from_the_first(way: str) -> None:
     """The thread's CPU clock costs a system call per read: of 2 * TIME_EVERY large calls on

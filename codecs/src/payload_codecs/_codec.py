@@ -27,8 +27,9 @@ class ChainCodec(PayloadCodec):
     The SDK calls codecs on its asyncio event loop. When one call's work is expected to take
     ``options.offload_after_us`` or more, it runs in the loop's default executor: the libraries
     release the GIL on large buffers, so the loop keeps serving other tasks. Expected time is
-    bytes (on decode the decoded size, as the format states it) times the chain's cost per byte:
-    the stages' measured priors at first, then what this codec's own calls of at least
+    bytes (on decode the decoded size, as the outermost format states it: for encryption, what
+    it holds) times the chain's cost per byte (on decode, per byte decoded to): the stages'
+    measured priors at first, then what this codec's own calls of at least
     ``LEARN_FROM_BYTES`` took, rising at once to a slower call and falling gradually, so that
     one slow call makes the codec careful rather than one fast call making it bold. Calls are
     timed in the CPU time of the thread that ran them: time the host or another process took
@@ -139,15 +140,13 @@ class ChainCodec(PayloadCodec):
             try:
                 if not timed:
                     return self._decode_owned(payloads, owned, self._loop_limit)
-                return self._decode_timed(payloads, owned, self._loop_limit, size)
+                return self._decode_timed(payloads, owned, self._loop_limit)
             except _OverLoopLimit:
                 pass
         # Expected to take the budget or more, or larger than it looked (then decoded again
         # with the full limit): on the executor, where it cannot stall the loop.
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            None, self._decode_timed, payloads, owned, self._limit, size
-        )
+        return await loop.run_in_executor(None, self._decode_timed, payloads, owned, self._limit)
 
     def encode_sync(self, payloads: Sequence[Payload]) -> list[Payload]:
         """:meth:`encode` on the calling thread, for code without an event loop (a codec server
@@ -184,12 +183,17 @@ class ChainCodec(PayloadCodec):
         return out
 
     def _decode_timed(
-        self, payloads: Sequence[Payload], owned: list[_Owned | None], max_size: int, size: int
+        self, payloads: Sequence[Payload], owned: list[_Owned | None], max_size: int
     ) -> list[Payload]:
+        # Learned per byte decoded to, not per byte the outermost stage stated: the loop's share
+        # limits what each stage decodes to, and an encryption stage outside a compression one
+        # states only the compressed size (learning per such byte made a zstd+aes chain's
+        # share of the loop four times too small, and sent 512 KiB to a thread).
+        decoded: list[int] = []
         start = time.thread_time_ns()
-        out = self._decode_owned(payloads, owned, max_size)
+        out = self._decode_owned(payloads, owned, max_size, decoded)
         elapsed = time.thread_time_ns() - start
-        self._set_costs(self._encode_cost, _learned(self._decode_cost, size, elapsed))
+        self._set_costs(self._encode_cost, _learned(self._decode_cost, sum(decoded), elapsed))
         return out
 
     def _encode_blobs(self, payloads: Sequence[Payload], blobs: list[bytes]) -> list[Payload]:
@@ -234,16 +238,31 @@ class ChainCodec(PayloadCodec):
         return self._starts.get(payload.metadata.get(ENCODING))  # type: ignore[arg-type]
 
     def _decode_owned(
-        self, payloads: Sequence[Payload], owned: list[_Owned | None], max_size: int
+        self,
+        payloads: Sequence[Payload],
+        owned: list[_Owned | None],
+        max_size: int,
+        decoded: list[int] | None = None,
     ) -> list[Payload]:
         out = []
         for payload, own in zip(payloads, owned, strict=True):
-            out.append(payload if own is None else self._decode_one(payload, *own, max_size))
+            out.append(
+                payload if own is None else self._decode_one(payload, *own, max_size, decoded)
+            )
         return out
 
-    def _decode_one(self, payload: Payload, start: int, data: bytes, max_size: int) -> Payload:
+    def _decode_one(
+        self,
+        payload: Payload,
+        start: int,
+        data: bytes,
+        max_size: int,
+        decoded: list[int] | None = None,
+    ) -> Payload:
         """Decode ``payload`` (whose data is ``data``) from the stage at ``start`` in decode
-        order on, each stage in turn while the payload it gives carries the next encoding."""
+        order on, each stage in turn while the payload it gives carries the next encoding; the
+        size of the serialized payload it ends with goes to ``decoded`` (reading it back from
+        the payload would serialize it again)."""
         order = self._decode_order
         stage = order[start]
         while True:
@@ -263,6 +282,8 @@ class ChainCodec(PayloadCodec):
                 ) from None
             start += 1
             if start == len(order) or payload.metadata.get(ENCODING) != order[start].encoding:
+                if decoded is not None:
+                    decoded.append(len(inner))
                 return payload
             stage, data = order[start], payload.data
 
