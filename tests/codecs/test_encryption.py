@@ -81,6 +81,23 @@ def test_a_key_id_not_in_the_keyring_is_an_error_naming_it() -> None:
     _assert_no_key_in(str(caught.value))
 
 
+def test_a_key_id_is_matched_by_the_bytes_the_metadata_carries() -> None:
+    """Ids travel as UTF-8 in metadata; the keyring is looked up by those bytes, so an id
+    beyond ASCII decodes, and bytes that only decode to an id with replacement characters do
+    not pass for it."""
+    accented = Keyring({"clé-2026": KEY}, active="clé-2026")
+    codec = from_spec("aes256gcm", keyring=accented)
+    [encrypted] = encode(codec, [ORIGINAL])
+    assert encrypted.metadata["encryption-key-id"] == "clé-2026".encode()
+    assert decode(codec, [encrypted]) == [ORIGINAL]
+    replaced = Keyring({"cl\ufffd-2026": KEY}, active="cl\ufffd-2026")
+    mangled = Payload()
+    mangled.CopyFrom(encrypted)
+    mangled.metadata["encryption-key-id"] = b"cl\xe9-2026"  # Latin-1, not UTF-8
+    with pytest.raises(PayloadDecryptionError, match="does not hold"):
+        decode(from_spec("aes256gcm", keyring=replaced), [mangled])
+
+
 def test_the_wrong_key_under_the_right_id_is_an_error() -> None:
     payload = _encrypted()
     impostor = Keyring({"k-2026": OLD_KEY}, active="k-2026")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.backends.openssl.backend import backend as openssl_backend
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 
 from payload_codecs._compression import Compressor
@@ -192,6 +193,10 @@ class EncryptionStage(Stage):
     def __init__(self, keyring: Keyring) -> None:
         self._keyring = keyring
         self._cipher = keyring.cipher(keyring.active)
+        # By the id's bytes as the metadata carries them: decoding each payload's id to text to
+        # look it up cost more than the lookup.
+        self._ciphers = {key_id.encode(): keyring.cipher(key_id) for key_id in keyring.key_ids}
+        self._envelope_id = keyring.active.encode()
         self._envelope = Envelope({ENCODING: self.encoding, KEY_ID: keyring.active.encode()})
         self._uses = keyring.uses(keyring.active)
         self._warn_at = keyring.rotation_warning
@@ -209,7 +214,7 @@ class EncryptionStage(Stage):
         return nonce + self._cipher.encrypt(nonce, data, None)
 
     def raw_decode(self, data: bytes) -> bytes:
-        return self._open(self._keyring.active, data)
+        return self._open(self._cipher, self._envelope_id, data)
 
     def cost(self) -> tuple[float, float]:
         # AES-GCM with AES-NI: 1.3-2.2 GB/s each way in the reference run, rounded up.
@@ -219,24 +224,27 @@ class EncryptionStage(Stage):
         return self._envelope.wrap(self.raw_encode(blob))
 
     def decode(self, payload: Payload, data: bytes, max_size: int) -> bytes:
-        raw_id = payload.metadata.get(KEY_ID)
-        if raw_id is None:
+        metadata = payload.metadata
+        # A protobuf map's ``get`` is a Python-level method: ``in`` then indexing (which alone
+        # would insert a missing key) is 100 ns less.
+        if KEY_ID not in metadata:
             raise PayloadDecryptionError(
                 f"encrypted payload has no {KEY_ID!r} metadata; cannot choose a key"
             )
-        return self._open(raw_id.decode("utf-8", "replace"), data)
-
-    def _open(self, key_id: str, data: bytes) -> bytes:
-        try:
-            cipher = self._keyring.cipher(key_id)
-        except KeyError:
+        raw_id = metadata[KEY_ID]
+        cipher = self._ciphers.get(raw_id)
+        if cipher is None:
             raise PayloadDecryptionError(
-                f"encrypted payload uses key id {key_id!r}, which the keyring does not hold "
-                f"(it holds {list(self._keyring.key_ids)}); add that key to decode it"
-            ) from None
+                f"encrypted payload uses key id {_text(raw_id)!r}, which the keyring does not "
+                f"hold (it holds {list(self._keyring.key_ids)}); add that key to decode it"
+            )
+        return self._open(cipher, raw_id, data)
+
+    def _open(self, cipher: AESGCM, raw_id: bytes, data: bytes) -> bytes:
+        """``data`` decrypted with ``cipher``, the key that ``raw_id`` names in errors."""
         if len(data) < NONCE_SIZE + TAG_SIZE:
             raise PayloadDecryptionError(
-                f"encrypted payload (key id {key_id!r}) is {len(data)} bytes, shorter than "
+                f"encrypted payload (key id {_text(raw_id)!r}) is {len(data)} bytes, shorter than "
                 f"nonce and tag ({NONCE_SIZE + TAG_SIZE}); it is truncated"
             )
         view = memoryview(data)
@@ -244,9 +252,14 @@ class EncryptionStage(Stage):
             return cipher.decrypt(view[:NONCE_SIZE], view[NONCE_SIZE:], None)
         except InvalidTag:
             raise PayloadDecryptionError(
-                f"encrypted payload (key id {key_id!r}) failed authentication: it was altered, "
-                "truncated, or encrypted with another key under this id"
+                f"encrypted payload (key id {_text(raw_id)!r}) failed authentication: it was "
+                "altered, truncated, or encrypted with another key under this id"
             ) from None
+
+
+def _text(raw_id: bytes) -> str:
+    """A key id from payload metadata, as text for a message, whatever bytes it holds."""
+    return raw_id.decode("utf-8", "replace")
 
 
 class Envelope:
