@@ -279,3 +279,25 @@ def test_overhead_measurement_reports_both_paths_for_every_codec_with_a_stage(sp
     assert min(result.protobuf_encode_ns, result.protobuf_decode_ns) > 0
     with pytest.raises(ValueError, match="has no stage"):
         asyncio.run(measure_overhead(from_spec("none"), payload))
+
+
+@pytest.mark.parametrize(
+    ("spec", "data", "between"),
+    [
+        ("lz4", COMPRESSIBLE, []),
+        ("lz4+aes256gcm", COMPRESSIBLE, [b"binary/lz4"]),
+        ("lz4+aes256gcm", os.urandom(4096), []),  # not smaller: lz4 left it as it was
+    ],
+    ids=["one stage", "chain", "chain whose compression kept the payload"],
+)
+def test_the_protobuf_floor_of_a_chain_parses_the_payloads_between_its_stages(
+    spec: str, data: bytes, between: list[bytes]
+) -> None:
+    """A chain's decoding parses the payload each inner stage wrote, with the protobuf runtime
+    as any codec in this wire format would: part of the floor, not of what the codec adds."""
+    from bench.probes.overhead import _between_stages
+
+    codec = from_spec(spec, keyring=Keyring.generate())
+    [encoded] = encode(codec, [json_payload(data)])
+    layers = _between_stages(codec, encoded)
+    assert [Payload.FromString(layer).metadata["encoding"] for layer in layers] == between
