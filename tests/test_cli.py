@@ -73,3 +73,10 @@ def test_overhead_refuses_a_spec_without_stages_before_measuring(
         "codec-bench: error: 'none' has no stage: nothing to compare the codec path with; "
         "name a compression or encryption spec"
     ]
+
+
+def test_overhead_names_the_page_faults_of_a_row_that_had_them() -> None:
+    from bench.commands.probes import _faults_line
+
+    line = _faults_line((0.0, 904.4, 2.0, 6.0))
+    assert "page faults per call: encode 904 (bare 0), decode 6 (bare 2)" in line

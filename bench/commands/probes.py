@@ -85,7 +85,20 @@ def cmd_overhead(args: argparse.Namespace) -> int:
                 f"{_us(o.protobuf_encode_ns)}  {o.decode_share:11.1%} {o.decode_ceiling:7.1%} "
                 f"{_us(o.codec_decode_ns - o.raw_decode_ns)} {_us(o.protobuf_decode_ns)}"
             )
+            if max(o.faults) >= 1:
+                print(_faults_line(o.faults))
     return 0
+
+
+def _faults_line(faults: tuple[float, ...]) -> str:
+    """A row's page faults, when there were any to speak of: then they, not the codec's work,
+    may be what the shares show."""
+    raw_encode, codec_encode, raw_decode, codec_decode = faults
+    return (
+        f"{'':32} {'':8}  page faults per call: encode {codec_encode:,.0f} (bare "
+        f"{raw_encode:,.0f}), decode {codec_decode:,.0f} (bare {raw_decode:,.0f}); glibc gave "
+        "freed buffers back to the kernel (README: Payloads of a megabyte and glibc)"
+    )
 
 
 def _us(nanoseconds: float) -> str:

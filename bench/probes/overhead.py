@@ -12,9 +12,10 @@ import asyncio
 import itertools
 import json
 import random
+import resource
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from temporalio.api.common.v1 import Payload
@@ -54,6 +55,10 @@ class Overhead:
     protobuf_decode_ns: float = 0.0
     """Reading the outer payload's encoding and data, parsing each payload between a chain's
     stages and reading its encoding and data, and parsing the inner payload."""
+    faults: tuple[float, ...] = field(default=(0.0, 0.0, 0.0, 0.0), kw_only=True)
+    """Minor page faults per call, over all rounds: raw encode, codec encode, raw decode, codec
+    decode. Where glibc returned freed buffers to the kernel, each call faults its pages in
+    again, which can cost more than the work itself (see ``tests/experiments/page_faults.py``)."""
 
     @property
     def encode_share(self) -> float:
@@ -75,18 +80,26 @@ class Overhead:
         return self.raw_decode_ns / (self.raw_decode_ns + self.protobuf_decode_ns)
 
 
-def _best(fn: Callable[[], object], calls: int) -> float:
+def _best(fn: Callable[[], object], calls: int) -> tuple[float, float]:
+    """Nanoseconds and minor page faults (the whole process's: executor threads included) per
+    call of ``fn``, over ``calls`` calls."""
+    faults = _minor_faults()
     start = time.perf_counter_ns()
     for _ in range(calls):
         fn()
-    return (time.perf_counter_ns() - start) / calls
+    return (time.perf_counter_ns() - start) / calls, (_minor_faults() - faults) / calls
 
 
-async def _best_async(fn: Callable[[], object], calls: int) -> float:
+async def _best_async(fn: Callable[[], object], calls: int) -> tuple[float, float]:
+    faults = _minor_faults()
     start = time.perf_counter_ns()
     for _ in range(calls):
         await fn()  # type: ignore[misc]
-    return (time.perf_counter_ns() - start) / calls
+    return (time.perf_counter_ns() - start) / calls, (_minor_faults() - faults) / calls
+
+
+def _minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 async def measure_overhead(
@@ -119,9 +132,10 @@ async def measure_overhead(
 
     # Batch calls so each timed block lasts about budget_ns / rounds: tiny calls are too short
     # to time alone.
-    first = _best(raw_encode, 1)
+    first, _ = _best(raw_encode, 1)
     calls = max(1, int(budget_ns / rounds / max(first, 1.0)))
     best = [float("inf")] * 6
+    faults = [0.0] * 4
     for _ in range(rounds):
         samples = (
             _best(raw_encode, calls),
@@ -131,8 +145,9 @@ async def measure_overhead(
             _best(protobuf_encode, calls),
             _best(protobuf_decode, calls),
         )
-        best = [min(b, s) for b, s in zip(best, samples, strict=True)]
-    return Overhead(codec.spec, len(payload.data), *best)
+        best = [min(b, ns) for b, (ns, _) in zip(best, samples, strict=True)]
+        faults = [f + faulted / rounds for f, (_, faulted) in zip(faults, samples, strict=False)]
+    return Overhead(codec.spec, len(payload.data), *best, faults=tuple(faults))
 
 
 def _protobuf_steps(
@@ -220,7 +235,7 @@ async def measure_recording_cost(
                 await _best_async(lambda: codec.encode([payload]), calls),
                 await _best_async(lambda: recorder.encode([payload]), calls),
             )
-            best = [min(b, s) for b, s in zip(best, samples, strict=True)]
+            best = [min(b, ns) for b, (ns, _) in zip(best, samples, strict=True)]
     finally:
         recorder.close()
     return RecordingCost(codec.spec, rate, len(payload.data), *best)

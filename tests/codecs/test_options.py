@@ -277,6 +277,8 @@ def test_overhead_measurement_reports_both_paths_for_every_codec_with_a_stage(sp
     timings = (result.raw_encode_ns, result.codec_encode_ns)
     assert min(*timings, result.raw_decode_ns, result.codec_decode_ns) > 0
     assert min(result.protobuf_encode_ns, result.protobuf_decode_ns) > 0
+    assert len(result.faults) == 4
+    assert min(result.faults) >= 0
     with pytest.raises(ValueError, match="has no stage"):
         asyncio.run(measure_overhead(from_spec("none"), payload))
 
