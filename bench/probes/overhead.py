@@ -146,6 +146,7 @@ async def measure_overhead(
             _best(protobuf_decode, calls),
         )
         best = [min(b, ns) for b, (ns, _) in zip(best, samples, strict=True)]
+        # Faults of the first four: the raw and codec paths (the protobuf steps only set a floor).
         faults = [f + faulted / rounds for f, (_, faulted) in zip(faults, samples, strict=False)]
     return Overhead(codec.spec, len(payload.data), *best, faults=tuple(faults))
 

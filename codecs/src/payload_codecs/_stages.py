@@ -196,8 +196,8 @@ class EncryptionStage(Stage):
         # By the id's bytes as the metadata carries them: decoding each payload's id to text to
         # look it up cost more than the lookup.
         self._ciphers = {key_id.encode(): keyring.cipher(key_id) for key_id in keyring.key_ids}
-        self._envelope_id = keyring.active.encode()
-        self._envelope = Envelope({ENCODING: self.encoding, KEY_ID: keyring.active.encode()})
+        self._active_id = keyring.active.encode()
+        self._envelope = Envelope({ENCODING: self.encoding, KEY_ID: self._active_id})
         self._uses = keyring.uses(keyring.active)
         self._warn_at = keyring.rotation_warning
 
@@ -214,7 +214,7 @@ class EncryptionStage(Stage):
         return nonce + self._cipher.encrypt(nonce, data, None)
 
     def raw_decode(self, data: bytes) -> bytes:
-        return self._open(self._cipher, self._envelope_id, data)
+        return self._open(self._cipher, self._active_id, data)
 
     def cost(self) -> tuple[float, float]:
         # AES-GCM with AES-NI: 1.3-2.2 GB/s each way in the reference run, rounded up.
