@@ -97,7 +97,7 @@ def _faults_line(faults: tuple[float, ...]) -> str:
     return (
         f"{'':32} {'':8}  page faults per call: encode {codec_encode:,.0f} (bare "
         f"{raw_encode:,.0f}), decode {codec_decode:,.0f} (bare {raw_decode:,.0f}); glibc gave "
-        "freed buffers back to the kernel (README: Payloads of a megabyte and glibc)"
+        "freed buffers back to the kernel (README: Large payloads and glibc)"
     )
 
 

@@ -1,13 +1,13 @@
 """What glibc's memory heuristics cost a codec on large payloads: the AES-GCM codec path and its
-bare call on one 1 MiB JSON payload, in a fresh process for each setting (glibc's default
-thresholds, and fixed ones), timing each call and counting the minor page faults it took.
+bare call on one JSON payload of 256 KiB or 1 MiB, in a fresh process for each setting (glibc's
+default thresholds, and fixed ones), timing each call and counting the minor page faults it took.
 
-glibc hands buffers of a megabyte back to the kernel when they are freed, or not, depending on
-what the process allocated before (its thresholds move with the sizes it has seen); when it does,
-the next call faults every page of its buffers in again. The codec path holds more buffers at
-once than the bare call (the serialized payload, the ciphertext and the outer payload's copy),
-so it meets this first. On this project's virtual machine a fault costs about 2 us, more than
-encrypting the page takes.
+glibc hands buffers of hundreds of kilobytes back to the kernel when they are freed, or not,
+depending on what the process allocated before (its thresholds move with the sizes it has seen);
+when it does, the next call faults every page of its buffers in again. The codec path holds more
+buffers at once than the bare call (the serialized payload, the ciphertext and the outer
+payload's copy), so it meets this first. On this project's virtual machine a fault costs about 2
+us, more than encrypting the page takes.
 
     python -m tests.experiments.page_faults
 
@@ -29,7 +29,7 @@ from bench.probes.overhead import json_payload
 from payload_codecs import Keyring, from_spec, serialize
 
 CALLS = 15
-SIZE = 1 << 20
+SIZES = (256 << 10, 1 << 20)
 FIXED = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(64 << 20)}
 
 
@@ -46,13 +46,11 @@ def _per_call(call: Callable[[], object]) -> tuple[float, float]:
     return statistics.median(times), statistics.median(faults)
 
 
-def _child() -> None:
+def _child(size: int) -> None:
     codec = from_spec("aes256gcm", keyring=Keyring.generate("bench"))
     [stage] = codec.stages
-    payload = json_payload(SIZE)
+    payload = json_payload(size)
     blob = serialize(payload)
-    # In this order (the bare calls first, as a benchmark's rounds often run them), glibc's
-    # thresholds have settled on the bare call's buffers when the codec path starts.
     # In this order, glibc's thresholds have settled on the bare calls' buffers when the codec
     # path starts; other orders (keep one more buffer alive before it, say) settle elsewhere.
     _print("bare encrypt", _per_call(lambda: stage.raw_encode(blob)))
@@ -69,20 +67,28 @@ def _print(name: str, measured: tuple[float, float]) -> None:
 
 
 def main() -> None:
-    print("| malloc thresholds | call | median per call | page faults per call |")
-    print("|---|---|---|---|")
-    for label, extra in (("glibc's defaults", {}), ("fixed: mmap 32 MiB, trim 64 MiB", FIXED)):
-        env = {key: value for key, value in os.environ.items() if key not in FIXED} | extra
-        out = subprocess.run(
-            [sys.executable, "-m", "tests.experiments.page_faults", "--child"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        for line in out.splitlines():
-            print(f"| {label} | {' | '.join(line.split('|'))} |")
+    print("| payload | malloc thresholds | call | median per call | page faults per call |")
+    print("|---|---|---|---|---|")
+    settings: tuple[tuple[str, dict[str, str]], ...] = (
+        ("glibc's defaults", {}),
+        ("fixed: mmap 32 MiB, trim 64 MiB", FIXED),
+    )
+    for size in SIZES:
+        for label, extra in settings:
+            env = {key: value for key, value in os.environ.items() if key not in FIXED} | extra
+            out = subprocess.run(
+                [sys.executable, "-m", "tests.experiments.page_faults", "--child", str(size)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            for line in out.splitlines():
+                print(f"| {size >> 10} KiB | {label} | {' | '.join(line.split('|'))} |")
 
 
 if __name__ == "__main__":
-    _child() if sys.argv[1:] == ["--child"] else main()
+    if sys.argv[1:2] == ["--child"]:
+        _child(int(sys.argv[2]))
+    else:
+        main()
