@@ -399,7 +399,9 @@ def _corpus_section(results: Results, corpus: str, folder: Path) -> Section:
             "Codec layer throughput as a share of the bare library call (raw layer) on the "
             "same serialized payloads, by size bucket. Below 100 %: what the codec adds "
             "(protobuf work, copies, a thread hand-off for work expected to take 1 ms or "
-            "more). Above "
+            "more) and, from a few hundred KiB, page faults: the codec path holds more "
+            "buffers than the bare call, and glibc may give them back to the kernel when freed, "
+            "so that each call faults them in again (README: Large payloads and glibc). Above "
             "100 %: the codec kept payloads that compression does not shrink and skipped "
             "the library call when decoding.",
             overhead,
