@@ -13,9 +13,14 @@ from pathlib import Path
 
 import payload_codecs
 from bench.commands.common import Subparsers, command, size
-from bench.errors import UserError, positive_int
+from bench.errors import positive_int
 from bench.probes.loopstall import codec_stalls
-from bench.probes.overhead import json_payload, measure_recording_cost, run_overhead
+from bench.probes.overhead import (
+    json_payload,
+    measure_recording_cost,
+    require_stages,
+    run_overhead,
+)
 
 DEFAULT_SIZES = [1 << 10, 64 << 10, 1 << 20]
 DEFAULT_RATES = [0.0, 0.001, 0.01, 0.1, 1.0]
@@ -58,12 +63,8 @@ def cmd_overhead(args: argparse.Namespace) -> int:
     codecs = [
         payload_codecs.from_spec(spec, keyring=keyring, options=options) for spec in args.codec
     ]
-    for codec in codecs:
-        if not codec.stages:
-            raise UserError(
-                f"{codec.spec!r} has no stage: nothing to compare the codec path with; "
-                "name a compression or encryption spec"
-            )
+    for codec in codecs:  # before any measuring, not after the other codecs' minute
+        require_stages(codec)
     where = "in-loop" if args.in_loop else "default offload budget"
     print(
         f"codec path ({where}) versus bare library call, best of 15 interleaved rounds; "
