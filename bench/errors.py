@@ -1,9 +1,7 @@
-"""Errors the command line reports as one line, without a traceback, and the argument types
-that catch them early."""
+"""Errors the command line reports as one line, without a traceback, and the exit codes of
+signals."""
 
 from __future__ import annotations
-
-import argparse
 
 
 class UserError(Exception):
@@ -22,14 +20,3 @@ def exit_code(interrupt: KeyboardInterrupt) -> int:
 
 class RoundTripError(AssertionError):
     """A measured encode/decode did not give back the original bytes: the run is invalid."""
-
-
-def positive_int(text: str) -> int:
-    """argparse type for counts that must be 1 or more (rounds, concurrency, limits)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
-    return value

@@ -1,23 +1,27 @@
-"""Progress of long work on stderr: a rich progress bar on a terminal, and a plain line every
-few seconds elsewhere (CI logs, nox output, a pipe), so that a long run is never silent."""
+"""What long work tells the user, on stderr (stdout carries results): one-line messages, and
+progress as a rich progress bar on a terminal or a plain line every few seconds elsewhere (CI
+logs, nox output, a pipe), so that a long run is never silent."""
 
 from __future__ import annotations
 
 import sys
 import time
 from types import TracebackType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.progress import Progress as RichProgress
+if TYPE_CHECKING:
+    from rich.progress import Progress as RichProgress
 
 PLAIN_EVERY_S = 5.0
+
+
+def say(message: str) -> None:
+    """A line for the user on stderr."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def warn(message: str) -> None:
+    say(f"codec-bench: warning: {message}")
 
 
 class Progress:
@@ -42,6 +46,15 @@ class Progress:
         self._started = self._said = time.monotonic()
         self._rich: RichProgress | None = None
         if self._stream.isatty():
+            from rich.progress import (  # only a terminal draws a bar
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+            from rich.progress import Progress as RichProgress
+
             self._rich = RichProgress(
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),

@@ -1,10 +1,13 @@
-"""Shared fixtures. The real-server fixture lives in tests/temporal/conftest.py."""
+"""Shared fixtures: hypothesis settings, and the one real Temporal dev server of a session."""
 
 from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
 
+import pytest
+from bench.temporal.devserver import DevServer
 from hypothesis import HealthCheck, settings
 
 # A shell that starts a job in the background (nohup, `&` without job control, some CI runners)
@@ -19,3 +22,12 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+SEARCH_ATTRIBUTE = "CodecBenchTag"
+
+
+@pytest.fixture(scope="session")
+def dev_server() -> Iterator[DevServer]:
+    """A real Temporal dev server, started once per session (per xdist worker) on free ports."""
+    with DevServer(search_attributes={SEARCH_ATTRIBUTE: "Keyword"}) as server:
+        yield server

@@ -1,35 +1,22 @@
-"""What several commands share: messages on stderr, argument types, and flag groups defined
-once (the cluster flags live with the cluster, in ``bench.temporal.cluster``)."""
+"""What several commands share: messages on stderr, argument types, and flag groups defined once
+(the cluster flags of ``run``, ``corpus fetch`` and the worker program). Nothing below
+``bench.commands`` sees argparse: the flags become plain options here."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 import os
 import re
-import signal
-import sys
-import tempfile
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from bench.errors import Terminated, UserError
+from bench.cluster import API_KEY_ENV, DEFAULT_NAMESPACE, TRANSPORTS, ClusterOptions
 
 T = TypeVar("T")
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|k|kib|kb|m|mib|mb)?\s*$", re.IGNORECASE)
 _UNITS = {"b": 1, "k": 1024, "kib": 1024, "kb": 1024, "m": 1 << 20, "mib": 1 << 20, "mb": 1 << 20}
-
-
-def say(message: str) -> None:
-    """A line for the user on stderr (stdout carries results)."""
-    print(message, file=sys.stderr, flush=True)
-
-
-def warn(message: str) -> None:
-    say(f"codec-bench: warning: {message}")
 
 
 def size(text: str) -> int:
@@ -64,6 +51,17 @@ def redact(argv: list[str]) -> list[str]:
     return out
 
 
+def positive_int(text: str) -> int:
+    """argparse type for counts that must be 1 or more (rounds, concurrency, limits)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return value
+
+
 def amount(text: str) -> float:
     """argparse type for prices, volumes and percentages: a finite number of 0 or more."""
     try:
@@ -75,24 +73,49 @@ def amount(text: str) -> float:
     return value
 
 
-def writable_folder(folder: Path) -> None:
-    """Make sure results can be written into ``folder`` before anything is measured: create it
-    and write and remove a probe file. ``UserError`` with one line otherwise."""
-    if folder.exists() and not folder.is_dir():
-        raise UserError(f"{folder} is a file; --out names a folder for the results")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, probe = tempfile.mkstemp(prefix=".write-probe-", dir=folder)
-        os.close(handle)
-        os.unlink(probe)
-    except OSError as error:
-        raise UserError(
-            f"cannot write into {folder}: {error.strerror}; choose another --out"
-        ) from None
-
-
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+
+def add_cluster_arguments(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    *,
+    address_default: str | None = None,
+    address_help: str = "HOST:PORT of the cluster's frontend",
+    transports: tuple[str, ...] = TRANSPORTS,
+) -> None:
+    """The cluster flags, the same in every command that connects."""
+    parser.add_argument("--address", default=address_default, help=address_help)
+    parser.add_argument("--namespace", default=DEFAULT_NAMESPACE, help="Temporal namespace")
+    parser.add_argument("--tls", action="store_true", help="connect with TLS")
+    parser.add_argument("--tls-cert", type=Path, help="client certificate (mTLS)")
+    parser.add_argument("--tls-key", type=Path, help="client private key (mTLS)")
+    parser.add_argument("--tls-ca", type=Path, help="server root CA certificate")
+    parser.add_argument(
+        "--api-key", help=f"Temporal Cloud API key; prefer {API_KEY_ENV} in the environment"
+    )
+    parser.add_argument(
+        "--grpc-compression",
+        choices=transports,
+        default="gzip",
+        help="gRPC message compression (the SDK's default is gzip)"
+        + ("; both: measure each, side by side" if "both" in transports else ""),
+    )
+
+
+def cluster_options(args: argparse.Namespace) -> ClusterOptions:
+    """The cluster flags as options; the API key from the flag or ``TEMPORAL_API_KEY``. A
+    transport of ``both`` (``run`` only) starts from gzip; the run varies it per route."""
+    return ClusterOptions(
+        address=args.address,
+        namespace=args.namespace,
+        tls=args.tls,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        tls_ca=args.tls_ca,
+        api_key=args.api_key or os.environ.get(API_KEY_ENV) or None,
+        grpc_compression="gzip" if args.grpc_compression == "both" else args.grpc_compression,
+    )
 
 
 if TYPE_CHECKING:
@@ -109,34 +132,3 @@ def command(sub: Subparsers, name: str, help_text: str) -> argparse.ArgumentPars
         description=help_text,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-
-
-def run_stoppable(main: Coroutine[Any, Any, T]) -> T:
-    """``asyncio.run(main)``, with SIGTERM handled the way asyncio handles Ctrl-C: the main task
-    is cancelled, so every ``finally`` on the loop runs (children stopped, the browser closed),
-    then :class:`Terminated` is raised. An exception raised from a signal handler at an
-    arbitrary point of a running loop can leave a library's locks held and hang the cleanup."""
-    previous = signal.getsignal(signal.SIGTERM)
-    terminated = False
-
-    async def guarded() -> T:
-        task = asyncio.current_task()
-        assert task is not None
-
-        def on_sigterm() -> None:
-            nonlocal terminated
-            if not terminated:  # one is enough: a second would break off the cleanup
-                terminated = True
-                task.cancel()
-
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, on_sigterm)
-        return await main
-
-    try:
-        return asyncio.run(guarded())
-    except asyncio.CancelledError:
-        if terminated:
-            raise Terminated from None
-        raise
-    finally:
-        signal.signal(signal.SIGTERM, previous)

@@ -7,9 +7,10 @@ import argparse
 import json
 from pathlib import Path
 
-from bench.commands.common import Subparsers, add_json_flag, amount, command, say
-from bench.errors import UserError, positive_int
+from bench.commands.common import Subparsers, add_json_flag, amount, command, positive_int
+from bench.errors import UserError
 from bench.outputs import compare, compare_report, render
+from bench.progress import say
 from bench.results import Results, load
 
 EXIT_REGRESSION = 1

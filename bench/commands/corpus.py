@@ -9,23 +9,29 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-from temporalio.service import RPCError, RPCStatusCode
+from typing import TYPE_CHECKING, Any
 
 from bench import __version__
-from bench.commands.common import Subparsers, add_json_flag, command, warn
+from bench.commands.common import (
+    Subparsers,
+    add_cluster_arguments,
+    add_json_flag,
+    cluster_options,
+    command,
+    positive_int,
+)
 from bench.corpus import catalog, synthetic
 from bench.corpus.describe import summarize
-from bench.corpus.fetch import fetch_histories
 from bench.corpus.history import Extraction, extract, parse_histories
-from bench.errors import UserError, positive_int
+from bench.errors import UserError
 from bench.keys import user_keyring
-from bench.progress import Progress
+from bench.progress import Progress, warn
 from bench.results.buckets import parse_buckets
 from bench.results.environment import utc_now
-from bench.temporal.cluster import ClusterOptions, connect
 from payload_codecs import ChainCodec, CorpusReader, CorpusWriter, from_spec, serialize
+
+if TYPE_CHECKING:
+    from temporalio.service import RPCError
 
 
 def _out(args: argparse.Namespace, inputs: Sequence[Path] = ()) -> Path:
@@ -125,7 +131,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 async def _fetch(args: argparse.Namespace, writer: CorpusWriter, decoder: ChainCodec | None) -> int:
-    options = ClusterOptions.from_args(args)
+    # The Temporal client loads only for fetch.
+    from temporalio.service import RPCError
+
+    from bench.corpus.fetch import fetch_histories
+    from bench.temporal.connect import connect
+
+    options = cluster_options(args)
     try:
         client = await connect(options)
     except Exception as error:
@@ -153,6 +165,8 @@ async def _fetch(args: argparse.Namespace, writer: CorpusWriter, decoder: ChainC
 
 
 def _fetch_failure(error: RPCError, args: argparse.Namespace) -> str:
+    from temporalio.service import RPCStatusCode
+
     if error.status is RPCStatusCode.NOT_FOUND:
         return (
             f"{error.message or 'not found'} (namespace {args.namespace}); check the workflow "
@@ -251,7 +265,7 @@ def add_parser(sub: Subparsers) -> None:
     fetch = command(commands, "fetch", "payloads of histories pulled from a cluster")
     _output(fetch)
     _decoding(fetch)
-    ClusterOptions.add_arguments(fetch, address_default="localhost:7233")
+    add_cluster_arguments(fetch, address_default="localhost:7233")
     fetch.add_argument("--workflow-id", action="append", default=[], help="repeatable")
     fetch.add_argument("--query", help="visibility query, e.g. \"WorkflowType='Order'\"")
     fetch.add_argument("--limit", type=positive_int, help="at most this many histories")

@@ -6,17 +6,20 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import zstandard
 
 from bench import __version__
-from bench.commands.common import Subparsers, add_json_flag, command, size
+from bench.commands.common import Subparsers, add_json_flag, command, positive_int, size
 from bench.corpus import catalog
-from bench.errors import UserError, positive_int
+from bench.errors import UserError
 from bench.outputs import render
-from bench.probes.dictionary import SIZES, Row, evaluate
 from bench.results.environment import utc_now
 from payload_codecs import save_dictionary, serialize, train_dictionary
+
+if TYPE_CHECKING:
+    from bench.probes.dictionary import Row
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -105,6 +108,8 @@ METHOD = (
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from bench.probes.dictionary import SIZES, evaluate  # the probe only when it runs
+
     corpus = catalog.load(args.corpus)
     workflows = corpus.workflow_of_each()
     if workflows is None:

@@ -12,21 +12,16 @@ import tempfile
 from pathlib import Path
 
 import payload_codecs
-from bench.commands.common import Subparsers, command, size
-from bench.errors import positive_int
-from bench.probes.loopstall import codec_stalls
-from bench.probes.overhead import (
-    json_payload,
-    measure_recording_cost,
-    require_stages,
-    run_overhead,
-)
+from bench.commands.common import Subparsers, command, positive_int, size
 
 DEFAULT_SIZES = [1 << 10, 64 << 10, 1 << 20]
 DEFAULT_RATES = [0.0, 0.001, 0.01, 0.1, 1.0]
 
 
 def cmd_stall(args: argparse.Namespace) -> int:
+    from bench.corpus.synthetic import json_payload
+    from bench.probes.stall import codec_stalls
+
     keyring = payload_codecs.Keyring.generate("bench")
     cases = [
         (label, payload_codecs.from_spec(spec, keyring=keyring, options=options))
@@ -58,6 +53,9 @@ def _median_worst(stalls: list[int]) -> str:
 
 
 def cmd_overhead(args: argparse.Namespace) -> int:
+    from bench.corpus.synthetic import json_payload
+    from bench.probes.overhead import require_stages, run_overhead
+
     keyring = payload_codecs.Keyring.generate("bench")
     options = payload_codecs.CodecOptions(offload_after_us=None) if args.in_loop else None
     codecs = [
@@ -107,6 +105,9 @@ def _us(nanoseconds: float) -> str:
 
 
 def cmd_record_cost(args: argparse.Namespace) -> int:
+    from bench.corpus.synthetic import json_payload
+    from bench.probes.overhead import measure_recording_cost
+
     codec = payload_codecs.from_spec(args.codec, keyring=payload_codecs.Keyring.generate("bench"))
     print(f"recording codec around {codec.spec}: best encode time per call, 15 rounds")
     with tempfile.TemporaryDirectory(prefix="codec-bench-record-") as folder:

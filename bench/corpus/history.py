@@ -20,7 +20,6 @@ from google.protobuf.json_format import ParseDict, ParseError
 from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload
 from temporalio.api.history.v1 import History
-from temporalio.client import WorkflowHistory
 
 import payload_codecs
 from payload_codecs import ChainCodec
@@ -79,6 +78,8 @@ def _parse_strict_then_legacy(item: dict[str, Any], where: str) -> History:
     try:
         # Older exports spell enums differently (and newer servers may add fields); the SDK's
         # reader translates the enums and ignores what it does not know.
+        from temporalio.client import WorkflowHistory  # the client only for legacy exports
+
         return History(events=WorkflowHistory.from_json("imported", item).events)
     except (ParseError, ValueError, TypeError, KeyError) as error:
         raise HistoryFormatError(f"{where} is not a valid Temporal history: {error}") from None

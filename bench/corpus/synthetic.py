@@ -330,3 +330,19 @@ def provenance(
         "buckets": None if buckets is None else [b.name for b in buckets],
         "tool_version": __version__,
     }
+
+
+def json_payload(size: int, seed: int = 1) -> Payload:
+    """A ``json/plain`` payload of ``size`` data bytes: typical JSON records (ids, names, tags,
+    floats), compressible like real workflow data."""
+    rng = random.Random(seed)
+    out = bytearray(b"[")
+    while len(out) < size:
+        record = {
+            "id": rng.randrange(10**9),
+            "name": f"user{rng.randrange(10**4)}",
+            "tags": [rng.choice("abcdefgh") for _ in range(5)],
+            "score": rng.random(),
+        }
+        out += json.dumps(record).encode() + b","
+    return Payload(metadata={"encoding": b"json/plain"}, data=bytes(out[:size]))

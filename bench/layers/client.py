@@ -27,15 +27,17 @@ from temporalio.client import Client
 from temporalio.common import RawValue
 from temporalio.service import RPCError, RPCStatusCode
 
+from bench.cluster import ClusterOptions
+from bench.codec_rows import CodecUnderTest
 from bench.corpus.catalog import Corpus
 from bench.corpus.history import walk
 from bench.errors import RoundTripError
-from bench.plan import ClientPlan, CodecUnderTest
+from bench.profiles import ClientProfile
 from bench.results import CaseResult, Layer, case_result
 from bench.results.buckets import KIB, bucket_of, size_text
 from bench.results.samples import FAILED, ClientSamples
-from bench.temporal.cluster import QUIET_PAYLOAD_BYTES, ClusterOptions, connect
 from bench.temporal.codectime import TimedCodec
+from bench.temporal.connect import QUIET_PAYLOAD_BYTES, connect
 from bench.temporal.objectstore import (
     S3Target,
     StorageCounts,
@@ -309,7 +311,7 @@ async def _cases(
     corpora: Sequence[Corpus],
     routes: Mapping[Route, ClusterOptions],
     prefix: str,
-    plan: ClientPlan,
+    plan: ClientProfile,
     *,
     store: tuple[S3Target, S3Client] | None,
 ) -> list[ClientCase]:
@@ -361,7 +363,7 @@ async def run_client_layer(
     workers: Mapping[Route, WorkerProcess],
     *,
     prefix: str,
-    plan: ClientPlan,
+    plan: ClientProfile,
     into: list[ClientCase],
     on_step: Callable[[str], None] = lambda _: None,
     seed: int = 0,

@@ -21,9 +21,9 @@ from typing import Any
 
 from temporalio.api.common.v1 import Payload
 
+from bench.codec_rows import CodecUnderTest
 from bench.corpus.catalog import Corpus
 from bench.errors import RoundTripError
-from bench.plan import CodecUnderTest
 from bench.results import CaseResult, CodecFacts, Layer, case_result
 from bench.results.samples import InProcessSamples
 from payload_codecs import serialize

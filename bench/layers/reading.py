@@ -38,14 +38,16 @@ from temporalio.api.history.v1 import History
 from temporalio.client import Client
 from temporalio.common import RawValue
 
+from bench.cluster import ClusterOptions
+from bench.codec_rows import CodecUnderTest
 from bench.corpus.catalog import Corpus
+from bench.corpus.synthetic import json_payload
 from bench.errors import RoundTripError
-from bench.plan import CodecUnderTest, ReadingPlan
-from bench.probes.overhead import json_payload
+from bench.profiles import ReadingProfile
 from bench.results import CaseResult, Layer, case_result
 from bench.results.samples import FAILED, DecodeSamples, ReadingSamples
-from bench.temporal.cluster import QUIET_PAYLOAD_BYTES, ClusterOptions, connect
 from bench.temporal.codecserver import decode_counters, decode_load, metrics_text
+from bench.temporal.connect import QUIET_PAYLOAD_BYTES, connect
 from bench.temporal.devserver import temporal_cli
 from bench.temporal.processes import timed_run
 from bench.temporal.workflows import HistoryWorkflow
@@ -125,7 +127,7 @@ class DecodeLoad:
 
 
 def plan_loads(
-    rows: Sequence[CodecUnderTest], codec_urls: dict[str, str | None], plan: ReadingPlan
+    rows: Sequence[CodecUnderTest], codec_urls: dict[str, str | None], plan: ReadingProfile
 ) -> list[DecodeLoad]:
     """A load per codec server, payload size and concurrency; bodies encoded once, here."""
     loads = []
@@ -488,7 +490,7 @@ async def _read(
 async def run_reading_layer(
     readings: Sequence[Reading],
     cluster: ClusterOptions,
-    plan: ReadingPlan,
+    plan: ReadingProfile,
     *,
     browser: Browser | None,
     loads: Sequence[DecodeLoad] = (),

@@ -31,7 +31,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from bench.results import ALL, CaseResult, Layer, Results
 from bench.results.drift import machine_seconds, round_factors
@@ -183,6 +182,8 @@ def _bootstrap(statistic: Callable[..., Floats], samples: Sequence[Floats]) -> t
     as such rather than warned about."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        from scipy import stats  # scipy loads only where a test runs
+
         result = stats.bootstrap(
             tuple(samples),
             statistic,
@@ -215,6 +216,8 @@ def judge(first: Samples, other: Samples) -> tuple[float, float | None, float | 
     low, high = _bootstrap(_ratio_of_medians, (a, b))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        from scipy import stats
+
         p_value = float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
     return ratio, low, high, p_value
 
@@ -265,6 +268,8 @@ def judge_runs(
         return ratio, None, None, None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        from scipy import stats
+
         test = stats.ttest_ind(b, a, equal_var=False)
         interval = test.confidence_interval(0.95)
     low, high, p_value = float(interval.low), float(interval.high), float(test.pvalue)

@@ -14,9 +14,6 @@ import datetime as dt
 import platform
 from typing import Any
 
-import pytest_benchmark
-from pytest_benchmark.stats import Stats
-
 from bench.results import ALL, CaseResult, Layer, Results
 from bench.results.metrics import series_of
 
@@ -24,6 +21,8 @@ FORMAT = "pytest-benchmark"
 
 
 def _stats(samples: list[float]) -> dict[str, Any]:
+    from pytest_benchmark.stats import Stats  # loaded only when a run is exported
+
     stats = Stats()
     for value in samples:
         stats.update(value)
@@ -106,5 +105,11 @@ def to_pytest_benchmark(results: Results) -> dict[str, Any]:
         },
         "benchmarks": benchmarks,
         "datetime": results.finished or dt.datetime.now(dt.UTC).isoformat(),
-        "version": pytest_benchmark.__version__,
+        "version": _version(),
     }
+
+
+def _version() -> str:
+    import pytest_benchmark
+
+    return str(pytest_benchmark.__version__)

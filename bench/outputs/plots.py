@@ -20,11 +20,12 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import ScalarFormatter
 
 from bench.outputs.ranking import cpu_us_per_kib, front, saved_share
+from bench.outputs.strategies import strategy
 from bench.results import ALL, CaseResult, Layer, Results
 from bench.results.buckets import BUCKETS
 
 if TYPE_CHECKING:
-    from bench.outputs.large import Cell as LargeCell
+    from bench.outputs.strategies import Cell as LargeCell
 
 _FAMILY_COLORS = {
     "none": "#7f7f7f",
@@ -245,8 +246,6 @@ def large_payloads(
 ) -> Path | None:
     """Round trip p50 by payload size class, one line per case and route (marker by strategy,
     colour by codec family); a size that failed is a red cross on the axis's floor."""
-    from bench.outputs.large import strategy
-
     shown = [c for c in classes if any(c in cells for _, _, cells in lines)]
     if not shown:
         return None

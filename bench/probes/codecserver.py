@@ -23,7 +23,7 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
 import payload_codecs
-from bench.probes.overhead import json_payload
+from bench.corpus.synthetic import json_payload
 from bench.temporal.codecserver import decode_load, library_server, serving
 
 SERVERS = ("payload-codec-server", "aiohttp sample")

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
-import random
 import resource
 import time
 from collections.abc import Callable
@@ -21,22 +19,6 @@ from pathlib import Path
 from temporalio.api.common.v1 import Payload
 
 from payload_codecs import ChainCodec, RecordingCodec, serialize
-
-
-def json_payload(size: int, seed: int = 1) -> Payload:
-    """A ``json/plain`` payload of ``size`` data bytes: typical JSON records (ids, names, tags,
-    floats), compressible like real workflow data."""
-    rng = random.Random(seed)
-    out = bytearray(b"[")
-    while len(out) < size:
-        record = {
-            "id": rng.randrange(10**9),
-            "name": f"user{rng.randrange(10**4)}",
-            "tags": [rng.choice("abcdefgh") for _ in range(5)],
-            "score": rng.random(),
-        }
-        out += json.dumps(record).encode() + b","
-    return Payload(metadata={"encoding": b"json/plain"}, data=bytes(out[:size]))
 
 
 @dataclass(frozen=True)
@@ -58,7 +40,7 @@ class Overhead:
     faults: tuple[float, ...] = field(default=(0.0, 0.0, 0.0, 0.0), kw_only=True)
     """Minor page faults per call, over all rounds: raw encode, codec encode, raw decode, codec
     decode. Where glibc returned freed buffers to the kernel, each call faults its pages in
-    again, which can cost more than the work itself (see ``tests/experiments/page_faults.py``)."""
+    again, which can cost more than the work itself (see ``experiments/page_faults.py``)."""
 
     @property
     def encode_share(self) -> float:

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 CONFIDENCE = 0.95
 
@@ -77,6 +76,8 @@ def median_interval(
         raise ValueError("no samples")
     # gamma[k - 1]: coverage of [x(k), x(n - k + 1)], k = 1 .. n // 2 (1 - 2 P(B <= k - 1)).
     ks = np.arange(1, n // 2 + 1)
+    from scipy import stats  # scipy loads only where a statistic needs it
+
     gamma = 1 - 2 * stats.binom.cdf(ks - 1, n, 0.5)
     if n < 2 or gamma[0] < level:
         return float(x[0]), float(x[-1]), float(gamma[0]) if n >= 2 else 0.0
@@ -114,6 +115,8 @@ def quantile_ci(samples: Sequence[float], q: float, *, higher_is_better: bool = 
     n = x.size
     if n == 0:
         raise ValueError("no samples")
+    from scipy import stats
+
     low = int(stats.binom.ppf((1 - CONFIDENCE) / 2, n, q))  # order statistics, 1-based
     high = int(stats.binom.ppf(1 - (1 - CONFIDENCE) / 2, n, q)) + 1
     low, high = max(low, 1), min(high, n)

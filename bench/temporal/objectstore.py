@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
 DEFAULT_THRESHOLD = 256 * 1024
 """The SDK's default ``ExternalStorage.payload_size_threshold``."""
-DEFAULT_BUCKET = "codec-bench-payloads"
 LOCAL_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "codec-bench-local",
     "AWS_SECRET_ACCESS_KEY": "codec-bench-local",
@@ -57,7 +56,7 @@ class S3Target:
     """Where offloaded payloads go: an S3 API endpoint and an existing bucket."""
 
     endpoint: str
-    bucket: str = DEFAULT_BUCKET
+    bucket: str
     pid: int | None = None
     """The local server's process, when this run started it."""
 
@@ -83,7 +82,7 @@ def _boto_client(target: S3Target, env: Mapping[str, str]) -> Any:
 
 
 @contextlib.contextmanager
-def local_s3(bucket: str = DEFAULT_BUCKET) -> Iterator[S3Target]:
+def local_s3(bucket: str) -> Iterator[S3Target]:
     """moto's S3 server on a free loopback port with ``bucket`` created; stopped on exit."""
     [port] = free_ports(1)
     process = spawn(

@@ -1,4 +1,4 @@
-"""The client layer's worker as a child process (``python -m bench.temporal.worker``), spoken to
+"""The client layer's worker as a child process (``python -m bench.commands.worker``), spoken to
 over stdin/stdout, and the command line that starts more of them elsewhere."""
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.temporal.cluster import API_KEY_ENV, ClusterOptions
+from bench.cluster import API_KEY_ENV, ClusterOptions
 from bench.temporal.processes import spawn, stop
 
-WORKER_MODULE = "bench.temporal.worker"
+WORKER_MODULE = "bench.commands.worker"
 
 
 def worker_argv(cluster: ClusterOptions, prefix: str, texts: Sequence[str]) -> list[str]:
-    """The worker's arguments after ``python -m bench.temporal.worker``: the same cluster,
+    """The worker's arguments after ``python -m bench.commands.worker``: the same cluster,
     namespace and TLS settings as the run, its task queues and its codecs in row order."""
     argv = [*cluster.to_argv(), "--task-queue-prefix", prefix]
     for text in texts:
@@ -33,7 +33,7 @@ class WorkerFailed(RuntimeError):
 
 
 class WorkerProcess:
-    """``python -m bench.temporal.worker`` as a child process, spoken to over stdin/stdout."""
+    """``python -m bench.commands.worker`` as a child process, spoken to over stdin/stdout."""
 
     def __init__(
         self,

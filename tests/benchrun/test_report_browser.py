@@ -14,6 +14,8 @@ from bench.outputs.verdict import GOALS
 
 from tests.browser import browser_page
 
+pytestmark = pytest.mark.browser
+
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "results" / "reference"
 

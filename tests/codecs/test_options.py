@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from bench.probes.loopstall import StallMonitor
+from bench.loopstall import StallMonitor
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import (
     DefaultFailureConverter,

@@ -1,21 +1,11 @@
-"""A real Temporal dev server for the tests that need one, started once per session."""
+"""Fixtures of the real-server tests (the dev server itself is in tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from bench.cli import main
-from bench.temporal.devserver import DevServer
-
-SEARCH_ATTRIBUTE = "CodecBenchTag"
-
-
-@pytest.fixture(scope="session")
-def dev_server() -> Iterator[DevServer]:
-    with DevServer(search_attributes={SEARCH_ATTRIBUTE: "Keyword"}) as server:
-        yield server
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from bench.temporal.devserver import DevServer, free_ports
 from tests.browser import browser_page
 from tests.temporal.codec_server import SPEC, codec_server, run_echo
 
-pytestmark = pytest.mark.temporal
+pytestmark = [pytest.mark.temporal, pytest.mark.browser]
 
 MARKER = "UI-PLAINTEXT-7e31"
 

@@ -20,7 +20,7 @@ from temporalio.converter import DataConverter
 from temporalio.worker import Worker
 
 from payload_codecs import CorpusReader, RecordingCodec
-from tests.temporal.conftest import SEARCH_ATTRIBUTE
+from tests.conftest import SEARCH_ATTRIBUTE
 from tests.temporal.workflows import (
     ChildWorkflow,
     EchoWorkflow,

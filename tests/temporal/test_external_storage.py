@@ -21,6 +21,7 @@ import pytest
 from bench.cli import main
 from bench.corpus import synthetic
 from bench.corpus.history import walk
+from bench.run.options import S3_BUCKET
 from bench.temporal.devserver import DevServer
 from bench.temporal.objectstore import (
     LOCAL_CREDENTIALS,
@@ -61,7 +62,7 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[S3Target]:
     """A local S3 server of the test's own, so the bucket can be read after the run."""
     for name, value in LOCAL_CREDENTIALS.items():
         monkeypatch.setenv(name, value)
-    with local_s3() as target:
+    with local_s3(S3_BUCKET) as target:
         yield target
     assert target.pid is not None
     assert not alive(target.pid)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 from bench.cli import main
-from bench.temporal.cluster import ClusterOptions
+from bench.cluster import ClusterOptions
+from bench.commands.common import add_cluster_arguments, cluster_options
 from bench.temporal.devserver import DevServer
 from bench.temporal.workflows import RoundTripWorkflow
 from temporalio.client import Client
@@ -32,7 +33,7 @@ SPEC = "zstd:3+aes256gcm"
 
 def test_cluster_flags_round_trip_through_argv(tmp_path: Path) -> None:
     parser = argparse.ArgumentParser()
-    ClusterOptions.add_arguments(parser)
+    add_cluster_arguments(parser)
     options = ClusterOptions(
         address="temporal.internal:7233",
         namespace="team-a",
@@ -42,7 +43,7 @@ def test_cluster_flags_round_trip_through_argv(tmp_path: Path) -> None:
         tls_ca=tmp_path / "ca.pem",
         api_key="secret-api-key",
     )
-    again = ClusterOptions.from_args(parser.parse_args(options.to_argv()))
+    again = cluster_options(parser.parse_args(options.to_argv()))
     assert again == ClusterOptions(**{**options.__dict__, "api_key": None})
     assert "secret-api-key" not in " ".join(options.to_argv())
     assert "secret-api-key" not in repr(options)
@@ -72,7 +73,7 @@ def test_the_printed_worker_command_joins_the_run(
     [line] = [x for x in capsys.readouterr().err.splitlines() if "more workers may join" in x]
     assert "ADDRESS" not in line
     command = shlex.split(line.split("python ", 1)[1])
-    assert command[:2] == ["-m", "bench.temporal.worker"]
+    assert command[:2] == ["-m", "bench.commands.worker"]
     assert command[command.index("--namespace") + 1] == NAMESPACE
     joined = subprocess.Popen(
         [sys.executable, *command],

@@ -36,7 +36,7 @@ class ChainCodec(PayloadCodec):
     from the thread is no cost of the work, and moving the work would not avoid it (with two
     CPU-bound processes competing for this project's two cores, wall-clock timing sent 29-174
     of 3,000 lz4 decodes of 64 KiB to a thread, CPU time none: ``python -m
-    tests.experiments.preemption``); one in ``TIME_EVERY`` such calls on the loop is timed, for
+    experiments.preemption``); one in ``TIME_EVERY`` such calls on the loop is timed, for
     the clock's own cost. A payload is decoded on the loop within the loop's share of decoded
     bytes; one that decodes to more (its format refuses it at once when it states its size) is
     decoded again on the executor.

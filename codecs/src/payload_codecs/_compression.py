@@ -85,7 +85,7 @@ class Compressor(ABC):
     costs: ClassVar[Costs] = {0: (10.0, 10.0)}
     """Nanoseconds per byte at anchor levels (encode per input byte, decode per output byte):
     the slowest of six kinds of data, measured on this project's shared 2-core machine with
-    ``python -m tests.experiments.stage_costs``: every level of python-zstandard up to 19, of
+    ``python -m experiments.stage_costs``: every level of python-zstandard up to 19, of
     python-lz4, of stdlib gzip and zlib, and snappy; the cramjam implementations were measured
     at their default level only and their other anchors scaled from their sibling's, and zstd
     level 22 extrapolated. cramjam's decoding figures were measured again (2026-11-29, the
@@ -498,7 +498,7 @@ class Lz4Cramjam(Compressor):
 class Lz4Lz4(Compressor):
     """LZ4 frame through python-lz4 (liblz4's own frame API), written *without* a content
     checksum and with the content size: verifying a 32-bit xxHash of the whole content halved
-    decoding speed (``python -m tests.experiments.cli_reference``, see the README). Integrity
+    decoding speed (``python -m experiments.cli_reference``, see the README). Integrity
     comes from the layers around it: AES-GCM's tag when chained, the Payload parse after it,
     the store's own checks. Frames with a content checksum (the ``lz4`` CLI, cramjam) are still
     verified when read. Blocks of up to 4 MiB, so that a payload of up to 4 MiB is one block,

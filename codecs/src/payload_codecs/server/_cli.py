@@ -44,7 +44,13 @@ def _parser() -> argparse.ArgumentParser:
         "protocol: POST <prefix>/decode and <prefix>/encode).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    what = parser.add_argument_group("what to serve")
+    _what_to_serve(parser.add_argument_group("what to serve"))
+    _network(parser.add_argument_group("network"))
+    _access(parser)
+    return parser
+
+
+def _what_to_serve(what: argparse._ArgumentGroup) -> None:
     what.add_argument("--spec", help="codec spec for every namespace, e.g. zstd:3+aes256gcm")
     what.add_argument(
         "--keyring",
@@ -70,7 +76,9 @@ def _parser() -> argparse.ArgumentParser:
         "(credentials from the AWS environment; extra payload-codecs[storage])",
     )
     what.add_argument("--s3-endpoint", help="an S3 API other than AWS's, for --s3-bucket")
-    net = parser.add_argument_group("network")
+
+
+def _network(net: argparse._ArgumentGroup) -> None:
     net.add_argument("--host", default="127.0.0.1", help="address to listen on")
     net.add_argument("--port", type=int, default=8081)
     net.add_argument("--ssl-certfile", type=Path, help="TLS certificate (PEM)")
@@ -81,6 +89,10 @@ def _parser() -> argparse.ArgumentParser:
         help="allow a non-loopback address without TLS or without auth (something in front "
         "provides them)",
     )
+
+
+def _access(parser: argparse.ArgumentParser) -> None:
+    """Who may ask (CORS, auth) and how much one request may hold."""
     cors = parser.add_argument_group("browsers (CORS)")
     cors.add_argument(
         "--origin", action="append", default=[], help="allowed Web UI origin, exact (repeat)"
@@ -121,7 +133,6 @@ def _parser() -> argparse.ArgumentParser:
         default=MAX_DECODED_SIZE,
         help="most bytes one payload may decode to",
     )
-    return parser
 
 
 def _keyring(path: Path | None, env: str = "PAYLOAD_CODEC_KEYS") -> Keyring:

@@ -1,12 +1,12 @@
 """The raw layer's compressors against the C libraries' own benchmarks, side by side on the
 same bytes: ``lz4 -b1`` and ``zstd -b3`` (the command-line tools, their best over about two
 seconds) and each implementation's Compressor (what the raw layer times: best of 15 loops of
-about 50 ms), in turn, twice, on 1 MiB blocks of classic files in ``../shared/corpora/files``.
+about 50 ms), in turn, twice, on 1 MiB blocks of the classic files in ``bench/data/classic/``.
 Snappy's reference is Google's C++ library, compiled here from ``SNAPPY_REFERENCE`` (needs g++
 and Debian's libsnappy-dev). Also python-lz4's decode with and without the frame's content
 checksum.
 
-    python -m tests.experiments.cli_reference
+    python -m experiments.cli_reference
 
 A benchmark, not a test: it prints tables and asserts nothing.
 """
@@ -14,7 +14,6 @@ A benchmark, not a test: it prints tables and asserts nothing.
 from __future__ import annotations
 
 import lzma
-import os
 import re
 import subprocess
 import tempfile
@@ -36,7 +35,7 @@ from payload_codecs._compression import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-FILES = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared")) / "corpora" / "files"
+FILES = ROOT / "bench" / "data" / "classic"
 BLOCK = 1 << 20
 BLOCKS = ("kennedy.xls", "urls.10K", "alice29.txt")
 TOOLS: dict[str, tuple[int | None, tuple[type[Compressor], ...]]] = {

@@ -2,11 +2,11 @@
 false alarm between two runs of identical code, and how often does it catch a real slowdown, on
 this machine with a CPU-bound process on one core throughout?
 
-    python -m tests.experiments.gate_reliability --pairs 20 --out /tmp/gate
+    python -m experiments.gate_reliability --pairs 20 --out /tmp/gate
 
 For each pair: run A, run B (identical code), run S (zstd 20 % slower), and for every fourth
 pair run T (every codec 30 % slower); all with ``--profile ci``. Slowdowns are injected by
-``tests/experiments/slowdown/sitecustomize.py`` (busy work in the codec library's own calls),
+``experiments/slowdown/sitecustomize.py`` (busy work in the codec library's own calls),
 so the harness runs exactly as a CI job would. Prints and writes counts to OUT/summary.json.
 This is a benchmark of the gate, not a test: it takes about an hour.
 """
@@ -119,7 +119,7 @@ def _summary(records: list[dict[str, object]]) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m tests.experiments.gate_reliability")
+    parser = argparse.ArgumentParser(prog="python -m experiments.gate_reliability")
     parser.add_argument("--pairs", type=int, default=20)
     parser.add_argument("--profile", default="ci")
     parser.add_argument("--out", type=Path, required=True)

@@ -9,7 +9,7 @@ buffers at once than the bare call (the serialized payload, the ciphertext and t
 payload's copy), so it meets this first. On this project's virtual machine a fault costs about 2
 us, more than encrypting the page takes.
 
-    python -m tests.experiments.page_faults
+    python -m experiments.page_faults
 
 A benchmark, not a test: it prints a table and asserts nothing.
 """
@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench.probes.overhead import json_payload
+from bench.corpus.synthetic import json_payload
 
 from payload_codecs import Keyring, from_spec, serialize
 
@@ -77,7 +77,7 @@ def main() -> None:
         for label, extra in settings:
             env = {key: value for key, value in os.environ.items() if key not in FIXED} | extra
             out = subprocess.run(
-                [sys.executable, "-m", "tests.experiments.page_faults", "--child", str(size)],
+                [sys.executable, "-m", "experiments.page_faults", "--child", str(size)],
                 env=env,
                 capture_output=True,
                 text=True,

@@ -4,7 +4,7 @@ best of 10 rounds of 5 calls each. A no-op shows the hand-off alone; SHA-256 of 
 pure-Python loop (both about 5 ms) show what the work pays for running on another thread right
 after a hand-off; zstd:3 of a 1 MiB JSON payload is the codec's own case.
 
-    python -m tests.experiments.handoff
+    python -m experiments.handoff
 
 A benchmark, not a test: it prints a table and asserts nothing.
 """
@@ -16,7 +16,7 @@ import hashlib
 import time
 from collections.abc import Callable
 
-from bench.probes.overhead import json_payload
+from bench.corpus.synthetic import json_payload
 
 from payload_codecs import from_spec, serialize
 

@@ -1,10 +1,10 @@
 """The cost per byte of every compression stage, the priors in ``Compressor.costs`` that decide
 where a codec's work runs before it has timed its own calls.
 
-    python -m tests.experiments.stage_costs [SPEC ...]
+    python -m experiments.stage_costs [SPEC ...]
 
 For each spec: nanoseconds per byte to compress (per input byte) and to decompress (per output
-byte), best of 3, on 1 MiB blocks of the classic files in ``../shared/corpora/files`` and of
+byte), best of 3, on 1 MiB blocks of the classic files in ``bench/data/classic/`` and of
 seeded JSON; the slowest block is printed, since a prior that is too low keeps slow work on the
 event loop. A benchmark, not a test: it prints a table and asserts nothing.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import lzma
-import os
 import random
 import sys
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 from payload_codecs import CompressionStage, from_spec
 
 ROOT = Path(__file__).resolve().parents[2]
-FILES = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared")) / "corpora" / "files"
+FILES = ROOT / "bench" / "data" / "classic"
 BLOCK = 1 << 20
 SPECS = [
     "snappy",

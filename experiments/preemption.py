@@ -3,7 +3,7 @@ cores, count how many of 3,000 decodes of a 64 KiB payload (lz4, far under the 1
 the codec sends to a thread, when its calls are timed by the wall clock and by the thread's
 CPU time.
 
-    python -m tests.experiments.preemption [COMPETITORS]   # default 2: one per core here
+    python -m experiments.preemption [COMPETITORS]   # default 2: one per core here
 
 A benchmark, not a test: it prints counts and asserts nothing.
 """
@@ -16,7 +16,7 @@ import sys
 import time
 import types
 
-from bench.probes.overhead import json_payload
+from bench.corpus.synthetic import json_payload
 
 import payload_codecs._codec as chain
 from payload_codecs import from_spec
