@@ -1,13 +1,15 @@
 """Sessions: ``nox -s bench`` (the benchmark), ``nox -s tests`` (the whole suite, real-server
-tests included), ``nox -s lint`` (ruff and mypy), ``nox -s microbench`` (codec speed through
-pytest-benchmark)."""
+and browser tests included), ``nox -s lint`` (ruff and mypy), ``nox -s docs`` (the docs site,
+strict), ``nox -s microbench`` (codec speed through pytest-benchmark)."""
 
 from __future__ import annotations
 
 import nox
 
 nox.options.sessions = ["lint", "tests"]
-nox.options.default_venv_backend = "venv"
+# uv when it is installed (``pip install nox[uv]``; CI does): it installs the project in seconds
+# where pip takes minutes to resolve; plain venv and pip otherwise.
+nox.options.default_venv_backend = "uv|venv"
 
 PROJECT = ["-e", "./codecs[server,storage]", "-e", "."]
 TEST_DEPS = [
@@ -17,23 +19,36 @@ TEST_DEPS = [
     "hypothesis>=6",
     "playwright>=1.40",
     "httpx>=0.27",
+    "pytest-xdist>=3.5",
 ]
+DOCS_DEPS = ["mkdocs==1.6.1"]
+WORKERS = "3"
+"""pytest-xdist workers: most tests wait on a server, a browser or a child process, so one more
+worker than the machine's two cores keeps both busy."""
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite; extra arguments go to pytest (e.g. ``-m 'not temporal'``)."""
     session.install(*PROJECT, *TEST_DEPS)
-    session.run("pytest", *session.posargs)
+    session.run("pytest", "-n", WORKERS, *session.posargs)
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff (lint and format check) and mypy (strict)."""
-    session.install(*PROJECT, *TEST_DEPS, "ruff==0.17.6", "mypy==2.4.1", "scipy-stubs")
+    session.install(*PROJECT, *TEST_DEPS, *DOCS_DEPS, "ruff==0.17.6", "mypy==2.4.1", "scipy-stubs")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site from ``docs/`` into ``site/``; any warning (a broken link or
+    anchor, a page left out of the navigation) fails it."""
+    session.install(*DOCS_DEPS)
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site")
 
 
 @nox.session
