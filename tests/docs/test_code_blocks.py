@@ -27,7 +27,7 @@ BLOCK = re.compile(r"^```(sh|python)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 PINNED = (
     "--client-rounds 1 --client-per-bucket 1 --concurrency 1 --reading-rounds 1 --history-size 4 "
-    "--no-ui"
+    "--no-ui --no-storage"
 )
 """Appended to every ``codec-bench run`` of the docs, after the block's own flags so these win
 (the block's flags are still parsed and checked), with one round (five for the CI profile, the
