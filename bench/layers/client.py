@@ -27,6 +27,7 @@ from temporalio.client import Client
 from temporalio.common import RawValue
 from temporalio.service import RPCError, RPCStatusCode
 
+from bench import results
 from bench.cluster import ClusterOptions
 from bench.codec_rows import CodecUnderTest
 from bench.corpus.catalog import Corpus
@@ -71,12 +72,9 @@ def sample_payloads(corpus: Corpus, per_bucket: int) -> list[Payload]:
 
 
 @dataclass(frozen=True)
-class Route:
-    """How a case's payloads reach the server: gRPC message compression, and whether payloads
-    of ``threshold`` bytes or more (after the codec) go to external storage instead of inline."""
-
-    transport: str = "gzip"
-    threshold: int | None = None
+class Route(results.Route):
+    """A route as the client layer measures it: the results' route, with its case variant, its
+    workers' task queues and flags, and the payloads it can send differently from inline."""
 
     @property
     def variant(self) -> str:

@@ -36,6 +36,7 @@ from bench.results import ALL, CaseResult, Layer, Results
 from bench.results.drift import machine_seconds, round_factors
 from bench.results.metrics import CompareAs, of_layer, series_of
 from bench.results.metrics import metric as metric_named
+from bench.results.model import Environment
 from bench.results.stats import holm, smallest_rank_p
 
 ALPHA = 0.01
@@ -45,7 +46,6 @@ and within what identical runs drift apart on a shared machine."""
 FASTER, SLOWER, SAME = "faster", "slower", "no significant change"
 SMALL = "within the minimum effect"
 FEW = "too few samples to test"
-ENVIRONMENT_KEYS = ("cpu_model", "cpu_count", "platform", "python", "packages", "native", "malloc")
 GATED_METRICS = {Layer.RAW: "geomean_us", Layer.CODEC: "geomean_us", Layer.CLIENT: "latency_ms"}
 """What the gate averages per layer, on the row of all payloads: encode and decode time per
 payload as a geometric mean over payloads in the in-process layers (every payload in
@@ -239,8 +239,8 @@ def verdict(
 
 def _environment_changes(first: Results, other: Results) -> list[str]:
     notes = []
-    for key in ENVIRONMENT_KEYS:
-        a, b = first.environment.get(key), other.environment.get(key)
+    for key in Environment.COMPARED:
+        a, b = getattr(first.environment, key), getattr(other.environment, key)
         if a != b:
             if isinstance(a, dict) and isinstance(b, dict):
                 changed = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))

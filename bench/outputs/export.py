@@ -83,19 +83,19 @@ def to_pytest_benchmark(results: Results) -> dict[str, Any]:
                 if found is not None:
                     benchmarks.append(found)
     environment = results.environment
-    python = environment.get("python", {})
-    commit = str(environment.get("git_commit", ""))
+    python = environment.python
+    commit = environment.git_commit or ""
     return {
         "machine_info": {
             "node": platform.node(),
-            "processor": str(environment.get("cpu_model", "")),
+            "processor": environment.cpu_model or "",
             "machine": platform.machine(),
             "python_implementation": python.get("implementation", ""),
             "python_version": python.get("version", ""),
             "python_compiler": python.get("compiler", ""),
             "release": platform.release(),
             "system": platform.system(),
-            "cpu": {"count": environment.get("cpu_count")},
+            "cpu": {"count": environment.cpu_count},
         },
         "commit_info": {
             "id": commit.removesuffix("-dirty"),

@@ -266,7 +266,7 @@ def large_payloads(
                 color=_FAMILY_COLORS.get(case.facts.family, "black"),
                 marker=_STRATEGY_MARKERS[strategy(case)],
                 markerfacecolor="none" if case.facts.encrypts else None,
-                linestyle="--" if case.samples.get("storage_threshold") is not None else "-",
+                linestyle="--" if case.route is not None and case.route.offloads else "-",
             )
     axes.set_yscale("log")
     _plain_numbers(axes.yaxis)

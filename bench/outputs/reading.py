@@ -8,6 +8,7 @@ from pathlib import Path
 from bench.outputs import plots
 from bench.outputs.render import Block, Image, Section, Table
 from bench.results import ALL, CaseResult, Layer, Results
+from bench.results.samples import DecodeSamples, ReadingSamples
 from bench.results.stats import Estimate
 
 INTRO = (
@@ -26,13 +27,17 @@ INTRO = (
 
 def reading_cases(results: Results) -> list[CaseResult]:
     """The reading layer's histories, by size, then codec."""
-    cases = [c for c in results.cases if c.layer is Layer.READING and "show_ns" in c.samples]
+    cases = [
+        c
+        for c in results.cases
+        if c.layer is Layer.READING and isinstance(c.samples, ReadingSamples)
+    ]
     return sorted(cases, key=lambda c: c.value(ALL, "payloads_in_history") or 0)
 
 
 def load_cases(results: Results) -> list[CaseResult]:
     """The reading layer's /decode loads, as measured (codec, size, concurrency)."""
-    return [c for c in results.cases if c.layer is Layer.READING and "requests_per_s" in c.samples]
+    return [c for c in results.cases if isinstance(c.samples, DecodeSamples)]
 
 
 LOADS = (

@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.outputs.ranking import cpu_us_per_kib, saved_share, saving_front
 from bench.outputs.render import Block, Code, Section, Table
-from bench.results import ALL, CaseResult, CodecFacts, Layer, Results
+from bench.results import ALL, CaseResult, CodecFacts, Layer, Results, Route
 from bench.results.buckets import BUCKETS, LIMIT_BYTES, size_text
 
 OBJECTIVES = ("storage", "latency", "cpu", "balanced", "cost")
@@ -224,10 +224,7 @@ def _encryption_alone(
 
 def _on_route(case: CaseResult, threshold: int | None) -> bool:
     """Whether a client case ran on the SDK's default transport with this storage route."""
-    return (
-        case.samples.get("transport", "gzip") == "gzip"
-        and case.samples.get("storage_threshold") == threshold
-    )
+    return case.route == Route(threshold=threshold)
 
 
 def client_case(
@@ -276,7 +273,7 @@ def choose_route(
             t
             for corpus in corpora
             for c in results.cases_of(Layer.CLIENT, corpus)
-            if (t := c.samples.get("storage_threshold")) is not None
+            if c.route is not None and (t := c.route.threshold) is not None
         },
         reverse=True,
     )

@@ -14,7 +14,7 @@ from bench.outputs.ranking import cpu_us_per_kib, front, saved_share
 from bench.outputs.reading import reading_section
 from bench.outputs.render import Block, Contents, Image, Section, Table, amount_of_bytes
 from bench.outputs.verdict import verdict_blocks
-from bench.results import ALL, CaseResult, Layer, Results
+from bench.results import ALL, CaseResult, Layer, Results, Route
 from bench.results.buckets import BUCKETS
 from bench.results.stats import Estimate
 
@@ -156,7 +156,7 @@ def _stored(case: CaseResult) -> float:
 
 def _stored_text(case: CaseResult, stored: float, base: float | None) -> str:
     ratio = f"{stored / base:.2f}x" if base else "-"
-    if not _offloads(case):
+    if case.route is None or not case.route.offloads:
         return f"{amount_of_bytes(stored)} ({ratio})"
     history = _number(case, "history_bytes_per_workflow")
     return f"{amount_of_bytes(history)} + {amount_of_bytes(stored - history)} in S3 ({ratio})"
@@ -223,16 +223,12 @@ def _client_buckets(results: Results, corpus: str) -> Table:
     return Table(["codec (p50 latency / history per workflow)", *buckets], rows)
 
 
-def _offloads(case: CaseResult) -> bool:
-    return case.samples.get("storage_threshold") is not None
-
-
 def _transport_table(results: Results, corpus: str) -> Table | None:
     """Each codec's round trip with gRPC's own gzip and without it, when both were measured:
     what the codec adds over transport compression."""
-    inline = [c for c in results.cases_of(Layer.CLIENT, corpus) if not _offloads(c)]
-    plain = {c.codec: c for c in inline if c.samples.get("transport", "gzip") == "gzip"}
-    bare = {c.codec: c for c in inline if c.samples.get("transport") == "none"}
+    inline = [(c, r) for c in results.cases_of(Layer.CLIENT, corpus) if (r := c.route) is not None]
+    plain = {c.codec: c for c, route in inline if route.default}
+    bare = {c.codec: c for c, route in inline if route == Route(transport="none")}
     if not bare:
         return None
     rows = []
@@ -308,26 +304,26 @@ def _client_section(results: Results, corpus: str, folder: Path) -> list[Block]:
 
 def _environment(results: Results) -> Table:
     env = results.environment
-    cores = f"{env.get('cpu_count')} cores, {env.get('cpu_affinity')} usable"
-    python = env["python"]
+    cores = f"{env.cpu_count} cores, {env.cpu_affinity} usable"
+    python = env.python
     rows = [
         [
             "CPU",
-            f"{env.get('cpu_model')} ({cores})",
+            f"{env.cpu_model} ({cores})",
         ],
-        ["load average at start", ", ".join(f"{x:.2f}" for x in env.get("load_average") or [])],
-        ["platform", str(env.get("platform"))],
+        ["load average at start", ", ".join(f"{x:.2f}" for x in env.load_average)],
+        ["platform", str(env.platform)],
         [
             "Python",
-            f"{python['implementation']} {python['version']} ({python['build']})",
+            f"{python.get('implementation')} {python.get('version')} ({python.get('build')})",
         ],
-        *[[f"package {k}", str(v)] for k, v in env.get("packages", {}).items()],
-        *[[f"native {k}", str(v)] for k, v in env.get("native", {}).items()],
+        *[[f"package {k}", str(v)] for k, v in env.packages.items()],
+        *[[f"native {k}", str(v)] for k, v in env.native.items()],
         [
             "malloc variables",
-            ", ".join(f"{k}={v}" for k, v in env.get("malloc", {}).items()) or "none set",
+            ", ".join(f"{k}={v}" for k, v in env.malloc.items()) or "none set",
         ],
-        ["git commit", str(env.get("git_commit"))],
+        ["git commit", str(env.git_commit)],
     ]
     return Table(["what", "value"], rows)
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from bench.results import CaseResult, Layer, Results
 from bench.results.buckets import KIB, MIB
-from bench.results.samples import FAILED
+from bench.results.samples import FAILED, ClientSamples
 
 SIZE_CLASSES = (
     (256 * KIB, "256 KiB-1 MiB"),
@@ -40,7 +40,7 @@ def size_class(size: int) -> str | None:
 
 
 def strategy(case: CaseResult) -> str:
-    offloads = case.samples.get("storage_threshold") is not None
+    offloads = case.route is not None and case.route.offloads
     if case.facts.baseline:
         return "offload" if offloads else "inline"
     return "compress, then offload" if offloads else "compress"
@@ -69,24 +69,26 @@ def _median(rows: Sequence[Sequence[int]], indices: Sequence[int]) -> float | No
 
 
 def cells(case: CaseResult) -> dict[str, Cell]:
-    """The case's figures by size class, in class order."""
+    """The client-layer case's figures by size class, in class order."""
     samples = case.samples
+    if not isinstance(samples, ClientSamples):
+        return {}
     by_class: dict[str, list[int]] = {}
-    for index, size in enumerate(samples["original_bytes"]):
+    for index, size in enumerate(samples.original_bytes):
         if (name := size_class(size)) is not None:
             by_class.setdefault(name, []).append(index)
-    errors = samples.get("payload_errors") or []
+    errors = samples.payload_errors
     found = {}
     for name, indices in by_class.items():
-        latency = samples["latency_ns"]
+        latency = samples.latency_ns
         p50 = _median(latency, indices)
         found[name] = Cell(
             workflows=len(indices) * len(latency),
             failed=sum(row[i] == FAILED for row in latency for i in indices),
             error=next((errors[i] for i in indices if i < len(errors) and errors[i]), ""),
             p50_ms=None if p50 is None else p50 / 1e6,
-            history=_median(samples["history_bytes"], indices),
-            stored=_median(samples["s3_bytes"], indices) if samples.get("s3_bytes") else None,
+            history=_median(samples.history_bytes, indices),
+            stored=_median(samples.s3_bytes, indices) if samples.s3_bytes else None,
         )
     order = [name for _, name in SIZE_CLASSES]
     return {name: found[name] for name in order if name in found}

@@ -2,7 +2,16 @@
 buckets. It is the bottom floor: it imports no corpus, layer, server code or plotting, so
 report, compare and recommend can read a results file without loading any of them."""
 
-from bench.results.model import ALL, CaseResult, CodecFacts, CorpusInfo, Layer, Results
+from bench.results.model import (
+    ALL,
+    CaseResult,
+    CodecFacts,
+    CorpusInfo,
+    Environment,
+    Layer,
+    Results,
+    Route,
+)
 from bench.results.schema import (
     SCHEMA_VERSION,
     ResultsError,
@@ -18,9 +27,11 @@ __all__ = [
     "CaseResult",
     "CodecFacts",
     "CorpusInfo",
+    "Environment",
     "Layer",
     "Results",
     "ResultsError",
+    "Route",
     "case_result",
     "load",
     "save",

@@ -12,14 +12,20 @@ from typing import Any
 
 import numpy as np
 
-from bench.results.model import CaseResult, Layer, Results
+from bench.results.model import Layer, Results
+from bench.results.samples import InProcessSamples
 
 Floats = np.ndarray[Any, np.dtype[np.float64]]
 
 
-def _round_seconds(case: CaseResult, side: str) -> Floats:
-    rows = np.asarray(case.samples[f"{side}_ns"], dtype=np.float64)
-    repeats = np.asarray(case.samples[f"{side}_repeats"], dtype=np.float64)
+def _round_seconds(samples: InProcessSamples, side: str) -> Floats:
+    times, repeats_of = (
+        (samples.encode_ns, samples.encode_repeats)
+        if side == "encode"
+        else (samples.decode_ns, samples.decode_repeats)
+    )
+    rows = np.asarray(times, dtype=np.float64)
+    repeats = np.asarray(repeats_of, dtype=np.float64)
     per_round: Floats = (rows / repeats).sum(axis=1) / 1e9
     return per_round
 
@@ -28,9 +34,11 @@ def round_factors(run: Results) -> Floats | None:
     """Per measured round, the geometric mean of the reference workloads' times in seconds (the
     machine's slowness at that moment); ``None`` when the run timed no reference workload."""
     series = [
-        np.log(_round_seconds(case, side))
+        np.log(_round_seconds(case.samples, side))
         for case in run.cases
-        if case.layer is Layer.REFERENCE and case.samples.get("encode_ns")
+        if isinstance(case.samples, InProcessSamples)
+        and case.layer is Layer.REFERENCE
+        and case.samples.encode_ns
         for side in ("encode", "decode")
     ]
     if not series:

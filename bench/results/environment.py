@@ -14,10 +14,11 @@ import time
 import zlib
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 import lz4
 import zstandard
+
+from bench.results.model import Environment
 
 PACKAGES = (
     "temporal-codec-bench",
@@ -79,37 +80,41 @@ def _git_commit() -> str | None:
     return f"{commit}{'-dirty' if dirty else ''}"
 
 
-def collect() -> dict[str, Any]:
+def collect() -> Environment:
     """Everything about this machine and process that can change a result."""
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    return {
-        "cpu_model": _cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "load_average": list(load) if load else None,
-        "platform": platform.platform(),
-        "python": {
-            "implementation": platform.python_implementation(),
-            "version": platform.python_version(),
-            "build": " ".join(platform.python_build()),
-            "compiler": platform.python_compiler(),
-            "executable": sys.executable,
-        },
-        "packages": {name: _version(name) for name in PACKAGES},
-        "native": {
-            "libzstd (zstandard)": ".".join(map(str, zstandard.ZSTD_VERSION)),
-            "zlib": zlib.ZLIB_RUNTIME_VERSION,
-            "openssl (cryptography)": _openssl(),
-            "snappy": f"Rust snap crate inside cramjam {_version('cramjam')}",
-            # lz4@lz4 writes with python-lz4's liblz4 and reads one-block frames with
-            # cramjam's; lz4@cramjam uses cramjam's both ways.
-            "liblz4 (python-lz4)": lz4.library_version_string(),
-            "liblz4 (cramjam)": f"bundled in cramjam {_version('cramjam')}",
-        },
-        "malloc": {
-            name: value
-            for name, value in sorted(os.environ.items())
-            if name.startswith(("MALLOC_", "PYTHONMALLOC", "GLIBC_TUNABLES"))
-        },
-        "git_commit": _git_commit(),
-    }
+    return Environment.from_json(
+        {
+            "cpu_model": _cpu_model(),
+            "cpu_count": os.cpu_count(),
+            "cpu_affinity": len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else None,
+            "load_average": list(load) if load else None,
+            "platform": platform.platform(),
+            "python": {
+                "implementation": platform.python_implementation(),
+                "version": platform.python_version(),
+                "build": " ".join(platform.python_build()),
+                "compiler": platform.python_compiler(),
+                "executable": sys.executable,
+            },
+            "packages": {name: _version(name) for name in PACKAGES},
+            "native": {
+                "libzstd (zstandard)": ".".join(map(str, zstandard.ZSTD_VERSION)),
+                "zlib": zlib.ZLIB_RUNTIME_VERSION,
+                "openssl (cryptography)": _openssl(),
+                "snappy": f"Rust snap crate inside cramjam {_version('cramjam')}",
+                # lz4@lz4 writes with python-lz4's liblz4 and reads one-block frames with
+                # cramjam's; lz4@cramjam uses cramjam's both ways.
+                "liblz4 (python-lz4)": lz4.library_version_string(),
+                "liblz4 (cramjam)": f"bundled in cramjam {_version('cramjam')}",
+            },
+            "malloc": {
+                name: value
+                for name, value in sorted(os.environ.items())
+                if name.startswith(("MALLOC_", "PYTHONMALLOC", "GLIBC_TUNABLES"))
+            },
+            "git_commit": _git_commit(),
+        }
+    )

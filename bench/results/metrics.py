@@ -730,7 +730,7 @@ def series_of(case: CaseResult, bucket: str, name: str) -> list[float]:
     """The raw values behind metric ``name`` of ``case`` in ``bucket`` that runs are compared
     on (per-round MB/s, per-workflow milliseconds, ...); empty when it has none."""
     m = BY_NAME[name]
-    indices = bucket_indices(case.samples["original_bytes"]).get(bucket)
+    indices = bucket_indices(case.samples.original_bytes).get(bucket)
     if m.series is None or case.layer not in m.layers or not indices:
         return []
-    return m.series(BucketView(case.samples, indices, bucket))
+    return m.series(BucketView(vars(case.samples), indices, bucket))

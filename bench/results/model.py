@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bench.results.samples import DEFAULT_TRANSPORT, ClientSamples, Samples
 from bench.results.stats import Estimate
 
 ALL = "all"
@@ -95,6 +96,67 @@ class CodecFacts:
 
 
 @dataclass(frozen=True)
+class Route:
+    """How a client-layer case's payloads reach the server: gRPC message compression, and
+    whether payloads of ``threshold`` bytes or more (after the codec) go to external storage."""
+
+    transport: str = DEFAULT_TRANSPORT
+    """``gzip`` (the SDK's default since temporalio 1.29) or ``none``."""
+    threshold: int | None = None
+    """External storage from this many bytes; ``None``: every payload inline."""
+
+    @property
+    def offloads(self) -> bool:
+        return self.threshold is not None
+
+    @property
+    def default(self) -> bool:
+        """The SDK's defaults: gzip, every payload inline."""
+        return self == Route()
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The machine and process a run measured in (collected by ``bench.results.environment``):
+    what a reviewer needs to judge or reproduce the numbers. Every field may be missing from an
+    older or hand-made file; keys this version does not know are kept in ``extra``."""
+
+    cpu_model: str | None = None
+    cpu_count: int | None = None
+    cpu_affinity: int | None = None
+    """Cores this process may run on."""
+    load_average: tuple[float, ...] = ()
+    """1, 5 and 15 minutes, when the run started."""
+    platform: str | None = None
+    python: Mapping[str, str] = field(default_factory=dict)
+    """implementation, version, build, compiler, executable."""
+    packages: Mapping[str, str | None] = field(default_factory=dict)
+    native: Mapping[str, str] = field(default_factory=dict)
+    """The native libraries inside the packages (libzstd, liblz4, OpenSSL, ...)."""
+    malloc: Mapping[str, str] = field(default_factory=dict)
+    """``MALLOC_*``, ``PYTHONMALLOC`` and ``GLIBC_TUNABLES`` as set for the run."""
+    git_commit: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    COMPARED = ("cpu_model", "cpu_count", "platform", "python", "packages", "native", "malloc")
+    """What compare warns about when two runs differ in it."""
+
+    def to_json(self) -> dict[str, Any]:
+        document = {
+            name: getattr(self, name) for name in self.__dataclass_fields__ if name != "extra"
+        }
+        document["load_average"] = list(self.load_average)
+        return {**self.extra, **document}
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> Environment:
+        known = {k: v for k, v in document.items() if k in cls.__dataclass_fields__}
+        known["load_average"] = tuple(known.get("load_average") or ())
+        extra = {k: v for k, v in document.items() if k not in cls.__dataclass_fields__}
+        return cls(**known, extra=extra)
+
+
+@dataclass(frozen=True)
 class CorpusInfo:
     """A measured corpus, identified by the sha256 of its serialized payloads in order."""
 
@@ -120,7 +182,8 @@ class CaseResult:
     corpus: str
     library: str
     facts: CodecFacts
-    samples: dict[str, Any]
+    samples: Samples
+    """The raw samples, of the kind the layer records; read only, like the rest of a result."""
     summary: dict[str, dict[str, Any]]
     variant: str = ""
     """How the case differs from its codec's plain case in the same layer (empty: it does not)."""
@@ -130,6 +193,13 @@ class CaseResult:
         """The codec label with the variant, when there is one (``none [100 payloads]``): what
         tells two cases of one codec apart in a table."""
         return f"{self.codec} [{self.variant}]" if self.variant else self.codec
+
+    @property
+    def route(self) -> Route | None:
+        """How a client-layer case reached the server; ``None`` for the other layers."""
+        if not isinstance(self.samples, ClientSamples):
+            return None
+        return Route(self.samples.transport, self.samples.storage_threshold)
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -178,7 +248,7 @@ class Results:
     rounds_planned: int
     rounds_completed: int
     command: list[str]
-    environment: dict[str, Any]
+    environment: Environment
     corpora: list[CorpusInfo]
     cases: list[CaseResult]
     layers: dict[str, dict[str, Any]] = field(default_factory=dict)

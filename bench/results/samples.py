@@ -30,6 +30,8 @@ class InProcessSamples:
         return len(self.encode_ns)
 
 
+DEFAULT_TRANSPORT = "gzip"
+"""The SDK's gRPC message compression since temporalio 1.29."""
 FAILED = -1
 """Stands in a per-workflow sample list where the workflow failed."""
 
@@ -54,7 +56,7 @@ class ClientSamples:
     payload_errors: list[str] = field(default_factory=list)
     """Per payload, the first error a workflow carrying it met ("" where none failed): which
     sizes a limit rejected, in the SDK's or server's words."""
-    transport: str = "gzip"
+    transport: str = DEFAULT_TRANSPORT
     """gRPC message compression of the case's client and worker."""
     storage_threshold: int | None = None
     """External storage from this many bytes (after the codec); ``None``: every payload inline.
@@ -114,3 +116,7 @@ class DecodeSamples:
     @property
     def rounds(self) -> int:
         return len(self.requests_per_s)
+
+
+Samples = InProcessSamples | ClientSamples | ReadingSamples | DecodeSamples
+"""The raw samples of one case, of the kind its layer records."""

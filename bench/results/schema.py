@@ -44,6 +44,7 @@ Throughput is in MB/s of original bytes (1 MB = 10^6 bytes, as lzbench counts).
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 import os
@@ -54,12 +55,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from bench.results.metrics import summarise
-from bench.results.model import CaseResult, CodecFacts, CorpusInfo, Layer, Results
+from bench.results.model import CaseResult, CodecFacts, CorpusInfo, Environment, Layer, Results
 from bench.results.samples import (
     ClientSamples,
     DecodeSamples,
     InProcessSamples,
     ReadingSamples,
+    Samples,
 )
 
 SCHEMA = "temporal-codec-bench/results"
@@ -71,7 +73,7 @@ class ResultsError(ValueError):
 
 
 def case_result(
-    samples: InProcessSamples | ClientSamples | ReadingSamples | DecodeSamples,
+    samples: Samples,
     *,
     layer: Layer,
     codec: str,
@@ -80,14 +82,24 @@ def case_result(
     facts: CodecFacts,
     variant: str = "",
 ) -> CaseResult:
-    """A case with its summary computed from ``samples`` by the metric registry."""
-    raw = asdict(samples)
-    return CaseResult(layer, codec, corpus, library, facts, raw, summarise(layer, raw), variant)
+    """A case with its summary computed from ``samples`` by the metric registry; the result
+    keeps a copy, so the layer may go on recording into ``samples``."""
+    kept = copy.deepcopy(samples)
+    return CaseResult(
+        layer, codec, corpus, library, facts, kept, summarise(layer, vars(kept)), variant
+    )
 
 
-def in_process_samples(case: CaseResult) -> InProcessSamples:
-    """The raw samples of a stored raw- or codec-layer case, to summarise again."""
-    return InProcessSamples(**case.samples)
+def samples_from_json(layer: Layer, document: dict[str, Any]) -> Samples:
+    """A case's stored samples as the typed record its layer writes (the reading layer holds
+    two kinds: a history read, and ``/decode`` under load)."""
+    if layer.in_process:
+        return InProcessSamples(**document)
+    if layer is Layer.CLIENT:
+        return ClientSamples(**document)
+    if "requests_per_s" in document:
+        return DecodeSamples(**document)
+    return ReadingSamples(**document)
 
 
 def to_json(results: Results) -> dict[str, Any]:
@@ -102,7 +114,7 @@ def to_json(results: Results) -> dict[str, Any]:
         "rounds_planned": results.rounds_planned,
         "rounds_completed": results.rounds_completed,
         "command": results.command,
-        "environment": results.environment,
+        "environment": results.environment.to_json(),
         "corpora": [asdict(corpus) for corpus in results.corpora],
         "layers": results.layers,
         "cases": [
@@ -113,7 +125,7 @@ def to_json(results: Results) -> dict[str, Any]:
                 "variant": case.variant,
                 "library": case.library,
                 "facts": case.facts.to_json(),
-                "samples": case.samples,
+                "samples": asdict(case.samples),
                 "summary": case.summary,
             }
             for case in results.cases
@@ -174,7 +186,7 @@ def from_json(document: Any, source: str = "results") -> Results:
             rounds_planned=document["rounds_planned"],
             rounds_completed=document["rounds_completed"],
             command=document["command"],
-            environment=document["environment"],
+            environment=Environment.from_json(document["environment"]),
             corpora=[CorpusInfo(**corpus) for corpus in document["corpora"]],
             cases=[_case(case) for case in document["cases"]],
             layers=document.get("layers", {}),
@@ -190,7 +202,7 @@ def _case(case: dict[str, Any]) -> CaseResult:
         corpus=case["corpus"],
         library=case["library"],
         facts=CodecFacts.from_json(case["facts"]),
-        samples=case["samples"],
+        samples=samples_from_json(Layer(case["layer"]), case["samples"]),
         summary=case["summary"],
         variant=case.get("variant", ""),
     )

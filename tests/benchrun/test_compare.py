@@ -24,7 +24,7 @@ from bench.outputs.compare import (
     compare,
     judge,
 )
-from bench.results import ALL, CodecFacts, CorpusInfo, Layer
+from bench.results import ALL, CodecFacts, CorpusInfo, Environment, Layer
 from bench.results.samples import InProcessSamples, ReadingSamples
 from bench.results.stats import holm
 
@@ -112,7 +112,9 @@ def _run(
         rounds_planned=rounds,
         rounds_completed=rounds,
         command=[],
-        environment={"cpu_model": "x", "packages": {"zstandard": "0.25.0"}, **env},
+        environment=Environment.from_json(
+            {"cpu_model": "x", "packages": {"zstandard": "0.25.0"}, **env}
+        ),
         corpora=[CorpusInfo("unit", "d1", 3, 42_500)],
         cases=[
             _case(

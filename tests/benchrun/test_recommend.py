@@ -13,7 +13,7 @@ import pytest
 from bench import results
 from bench.cli import main
 from bench.outputs.recommend import Constraints, Costs, default_corpora, recommend, snippet
-from bench.results import CodecFacts, CorpusInfo, Layer
+from bench.results import CodecFacts, CorpusInfo, Environment, Layer
 from bench.results.samples import ClientSamples, InProcessSamples, ReadingSamples
 
 SIZES = [500, 2_000, 40_000]
@@ -110,7 +110,7 @@ def _results(
         rounds_planned=ROUNDS,
         rounds_completed=ROUNDS,
         command=[],
-        environment={},
+        environment=Environment(),
         corpora=[CorpusInfo(corpus, "d", 3, sum(SIZES), {"builtin": True})],
         cases=cases,
         layers={"client": {"status": "complete", "rounds": 5}},

@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 from bench import results
 from bench.cli import main
-from bench.results import CodecFacts, CorpusInfo, Layer
+from bench.results import CodecFacts, CorpusInfo, Environment, Layer
 from bench.results.metrics import summarise
 from bench.results.samples import InProcessSamples
-from bench.results.schema import in_process_samples
 
 
 def _samples() -> InProcessSamples:
@@ -75,7 +74,7 @@ def _results() -> results.Results:
         rounds_planned=3,
         rounds_completed=3,
         command=["codec-bench", "run"],
-        environment={"cpu_model": "x"},
+        environment=Environment(cpu_model="x"),
         corpora=[CorpusInfo("unit", "d1", 2, 4500)],
         cases=[
             results.case_result(
@@ -97,7 +96,7 @@ def test_schema_round_trip(tmp_path: Path) -> None:
     loaded = results.load(path)
     assert loaded == _results()
     assert json.loads(path.read_text())["schema_version"] == results.SCHEMA_VERSION
-    assert in_process_samples(loaded.cases[0]) == _samples()
+    assert loaded.cases[0].samples == _samples()
 
 
 def test_csv_has_one_row_per_metric(tmp_path: Path) -> None:
@@ -131,3 +130,21 @@ def test_bad_results_files_are_one_line_and_exit_2(
     assert line.startswith("codec-bench: error: ")
     assert message in line
     assert not (tmp_path / "report.html").exists()
+
+
+@pytest.mark.parametrize("command", ["report", "recommend", "compare"])
+def test_a_case_with_damaged_samples_is_refused_by_every_reader(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """Samples load as the typed record their layer writes, so a stored case whose samples are
+    not that record is a damaged file, not a traceback or a verdict."""
+    path = tmp_path / "results.json"
+    results.save(_results(), path)
+    document = json.loads(path.read_text())
+    document["cases"][0]["samples"] = {"bogus": [1, 2]}
+    path.write_text(json.dumps(document))
+    argv = [command, str(path), *([str(path)] if command == "compare" else [])]
+    assert main(argv) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("codec-bench: error: ")
+    assert "damaged results" in line

@@ -35,7 +35,8 @@ def test_an_earlier_file_is_summarised_again_from_its_raw_samples() -> None:
     stored = {(c["layer"], c["codec"]): c for c in json.loads(V1.read_text())["cases"]}
     for case in results.load(V1).cases:
         old = stored[case.layer.value, case.codec]
-        assert case.samples == old["samples"]
+        kept = vars(case.samples)  # fields newer than the file take their defaults
+        assert {name: kept[name] for name in old["samples"]} == old["samples"]
         assert case.summary == summarise(case.layer, old["samples"])
         for name in ("payloads", "original_bytes", "encoded_bytes", "ratio"):
             assert case.summary[ALL].get(name) == old["summary"][ALL].get(name)
