@@ -33,41 +33,44 @@ MEASURING = (
 )
 """What no read-only command and no ``--help`` loads: the Temporal client, the layers, probes
 and server code, and the stacks of the codec server, the browser and S3."""
-READ_ONLY_COMMANDS: dict[str, tuple[list[str], set[str]]] = {
-    "recommend": (["recommend", str(REFERENCE)], set()),
-    "recommend --json": (["recommend", str(REFERENCE), "--json"], set()),
+HELP = [
+    [*name.split(), "--help"]
+    for name in (
+        "",
+        "run",
+        "report",
+        "compare",
+        "recommend",
+        "export",
+        "corpus generate",
+        "corpus import",
+        "corpus fetch",
+        "corpus describe",
+        "dict train",
+        "dict evaluate",
+        "codecs",
+        "stall",
+        "overhead",
+        "record-cost",
+        "codec-server",
+    )
+]
+READ_ONLY_COMMANDS: dict[str, tuple[list[list[str]], set[str]]] = {
+    "recommend": ([["recommend", str(REFERENCE)], ["recommend", str(REFERENCE), "--json"]], set()),
     # A version 1 file's summaries are computed again on load (order-statistic intervals).
-    "recommend, a version 1 file": (["recommend", str(V1)], {"scipy"}),
-    "compare": (["compare", str(REFERENCE), str(REFERENCE)], {"scipy"}),
-    "compare --json": (["compare", str(V1), str(V1), "--json"], {"scipy"}),
-    "report": (["report", str(REFERENCE), "--out", "{tmp}"], {"scipy", "matplotlib"}),
-    "export": (["export", str(REFERENCE), "--out", "{tmp}/export.json"], set()),
-    "codecs": (["codecs"], set()),
-    **{
-        f"{name} --help": ([*name.split(), "--help"], set())
-        for name in (
-            "",
-            "run",
-            "report",
-            "compare",
-            "recommend",
-            "export",
-            "corpus generate",
-            "corpus import",
-            "corpus fetch",
-            "corpus describe",
-            "dict train",
-            "dict evaluate",
-            "codecs",
-            "stall",
-            "overhead",
-            "record-cost",
-            "codec-server",
-        )
-    },
+    "recommend, a version 1 file": ([["recommend", str(V1)]], {"scipy"}),
+    "compare": (
+        [["compare", str(V1), str(V1)], ["compare", str(V1), str(V1), "--json"]],
+        {"scipy"},
+    ),
+    "report": ([["report", str(REFERENCE), "--out", "{tmp}"]], {"scipy", "matplotlib"}),
+    "export": ([["export", str(REFERENCE), "--out", "{tmp}/export.json"]], set()),
+    "codecs": ([["codecs"]], set()),
+    "every --help": (HELP, set()),
 }
-"""Each read-only command with the heavy libraries it may load: scipy only where a test runs,
-matplotlib only where something is drawn."""
+"""Each read-only command (the argument lists run one after another in one interpreter, so
+what they load together is checked) with the heavy libraries it may load: scipy only where a
+test runs, matplotlib only where something is drawn."""
 FLOORS = {
     "bench.errors": 0,
     "bench.progress": 0,
@@ -103,12 +106,14 @@ def _has(loaded: set[str], package: str) -> bool:
 
 @pytest.mark.parametrize("name", sorted(READ_ONLY_COMMANDS))
 def test_a_read_only_command_loads_only_what_it_uses(name: str, tmp_path: Path) -> None:
-    argv, allowed = READ_ONLY_COMMANDS[name]
-    argv = [arg.replace("{tmp}", str(tmp_path)) for arg in argv]
+    runs, allowed = READ_ONLY_COMMANDS[name]
+    argvs = [[arg.replace("{tmp}", str(tmp_path)) for arg in argv] for argv in runs]
     code = (
         "import contextlib, io\nfrom bench.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        f"    try:\n        main({argv!r})\n    except SystemExit:\n        pass"
+        f"for argv in {argvs!r}:\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        try:\n            assert main(argv) == 0, argv\n"
+        "        except SystemExit as done:\n            assert done.code == 0, argv"
     )
     loaded = _loaded(code)
     assert [m for m in MEASURING if _has(loaded, m)] == []

@@ -31,8 +31,8 @@ PINNED = (
 )
 """Appended to every ``codec-bench run`` of the docs, after the block's own flags so these win
 (the block's flags are still parsed and checked), with one round (five for the CI profile, the
-fewest the regression gate judges, on its smallest corpus): the test checks that a block runs,
-not what it measures."""
+fewest the regression gate judges, on its smallest corpus), and one codec and corpus where the
+block names none: the test checks that a block runs, not what it measures."""
 PRELUDE = f"""
 set -euo pipefail
 nox() {{ [ "$1" = -s ] && grep -q "^def $2(" "{ROOT}/noxfile.py"; }}
@@ -40,9 +40,11 @@ pip() {{ for arg in "$@"; do case "$arg" in ./*|.) test -e "{ROOT}/${{arg%%\\[*}
 pytest-benchmark() {{ "{sys.executable}" -m pytest_benchmark "$@"; }}
 codec-bench() {{
   if [ "$1" = run ]; then
-    shift; rounds=(--rounds 1); case " $* " in *" --profile ci "*)
-      rounds=(--rounds 5 --corpus histories);; esac
-    "{sys.executable}" -m bench.cli run "$@" "${{rounds[@]}}" {PINNED}
+    shift; pins=(--rounds 1); case " $* " in *" --profile ci "*)
+      pins=(--rounds 5 --corpus histories);; esac
+    case " $* " in *" --codec "*) ;; *) pins+=(--codec zstd:3);; esac
+    case " $* " in *" --corpus "*|*" --profile ci "*) ;; *) pins+=(--corpus sizes);; esac
+    "{sys.executable}" -m bench.cli run "$@" "${{pins[@]}}" {PINNED}
   else "{sys.executable}" -m bench.cli "$@"; fi
 }}
 """
