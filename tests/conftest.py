@@ -1,12 +1,15 @@
-"""Shared fixtures: hypothesis settings, and the one real Temporal dev server of a session."""
+"""Shared fixtures: hypothesis settings, the one real Temporal dev server of a session (per
+xdist worker), and small corpora and one short real run that many tests read."""
 
 from __future__ import annotations
 
 import os
 import signal
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from bench.cli import main
 from bench.temporal.devserver import DevServer
 from hypothesis import HealthCheck, settings
 
@@ -31,3 +34,77 @@ def dev_server() -> Iterator[DevServer]:
     """A real Temporal dev server, started once per session (per xdist worker) on free ports."""
     with DevServer(search_attributes={SEARCH_ATTRIBUTE: "Keyword"}) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("client") / "tiny.corpus"
+    assert (
+        main(
+            [
+                "corpus",
+                "generate",
+                "--count",
+                "6",
+                "--seed",
+                "2",
+                "--buckets",
+                "<1KiB,1-16KiB",
+                "--out",
+                str(path),
+            ]
+        )
+        == 0
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("corpus") / "small.corpus"
+    assert (
+        main(
+            [
+                "corpus",
+                "generate",
+                "--count",
+                "24",
+                "--seed",
+                "3",
+                "--buckets",
+                "<1KiB,1-16KiB,16-256KiB",
+                "--out",
+                str(path),
+            ]
+        )
+        == 0
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def run_folder(tmp_path_factory: pytest.TempPathFactory, small_corpus: Path) -> Path:
+    """A real run: two codecs (plus the A/A baseline), the small corpus, three rounds."""
+    out = tmp_path_factory.mktemp("run")
+    assert (
+        main(
+            [
+                "run",
+                "--codec",
+                "zstd:3",
+                "--codec",
+                "lz4+aes256gcm",
+                "--corpus",
+                str(small_corpus),
+                "--rounds",
+                "3",
+                "--out",
+                str(out),
+                "--force",
+                "--no-client",
+                "--no-reading",
+            ]
+        )
+        == 0
+    )
+    return out

@@ -20,49 +20,48 @@ MUTATIONS = {
         "            decode_row.append(wall)\n            decode_cpu += cpu\n"
         "            self._check(index, decoded)\n",
         "            decode_row.append(wall)\n            decode_cpu += cpu\n",
-        "tests/benchrun/test_run.py::test_a_codec_that_breaks_after_calibration_fails_the_run",
+        "tests/run/test_run.py::test_a_codec_that_breaks_after_calibration_fails_the_run",
     ),
     "median interval is the whole range": (
         "bench/results/stats.py",
         "    if n < 2 or gamma[0] < level:",
         "    if True:",
-        "tests/benchrun/test_stats.py::test_the_median_interval_covers_the_true_median_93_to_97"
+        "tests/results/test_stats.py::test_the_median_interval_covers_the_true_median_93_to_97"
         "_percent_of_the_time",
     ),
     "no minimum effect": (
         "bench/outputs/compare.py",
         "    if high <= 1 - min_effect:",
         "    if high <= 1:",
-        "tests/benchrun/test_compare.py::test_a_change_smaller_than_the_minimum_effect_is_not"
+        "tests/outputs/test_compare.py::test_a_change_smaller_than_the_minimum_effect_is_not"
         "_called",
     ),
     "drift forced to 1": (
         "bench/results/drift.py",
         "    factors: Floats = np.exp(np.mean([s[:rounds] for s in series], axis=0))",
         "    factors: Floats = np.ones(rounds)",
-        "tests/benchrun/test_compare.py::test_normalising_removes_machine_drift_but_not_a"
+        "tests/outputs/test_compare.py::test_normalising_removes_machine_drift_but_not_a"
         "_slowdown_of_every_codec",
     ),
     "gate on the point, not the interval": (
         "bench/outputs/compare.py",
         "if g.codec not in self.baselines and g.high < threshold",
         "if g.codec not in self.baselines and g.speedup < threshold",
-        "tests/benchrun/test_compare.py::test_the_gate_needs_the_whole_interval_past_the_threshold",
+        "tests/outputs/test_compare.py::test_the_gate_needs_the_whole_interval_past_the_threshold",
     ),
     "rows counted as independent samples": (
         "bench/outputs/compare.py",
         "    ratio, low, high, _ = judge_runs(np.exp(first.mean(axis=0)), np.exp(other.mean(axis"
         "=0)))",
         "    ratio, low, high, _ = judge_runs(np.exp(first.ravel()), np.exp(other.ravel()))",
-        "tests/benchrun/test_compare.py::test_the_gate_counts_rounds_not_rows_when_a_round_slows"
+        "tests/outputs/test_compare.py::test_the_gate_counts_rounds_not_rows_when_a_round_slows"
         "_all_its_rows",
     ),
     "inverted ratio interval": (
         "bench/outputs/compare.py",
         "    ratio: Floats = np.median(b, axis=axis) / np.median(a, axis=axis)",
         "    ratio: Floats = np.median(a, axis=axis) / np.median(b, axis=axis)",
-        "tests/benchrun/test_compare.py::test_a_shifted_set_is_flagged_with_the_right_sign"
-        "_and_size",
+        "tests/outputs/test_compare.py::test_a_shifted_set_is_flagged_with_the_right_sign_and_size",
     ),
     "zstandard ignores its level": (
         "codecs/src/payload_codecs/_compression.py",

@@ -1,6 +1,7 @@
 """The codec server's protocol, limits, auth and CORS, against the ASGI app itself (httpx's ASGI
 transport: real requests through Starlette, no network). What the Temporal UI and CLI do with it
-is tested against the real programs in tests/temporal/test_codec_server.py."""
+is tested against the real programs in test_server_with_the_cli.py and
+test_server_with_the_web_ui.py."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 bash (setup lines checked rather than run: ``pip install`` paths exist, ``nox`` sessions exist),
 the harness's commands for real with small runs pinned where a block measures, and Python
 snippets against a real dev server. ``text`` blocks are output or long-running servers, which
-``tests/temporal/test_codec_server*.py`` start on free ports instead."""
+``tests/codecs/test_server_with_the_*.py`` start on free ports instead."""
 
 from __future__ import annotations
 

@@ -127,8 +127,8 @@ def test_over_the_limit_inline_fails_offloaded_passes_and_the_store_holds_what_i
     assert "(RPCError: Blob data size exceeds limit.)" in large
 
 
-# One signal per cleanup path: Ctrl-C and SIGTERM cancel the run alike (test_run_faults checks
-# that); the reading layer's test stops its run with SIGINT.
+# One signal per cleanup path: Ctrl-C and SIGTERM cancel the run alike (tests/run/test_faults.py
+# checks that); the reading layer's test stops its run with SIGINT.
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143)])
 def test_no_s3_server_outlives_an_interrupted_run(
     over_limit: Path, tmp_path: Path, sig: signal.Signals, code: int

@@ -115,8 +115,8 @@ def test_the_cli_output_the_layer_times_is_the_workflows_input(
     assert payloads == history_payloads(catalog.load("histories"), 10, marker)
 
 
-# One signal per cleanup path: SIGTERM cancels the run as Ctrl-C does (test_run_faults checks
-# that); the S3 server's test stops its run with SIGTERM.
+# One signal per cleanup path: SIGTERM cancels the run as Ctrl-C does (tests/run/test_faults.py
+# checks that); the S3 server's test stops its run with SIGTERM.
 @pytest.mark.parametrize(("how", "code"), [(signal.SIGINT, 130)])
 def test_no_process_is_left_when_a_reading_run_is_stopped(
     tmp_path: Path, how: signal.Signals, code: int

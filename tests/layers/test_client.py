@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 FAST = ["--rounds", "1", "--client-rounds", "2", "--client-per-bucket", "1", "--concurrency", "2"]
-FAST += ["--no-reading"]  # tests/temporal/test_reading_layer.py reads histories
-FAST += ["--no-storage"]  # tests/temporal/test_external_storage.py offloads
+FAST += ["--no-reading"]  # tests/layers/test_reading.py reads histories
+FAST += ["--no-storage"]  # tests/temporal/test_objectstore.py offloads
 
 
 def test_a_short_run_writes_the_client_section_and_true_history_sizes(

@@ -72,7 +72,7 @@ def test_a_round_trip_mismatch_fails_the_run(
         [
             "run",
             "--codec",
-            "tests.benchrun.custom_codecs:corrupting",
+            "tests.run.custom_codecs:corrupting",
             "--corpus",
             str(small_corpus),
             "--rounds",
@@ -83,7 +83,7 @@ def test_a_round_trip_mismatch_fails_the_run(
     )
     assert code == 1
     err = capsys.readouterr().err
-    assert "tests.benchrun.custom_codecs:corrupting" in err
+    assert "tests.run.custom_codecs:corrupting" in err
     assert "did not round-trip byte for byte" in err
     assert not (out / "results.json").exists()
 
@@ -93,7 +93,7 @@ def test_a_codec_that_breaks_after_calibration_fails_the_run(
 ) -> None:
     """Every measured round checks every round trip, not only the warm-up."""
     out = tmp_path / "broken-later"
-    codec = "tests.benchrun.custom_codecs:breaks_after_calibration"
+    codec = "tests.run.custom_codecs:breaks_after_calibration"
     argv = ["run", "--codec", codec, "--corpus", str(small_corpus), "--rounds", "2"]
     assert main([*argv, "--no-client", "--no-reading", "--out", str(out)]) == 1
     assert "did not round-trip byte for byte" in capsys.readouterr().err
@@ -103,9 +103,9 @@ def test_a_codec_that_breaks_after_calibration_fails_the_run(
 @pytest.mark.parametrize(
     ("codec", "message"),
     [
-        ("tests.benchrun.custom_codecs:missing", "cannot load codec factory"),
+        ("tests.run.custom_codecs:missing", "cannot load codec factory"),
         ("no_such_module:factory", "cannot load codec factory"),
-        ("tests.benchrun.custom_codecs:not_a_codec", "not a temporalio.converter.PayloadCodec"),
+        ("tests.run.custom_codecs:not_a_codec", "not a temporalio.converter.PayloadCodec"),
         ("zstd:42", "valid levels"),
     ],
 )
