@@ -6,7 +6,7 @@ import argparse
 import json
 
 from bench.commands.common import Subparsers, add_json_flag, amount, command
-from bench.outputs import recommend, render
+from bench.outputs import recommend, recommend_report, render
 from bench.results import load
 
 EXIT_NO_WINNER = 1
@@ -51,9 +51,9 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         allow_external_storage=args.allow_external_storage,
     )
     if args.json:
-        print(json.dumps(rec.to_json(), indent=2))
+        print(json.dumps(recommend_report.to_json(rec), indent=2))
     else:
-        print(render.markdown(recommend.sections(rec), "Codec recommendation"))
+        print(render.markdown(recommend_report.sections(rec), "Codec recommendation"))
     return 0 if rec.winner else EXIT_NO_WINNER
 
 

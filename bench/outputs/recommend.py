@@ -1,4 +1,5 @@
-"""``codec-bench recommend RESULTS.json``: the codec to deploy under the user's constraints.
+"""The decision behind ``codec-bench recommend``: which codec to deploy under the user's
+constraints, as plain data (``bench.outputs.recommend_report`` renders it).
 
 Every objective compares like with like: sizes and CPU from the codec layer, on every corpus
 (weighted, the user's own first); round trips from the client layer, relative to the baseline,
@@ -11,11 +12,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from bench.outputs.ranking import cpu_us_per_kib, saved_share, saving_front
-from bench.outputs.render import Block, Code, Section, Table
 from bench.results import ALL, CaseResult, CodecFacts, Layer, Results, Route
 from bench.results.buckets import BUCKETS, LIMIT_BYTES, size_text
 
@@ -529,89 +528,11 @@ class Recommendation:
     """Codecs within this machine's noise of the winner on the objective's figure."""
     tie_break: str
     reason: str
-    snippet: str
     costs: Costs | None = None
 
     @property
     def winner(self) -> Candidate | None:
         return self.ranked[0] if self.ranked else None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "corpora": self.corpora,
-            "objective": self.objective,
-            "winner": self.winner.codec if self.winner else None,
-            "storage_threshold": self.winner.threshold if self.winner else None,
-            "min_size": self.winner.min_size if self.winner else None,
-            "tied": self.tied,
-            "tie_break": self.tie_break,
-            "reason": self.reason,
-            "snippet": self.snippet,
-            "missing": self.missing,
-            "ranked": [asdict(c) for c in self.ranked],
-            "excluded": [asdict(c) for c in self.excluded],
-            "pareto": [c.codec for c in self.ranked + self.excluded if c.pareto],
-            "costs": asdict(self.costs) if self.costs else None,
-        }
-
-
-def _storage_lines(threshold: int) -> list[str]:
-    """The SDK's external storage with its S3 driver, from ``threshold`` bytes (the codec
-    runs first, so the threshold applies to encoded payloads)."""
-    return [
-        "# external storage: every client and worker needs the same driver and bucket",
-        "import dataclasses",
-        "import aioboto3  # pip install 'temporalio[aioboto3]'",
-        "from temporalio.contrib.aws.s3driver import S3StorageDriver",
-        "from temporalio.contrib.aws.s3driver.aioboto3 import new_aioboto3_client",
-        "from temporalio.converter import ExternalStorage",
-        "",
-        'async with aioboto3.Session().client("s3") as s3:',
-        '    driver = S3StorageDriver(client=new_aioboto3_client(s3), bucket="BUCKET")',
-        "    converter = dataclasses.replace(",
-        "        converter,",
-        "        external_storage=ExternalStorage(",
-        f"            drivers=[driver], payload_size_threshold={threshold}",
-        "        ),",
-        "    )",
-        "    # the Temporal client, and workers built on it, inside this block:",
-    ]
-
-
-def snippet(codec: str, threshold: int | None = None, min_size: int | None = None) -> str:
-    """The code that deploys ``codec`` in a client and its workers, and its codec server;
-    with ``threshold``, on the SDK's external storage from that size; with ``min_size``,
-    compressing only payloads from that size (the break-even)."""
-    encrypts = CodecFacts.of_spec(codec).encrypts
-    keys = "Keyring.from_env()" if encrypts else "None"
-    options = f", options=CodecOptions(min_size={min_size})" if min_size else ""
-    imports = "CodecOptions, Keyring, data_converter" if min_size else "Keyring, data_converter"
-    lines = [
-        "from temporalio.client import Client",
-        "",
-        f"from payload_codecs import {imports}",
-        "",
-        f'SPEC = "{codec}"',
-        f"converter = data_converter(SPEC, keyring={keys}{options})",
-    ]
-    connect = [
-        'client = await Client.connect("HOST:7233", data_converter=converter)',
-        "# workers built on this client encode and decode with it; run a codec server with",
-        f"#   payload-codec-server --spec {codec}",
-    ]
-    if threshold is None:
-        lines += connect
-    else:  # the S3 client must stay open while the Temporal client and workers run
-        lines += [*_storage_lines(threshold), *(f"    {line}" for line in connect)]
-    if encrypts:
-        lines += [
-            "",
-            "# keys: on every client, worker and codec server",
-            '#   export PAYLOAD_CODEC_KEYS="key-2026-11=$(openssl rand -base64 32)"',
-            "# to rotate: add the new key first, then make it active with",
-            "#   PAYLOAD_CODEC_ACTIVE_KEY=key-2027-01 (old keys keep decoding old histories)",
-        ]
-    return "\n".join(lines)
 
 
 BUILT_IN = ("synthetic", "histories", "sizes", "classic", "large")
@@ -671,7 +592,6 @@ def recommend(
         [c.codec for c in tied[1:]] if ranked else [],
         rule.tie_break,
         _reason(ranked, tied, rule, objective),
-        snippet(ranked[0].codec, ranked[0].threshold, ranked[0].min_size) if ranked else "",
         costs if costs.given else None,
     )
 
@@ -733,90 +653,3 @@ def _reason(ranked: list[Candidate], tied: list[Candidate], rule: Objective, obj
     elif len(ranked) > 1:
         text += f", against {rule.describe(ranked[1])} for the runner-up {ranked[1].codec}"
     return text + "."
-
-
-def _from(c: Candidate) -> str:
-    if not c.compresses:
-        return "-"
-    if c.min_size is None:
-        return "never pays"
-    return "every size" if c.min_size == 0 else size_text(c.min_size)
-
-
-def _row(c: Candidate, costs: Costs | None) -> list[str]:
-    latency = "-" if c.latency_vs_baseline is None else f"{c.latency_vs_baseline - 1:+.1%}"
-    cells = [
-        c.deployed,
-        f"{c.saved:.1%}",
-        f"{c.cpu_us_per_kib:,.2f}",
-        f"{c.encode_us_per_kib_p99:,.2f} / {c.decode_us_per_kib_p99:,.2f}",
-        latency,
-        "yes" if c.encrypts else "",
-        "yes" if c.pareto else "",
-        _from(c),
-    ]
-    if costs is not None and c.cost is not None:
-        cells += [
-            f"{c.cost.storage:,.2f}",
-            f"{c.cost.transfer:,.2f}",
-            f"{c.cost.cpu:,.2f}",
-            f"{c.cost.total:,.2f}",
-        ]
-    return cells
-
-
-def sections(rec: Recommendation) -> list[Section]:
-    header = [
-        "codec",
-        "bytes saved",
-        "CPU µs/KiB (encode + decode)",
-        "p99 µs/KiB encode / decode (worst size bucket)",
-        "round trip vs none",
-        "encrypts",
-        "Pareto",
-        "compress from (break-even)",
-    ]
-    if rec.costs is not None:
-        c = rec.costs.currency
-        header += [
-            f"storage {c}/month",
-            f"transfer {c}/month",
-            f"CPU {c}/month",
-            f"total {c}/month",
-        ]
-    weights = ", ".join(f"{name} ({weight:g})" for name, weight in rec.corpora.items())
-    summary: list[Block] = [
-        rec.reason,
-        f"Objective `{rec.objective}`; corpora (weights): {weights}.",
-    ]
-    if rec.tied:
-        summary.append(f"Tie-break: {rec.tie_break}.")
-    if rec.costs is not None:
-        summary.append(f"Assumptions: {rec.costs.assumptions()}.")
-    summary += [f"Left out: {note}" for note in rec.missing]
-    out = [
-        Section("Recommendation", summary),
-        Section(
-            "Ranked",
-            [
-                Table(
-                    ["rank", *header],
-                    [[str(i), *_row(c, rec.costs)] for i, c in enumerate(rec.ranked, 1)],
-                )
-            ],
-        ),
-    ]
-    if rec.excluded:
-        out.append(
-            Section(
-                "Excluded by the constraints",
-                [
-                    Table(
-                        ["codec", "why"], [[c.deployed, "; ".join(c.failed)] for c in rec.excluded]
-                    )
-                ],
-            )
-        )
-    if rec.snippet:
-        out.append(Section("Deploy it", [Code(rec.snippet, "python")]))
-    return out

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from bench import results
 from bench.cli import main
-from bench.outputs.recommend import Constraints, Costs, default_corpora, recommend, snippet
+from bench.outputs.recommend import Constraints, Costs, default_corpora, recommend
+from bench.outputs.recommend_report import deploy_snippet, snippet, to_json
 from bench.results import CodecFacts, CorpusInfo, Environment, Layer
 from bench.results.samples import ClientSamples, InProcessSamples, ReadingSamples
 
@@ -163,7 +164,7 @@ def test_must_encrypt_keeps_only_encrypting_codecs() -> None:
     rec = recommend(RUN, objective="balanced", limits=Constraints(must_encrypt=True))
     assert [c.codec for c in rec.ranked] == ["zstd:3@zstandard+aes256gcm", "aes256gcm"]
     assert {c.codec: c.failed for c in rec.excluded}["zstd:3@zstandard"] == ["does not encrypt"]
-    assert "Keyring.from_env()" in rec.snippet
+    assert "Keyring.from_env()" in deploy_snippet(rec)
 
 
 def test_cost_has_a_currency_a_breakdown_and_its_assumptions() -> None:
@@ -205,7 +206,7 @@ def test_unknown_corpus_and_objective_cost_without_prices_are_errors() -> None:
 
 
 def test_snippet_deploys_the_exact_spec_and_imports_what_it_uses() -> None:
-    text = snippet("zstd:3@zstandard")
+    text = snippet("zstd:3@zstandard", encrypts=False)
     assert 'SPEC = "zstd:3@zstandard"' in text
     assert "from temporalio.client import Client" in text
     assert "from_spec" not in text
@@ -362,8 +363,8 @@ def test_external_storage_allowed_recommends_the_codec_with_its_threshold() -> N
     assert zstd.latency_vs_baseline == pytest.approx(0.8, rel=0.05)
     snappy = next(c for c in rec.ranked if c.codec == "snappy@cramjam")
     assert snappy.threshold is None  # it passed inline, so it stays inline
-    assert rec.to_json()["storage_threshold"] == rec.winner.threshold
-    text = snippet("zstd:3@zstandard", 65_536)
+    assert to_json(rec)["storage_threshold"] == rec.winner.threshold
+    text = snippet("zstd:3@zstandard", encrypts=False, threshold=65_536)
     assert "payload_size_threshold=65536" in text
     body = "\n".join(f"    {line}" for line in text.splitlines())
     compile(f"async def deploy():\n{body}\n", "snippet", "exec")  # valid Python as printed
@@ -429,6 +430,6 @@ def test_the_recommended_snippet_compresses_from_the_break_even(tmp_path: Path) 
     rec = recommend(dataclasses.replace(run, cases=cases), objective="storage")
     assert rec.winner is not None
     assert rec.winner.min_size == 1024
-    assert "options=CodecOptions(min_size=1024)" in rec.snippet
-    assert rec.to_json()["min_size"] == 1024
+    assert "options=CodecOptions(min_size=1024)" in deploy_snippet(rec)
+    assert to_json(rec)["min_size"] == 1024
     assert "compress from 1 KiB up" in rec.reason
