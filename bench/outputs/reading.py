@@ -91,7 +91,7 @@ def _change(case: CaseResult, base: CaseResult | None, metric: str) -> str:
     return f"{mine - theirs:+,.0f} ms ({mine / theirs:.2f}x)"
 
 
-def _row(results: Results, case: CaseResult) -> list[str]:
+def _reading_row(results: Results, case: CaseResult) -> list[str]:
     base = _baseline(results, case)
     sent = case.value(ALL, "show_codec_bytes")
     stored = case.value(ALL, "reading_history_bytes")
@@ -133,7 +133,7 @@ def reading_section(results: Results, folder: Path) -> Section | None:
                 "history stored",
                 "failed readings",
             ],
-            [_row(results, case) for case in cases],
+            [_reading_row(results, case) for case in cases],
         ),
     ]
     image = plots.reading_times(cases, folder / "reading.png")

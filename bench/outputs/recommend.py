@@ -160,7 +160,9 @@ MIN_WORTH = 0.01
 """Without prices, compressing pays in a size bucket when it saves at least 1 % of its bytes."""
 
 
-def _pays(case: CaseResult, bucket: str, costs: Costs, against: CaseResult | None) -> bool:
+def _compressing_pays(
+    case: CaseResult, bucket: str, costs: Costs, against: CaseResult | None
+) -> bool:
     """Whether compressing a bucket's payloads saves more than it costs: at the prices given,
     the storage and transfer of the bytes saved against the CPU spent; without prices, at
     least :data:`MIN_WORTH` of the bytes. ``against``: the same chain without compression
@@ -191,7 +193,7 @@ def break_even(
         base = (against or {}).get(corpus)
         for bucket in BUCKETS:
             if case.value(bucket.name, "original_bytes"):
-                pays = _pays(case, bucket.name, costs, base)
+                pays = _compressing_pays(case, bucket.name, costs, base)
                 verdicts[bucket.low] = verdicts.get(bucket.low, True) and pays
     edge: int | None = None
     for low in sorted(verdicts, reverse=True):
@@ -450,7 +452,9 @@ OBJECTIVE: dict[str, Objective] = {
 }
 
 
-def _ties(a: Candidate, b: Candidate, objective: Objective) -> bool:
+def _within_noise(a: Candidate, b: Candidate, objective: Objective) -> bool:
+    """Whether two candidates' figures on the objective differ by no more than this machine's
+    noise floor (a tie, broken by the objective's stated rule)."""
     x, y = objective.figure(a), objective.figure(b)
     if x == y:
         return True
@@ -500,7 +504,8 @@ def _failures(c: Candidate, limits: Constraints) -> list[str]:
     return failed
 
 
-def _priced(c: Candidate, costs: Costs) -> Candidate:
+def _with_costs(c: Candidate, costs: Costs) -> Candidate:
+    """The candidate with its monthly cost breakdown at the given prices and volume."""
     if not costs.given:
         return c
     stored_gb = costs.volume_gb * (1 - c.saved) * costs.copies
@@ -568,12 +573,12 @@ def recommend(
         raise ValueError(
             "objective cost needs a price: --storage-price, --transfer-price or --cpu-price"
         )
-    pool, missing = _pool(results, weights, objective, allow_external_storage, costs)
+    pool, missing = _measured_candidates(results, weights, objective, allow_external_storage, costs)
     if not pool:
         raise ValueError(
             "no timed codec-layer rows for these corpora; was the run interrupted early?"
         )
-    pool = [_priced(c, costs) for c in pool]
+    pool = [_with_costs(c, costs) for c in pool]
     rule = OBJECTIVE[objective]
     frontier = _frontier(pool)
     scored = [
@@ -581,7 +586,7 @@ def recommend(
         for c in pool
     ]
     ranked = sorted((c for c in scored if not c.failed), key=lambda c: -c.score)
-    tied = sorted((c for c in ranked if _ties(c, ranked[0], rule)), key=rule.tie_key)
+    tied = sorted((c for c in ranked if _within_noise(c, ranked[0], rule)), key=rule.tie_key)
     ranked = tied + [c for c in ranked if c not in tied]
     return Recommendation(
         weights,
@@ -596,7 +601,7 @@ def recommend(
     )
 
 
-def _pool(
+def _measured_candidates(
     results: Results,
     weights: Mapping[str, float],
     objective: str,
