@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from bench.run import ClientOptions, ReadingOptions, RunOptions, run
 from bench.temporal.devserver import DevServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,8 +32,9 @@ PINNED = (
 )
 """Appended to every ``codec-bench run`` of the docs, after the block's own flags so these win
 (the block's flags are still parsed and checked), with one round (five for the CI profile, the
-fewest the regression gate judges, on its smallest corpus), and one codec and corpus where the
-block names none: the test checks that a block runs, not what it measures."""
+fewest the regression gate judges), one codec and the small ``sizes`` corpus where the block
+names none, and no reading layer unless the block sets one of its flags (tests/layers/
+test_reading.py measures it): the test checks that a block runs, not what it measures."""
 PRELUDE = f"""
 set -euo pipefail
 nox() {{ [ "$1" = -s ] && grep -q "^def $2(" "{ROOT}/noxfile.py"; }}
@@ -40,10 +42,11 @@ pip() {{ for arg in "$@"; do case "$arg" in ./*|.) test -e "{ROOT}/${{arg%%\\[*}
 pytest-benchmark() {{ "{sys.executable}" -m pytest_benchmark "$@"; }}
 codec-bench() {{
   if [ "$1" = run ]; then
-    shift; pins=(--rounds 1); case " $* " in *" --profile ci "*)
-      pins=(--rounds 5 --corpus histories);; esac
+    shift; pins=(--rounds 1); case " $* " in *" --profile ci "*) pins=(--rounds 5);; esac
     case " $* " in *" --codec "*) ;; *) pins+=(--codec zstd:3);; esac
-    case " $* " in *" --corpus "*|*" --profile ci "*) ;; *) pins+=(--corpus sizes);; esac
+    case " $* " in *" --corpus "*) ;; *) pins+=(--corpus sizes);; esac
+    case " $* " in *" --reading"*|*" --history-size "*|*" --codec-endpoint "*|*" --ui-url "*) ;;
+      *) pins+=(--no-reading);; esac
     "{sys.executable}" -m bench.cli run "$@" "${{pins[@]}}" {PINNED}
   else "{sys.executable}" -m bench.cli "$@"; fi
 }}
@@ -67,10 +70,20 @@ PYTHON = _blocks("python")
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder like a checkout after a run: the reference run, and a latest run."""
+    """A folder like a checkout after a run: the reference run, and a latest run (one round of
+    zstd:3 on the reference's ``sizes`` corpus, in process: rows in common, seconds to
+    compare)."""
     folder = tmp_path_factory.mktemp("docs")
     shutil.copytree(ROOT / "results" / "reference", folder / "results" / "reference")
-    shutil.copytree(ROOT / "results" / "reference", folder / "results" / "latest")
+    latest = RunOptions(
+        codecs=("zstd:3",),
+        corpora=("sizes",),
+        rounds=1,
+        client=ClientOptions(run=False),
+        reading=ReadingOptions(run=False),
+        out=folder / "results" / "latest",
+    )
+    assert run(latest).failure is None
     return folder
 
 
