@@ -124,7 +124,7 @@ def cmd_record_cost(args: argparse.Namespace) -> int:
 
 
 def cmd_codec_server(args: argparse.Namespace) -> int:
-    from bench.probes import codecserver  # aiohttp and the server stack: only for this command
+    from bench.probes import serving  # aiohttp and the server stack: only for this command
 
     sizes = args.size or [1 << 10, 256 << 10]
     concurrencies = args.concurrency or [1, 32]
@@ -132,7 +132,7 @@ def cmd_codec_server(args: argparse.Namespace) -> int:
         f"POST /decode of one {args.spec} payload, {args.requests} requests per cell and round, "
         f"{args.rounds} rounds alternating the servers; requests/s median over rounds"
     )
-    loads = codecserver.measure(args.spec, sizes, concurrencies, args.requests, args.rounds)
+    loads = serving.measure(args.spec, sizes, concurrencies, args.requests, args.rounds)
     print(f"{'server':22} {'size':>8} {'conc':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
     for load in sorted(loads, key=lambda x: (x.size, x.concurrency, x.server)):
         print(

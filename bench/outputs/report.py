@@ -9,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.outputs import plots, render
-from bench.outputs.large import large_section
+from bench.outputs.large_report import large_section
 from bench.outputs.ranking import cpu_us_per_kib, front, saved_share
-from bench.outputs.reading import reading_section
+from bench.outputs.reading_report import reading_section
 from bench.outputs.render import Block, Contents, Image, Section, Table, amount_of_bytes
 from bench.outputs.verdict import verdict_blocks
 from bench.results import ALL, CaseResult, Layer, Results, Route

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.outputs.compare import judge
-from bench.outputs.reading import reading_verdict
+from bench.outputs.reading_report import reading_verdict
 from bench.outputs.recommend import (
     Constraints,
     Recommendation,

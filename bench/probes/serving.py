@@ -68,7 +68,7 @@ def _serve_sample(port: int, spec: str) -> None:
 def _server(kind: str, spec: str, env: dict[str, str]) -> AbstractContextManager[str]:
     if kind == SERVERS[0]:
         return library_server(spec, env)
-    return serving(["bench.probes.codecserver", spec], env)
+    return serving(["bench.probes.serving", spec], env)
 
 
 def measure(
@@ -114,5 +114,5 @@ def measure(
     ]
 
 
-if __name__ == "__main__":  # python -m bench.probes.codecserver SPEC --port PORT
+if __name__ == "__main__":  # python -m bench.probes.serving SPEC --port PORT
     _serve_sample(int(sys.argv[3]), sys.argv[1])

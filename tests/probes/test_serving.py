@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pytest
 from bench.cli import main
-from bench.probes import codecserver
+from bench.probes import serving
 
 pytestmark = pytest.mark.temporal
 
 
 def test_both_servers_are_measured_in_every_cell() -> None:
-    loads = codecserver.measure("zstd:3+aes256gcm", [1024], [1, 2], requests=5, rounds=2)
+    loads = serving.measure("zstd:3+aes256gcm", [1024], [1, 2], requests=5, rounds=2)
     cells = {(load.server, load.size, load.concurrency) for load in loads}
-    assert cells == {(s, 1024, c) for s in codecserver.SERVERS for c in (1, 2)}
+    assert cells == {(s, 1024, c) for s in serving.SERVERS for c in (1, 2)}
     for load in loads:
         assert load.requests_per_s > 0
         assert 0 < load.p50_ms <= load.p99_ms
