@@ -17,8 +17,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from bench.run import ClientOptions, ReadingOptions, RunOptions, run
+from bench.run import run
 from bench.temporal.devserver import DevServer
+
+from tests.run.options import in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = sorted(
@@ -75,15 +77,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     compare)."""
     folder = tmp_path_factory.mktemp("docs")
     shutil.copytree(ROOT / "results" / "reference", folder / "results" / "reference")
-    latest = RunOptions(
-        codecs=("zstd:3",),
-        corpora=("sizes",),
-        rounds=1,
-        client=ClientOptions(run=False),
-        reading=ReadingOptions(run=False),
-        out=folder / "results" / "latest",
-    )
-    assert run(latest).failure is None
+    assert run(in_process(folder / "results" / "latest", codec="zstd:3")).failure is None
     return folder
 
 

@@ -10,19 +10,13 @@ from pathlib import Path
 
 import pytest
 from bench.errors import UserError
-from bench.run import ClientOptions, ReadingOptions, RunOptions, run
+from bench.run import RunOptions, run
+
+from tests.run.options import in_process
 
 
 def _in_process(out: Path, **changes: object) -> RunOptions:
-    options = RunOptions(
-        codecs=("lz4",),
-        corpora=("sizes",),
-        rounds=1,
-        client=ClientOptions(run=False),
-        reading=ReadingOptions(run=False),
-        out=out,
-    )
-    return dataclasses.replace(options, **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(in_process(out), **changes)  # type: ignore[arg-type]
 
 
 def test_a_run_from_python_writes_results_and_a_report(tmp_path: Path) -> None:
