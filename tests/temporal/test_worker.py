@@ -113,3 +113,16 @@ def _round_trip_through(server: DevServer, task_queue: str, keys: str) -> None:
         return result
 
     assert asyncio.run(go()).payload == payload
+
+
+def test_the_worker_module_earlier_runs_printed_still_starts_the_worker_program() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.temporal.worker", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "--task-queue-prefix" in done.stderr  # stdout is kept for the answers
