@@ -34,9 +34,10 @@ PINNED = (
 )
 """Appended to every ``codec-bench run`` of the docs, after the block's own flags so these win
 (the block's flags are still parsed and checked), with one round (five for the CI profile, the
-fewest the regression gate judges), one codec and the small ``sizes`` corpus where the block
-names none, and no reading layer unless the block sets one of its flags (tests/layers/
-test_reading.py measures it): the test checks that a block runs, not what it measures."""
+fewest the regression gate judges), one codec and the ``histories`` corpus (small payloads:
+the quickest to measure) where the block names none, and no reading layer unless the block
+sets one of its flags (tests/layers/test_reading.py measures it): the test checks that a block
+runs, not what it measures."""
 PRELUDE = f"""
 set -euo pipefail
 nox() {{ [ "$1" = -s ] && grep -q "^def $2(" "{ROOT}/noxfile.py"; }}
@@ -46,7 +47,7 @@ codec-bench() {{
   if [ "$1" = run ]; then
     shift; pins=(--rounds 1); case " $* " in *" --profile ci "*) pins=(--rounds 5);; esac
     case " $* " in *" --codec "*) ;; *) pins+=(--codec zstd:3);; esac
-    case " $* " in *" --corpus "*) ;; *) pins+=(--corpus sizes);; esac
+    case " $* " in *" --corpus "*) ;; *) pins+=(--corpus histories);; esac
     case " $* " in *" --reading"*|*" --history-size "*|*" --codec-endpoint "*|*" --ui-url "*) ;;
       *) pins+=(--no-reading);; esac
     "{sys.executable}" -m bench.cli run "$@" "${{pins[@]}}" {PINNED}
