@@ -323,20 +323,24 @@ class ZstdZstandard(Compressor):
         return self._frames(data, max_size)
 
     def _frames(self, data: bytes | memoryview, max_size: int) -> memoryview:
-        """Frame by frame, each checked complete, all of them concatenated (RFC 8878)."""
+        """Frame by frame, each checked complete, all of them concatenated (RFC 8878). Frames
+        are decoded where they lie: copying what follows each one would make many tiny frames
+        cost time in the square of the input."""
         if not data:
             raise CorruptInput("no zstd frame")
         out = bytearray()
-        rest = bytes(data)
-        while rest:
+        view = memoryview(data)
+        offset = 0
+        while offset < len(view):
+            rest = view[offset:]
             declared = _zstd_declared(rest)
             if declared is not None and len(out) + declared > max_size:
                 raise DecodedSizeError(max_size, len(out) + declared)
-            rest = self._frame(rest, declared is None, out, max_size)
+            offset += self._frame(rest, declared is None, out, max_size)
         return memoryview(out)
 
-    def _frame(self, data: bytes, undeclared: bool, out: bytearray, max_size: int) -> bytes:
-        """Decode the first frame of ``data`` onto ``out``; return what follows it."""
+    def _frame(self, data: memoryview, undeclared: bool, out: bytearray, max_size: int) -> int:
+        """Decode the first frame of ``data`` onto ``out``; return its length in bytes."""
         whole, streaming = self._local.decompressors(_zstd_dict_id(data))
         obj = (streaming if undeclared else whole).decompressobj()
         # Input goes in pieces so small that one can never decode to more than the budget left,
@@ -349,7 +353,7 @@ class ZstdZstandard(Compressor):
                 if len(out) > max_size:
                     raise DecodedSizeError(max_size)
                 if obj.eof:
-                    return bytes(obj.unused_data) + data[start + piece :]
+                    return min(start + piece, len(data)) - len(obj.unused_data)
         except zstandard.ZstdError as error:
             raise CorruptInput(str(error)) from None
         raise CorruptInput("the zstd frame is truncated")
@@ -555,19 +559,27 @@ class Lz4Lz4(Compressor):
                 raise DecodedSizeError(max_size)
             return first
         out = bytearray(first)
+        # Later frames are fed from where they lie, in pieces: the decompressor keeps a copy of
+        # whatever input follows a frame's end, which must not be the rest of the payload each
+        # time (many tiny frames would cost time in the square of the input).
+        view, fed = memoryview(data), len(data)
         while True:
             if len(out) > max_size:
                 raise DecodedSizeError(max_size)
             if decompressor.eof:
-                rest = decompressor.unused_data
-                if not rest:
+                end = fed - len(decompressor.unused_data or b"")
+                if end == len(view):
                     return memoryview(out)
-                if rest[:4] != _LZ4_MAGIC:
-                    raise CorruptInput(f"{len(rest)} bytes follow the end of the frame")
+                if bytes(view[end : end + 4]) != _LZ4_MAGIC:
+                    raise CorruptInput(f"{len(view) - end} bytes follow the end of the frame")
                 decompressor = lz4.frame.LZ4FrameDecompressor()
-                pending: bytes | memoryview = rest
+                pending: bytes | memoryview = view[end : end + _INPUT_PIECE]
+                fed = end + len(pending)
             elif decompressor.needs_input:
-                raise CorruptInput("the lz4 frame is truncated")
+                if fed == len(view):
+                    raise CorruptInput("the lz4 frame is truncated")
+                pending = view[fed : fed + _INPUT_PIECE]
+                fed += len(pending)
             else:
                 pending = b""
             out += self._step(decompressor, pending, min(max_size - len(out) + 1, _INFLATE_STEP))
@@ -585,25 +597,32 @@ class Lz4Lz4(Compressor):
 
 
 _INFLATE_STEP = 1 << 20
+_INPUT_PIECE = 64 << 10
+"""Input fed to a stream decoder at a time, after the first frame or member: what a decoder
+copies of the input that follows a stream's end is then at most this, never the rest of the
+payload once per frame (which many tiny frames would turn into time in the square of the
+input)."""
 
 
 def _inflate(data: bytes | memoryview, wbits: int, max_size: int, *, members: bool) -> memoryview:
     """zlib (``members=False``) or gzip streams via the standard library, the output bounded
     while it is produced (in steps of at most 1 MiB, so it is never held twice); gzip members
-    are decoded one after another, as RFC 1952 defines."""
+    are decoded one after another, as RFC 1952 defines, each where it lies."""
     out = bytearray()
-    rest = bytes(data)
+    view = memoryview(data)
+    offset = 0
     while True:
-        rest = _inflate_one(zlib.decompressobj(wbits), rest, out, max_size)
-        if not rest:
+        offset += _inflate_one(zlib.decompressobj(wbits), view[offset:], out, max_size)
+        if offset == len(view):
             return memoryview(out)
-        if not members or rest[:2] != b"\x1f\x8b":
-            raise CorruptInput(f"{len(rest)} bytes follow the end of the stream")
+        if not members or bytes(view[offset : offset + 2]) != b"\x1f\x8b":
+            raise CorruptInput(f"{len(view) - offset} bytes follow the end of the stream")
 
 
-def _inflate_one(obj: zlib._Decompress, data: bytes, out: bytearray, max_size: int) -> bytes:
-    """Inflate one stream of ``data`` onto ``out``; return what follows it."""
-    pending = data
+def _inflate_one(obj: zlib._Decompress, data: memoryview, out: bytearray, max_size: int) -> int:
+    """Inflate the stream at the start of ``data`` onto ``out``; return its length in bytes."""
+    consumed = 0
+    pending: bytes | memoryview = data[:_INPUT_PIECE]
     while True:
         step = min(max_size - len(out) + 1, _INFLATE_STEP)
         try:
@@ -614,8 +633,13 @@ def _inflate_one(obj: zlib._Decompress, data: bytes, out: bytearray, max_size: i
         if len(out) > max_size:
             raise DecodedSizeError(max_size)
         if obj.eof:
-            return obj.unused_data
-        pending = obj.unconsumed_tail
+            return consumed + len(pending) - len(obj.unused_data)
+        if obj.unconsumed_tail:  # the output step was reached first: the rest of this piece
+            consumed += len(pending) - len(obj.unconsumed_tail)
+            pending = obj.unconsumed_tail
+            continue
+        consumed += len(pending)
+        pending = data[consumed : consumed + _INPUT_PIECE]
         if not pending and len(piece) < step:
             raise CorruptInput("the stream is truncated")
 
