@@ -36,6 +36,16 @@ def _zstd_streamed(declare: bool) -> bytes:
     return b"".join(obj.compress(_ZEROS) for _ in range(SIZE_MIB)) + obj.flush()
 
 
+def _zstd_large_window() -> bytes:
+    """A streamed frame (no stated size) asking for a 128 MiB window: the decoder would
+    allocate it before decoding anything."""
+    params = zstandard.ZstdCompressionParameters.from_level(
+        1, window_log=27, write_content_size=False
+    )
+    obj = zstandard.ZstdCompressor(compression_params=params).compressobj(size=-1)
+    return b"".join(obj.compress(_ZEROS) for _ in range(SIZE_MIB)) + obj.flush()
+
+
 def _deflate(wbits: int) -> bytes:
     obj = zlib.compressobj(9, zlib.DEFLATED, wbits)
     return b"".join(obj.compress(_ZEROS) for _ in range(SIZE_MIB)) + obj.flush()
@@ -66,6 +76,7 @@ BOMBS: dict[str, tuple[str, Callable[[], bytes]]] = {
     "zstd-frames": ("binary/zstd", _zstd_frames),
     "zstd-declared": ("binary/zstd", lambda: _zstd_streamed(True)),
     "zstd-undeclared": ("binary/zstd", lambda: _zstd_streamed(False)),
+    "zstd-large-window": ("binary/zstd", _zstd_large_window),
     "gzip": ("binary/gzip", lambda: _deflate(31)),
     "gzip-members": ("binary/gzip", lambda: zlib.compress(_ZEROS, 9, wbits=31) * SIZE_MIB),
     "zlib": ("binary/zlib", lambda: _deflate(15)),

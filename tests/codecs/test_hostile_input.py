@@ -92,6 +92,17 @@ def test_a_few_bytes_that_state_megabytes_cost_no_megabytes() -> None:
     assert growth < 2 << 20
 
 
+@pytest.mark.parametrize("spec", ["zstd@zstandard", "zstd@cramjam"])
+def test_a_zstd_frame_asking_for_a_huge_window_is_refused_before_it_is_allocated(
+    spec: str,
+) -> None:
+    """A streamed frame asking for a 128 MiB window: both implementations refuse it without
+    allocating the window (cramjam's libzstd used to, holding the limit plus the window)."""
+    error, growth = _decode_in_a_child("zstd-large-window", spec, LIMIT)
+    assert error == "PayloadDecodeError"
+    assert growth < 8 << 20
+
+
 def _decode_in_a_child(shape: str, spec: str, limit: int) -> tuple[str, int]:
     """What ``python -m tests.codecs.bombs`` reports: the error's type name and the growth of
     peak memory, in bytes."""

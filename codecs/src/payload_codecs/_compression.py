@@ -175,6 +175,15 @@ def _zstd_dict_id(data: bytes | memoryview) -> int:
         return 0
 
 
+def _zstd_window(data: bytes | memoryview) -> int:
+    """The window the first zstd frame asks for; 0 for no readable header, which the decoder
+    then rejects itself."""
+    try:
+        return int(zstandard.get_frame_parameters(data).window_size)
+    except zstandard.ZstdError:
+        return 0
+
+
 def _zstd_declared(data: bytes | memoryview) -> int | None:
     try:
         size: int = zstandard.get_frame_parameters(data).content_size
@@ -423,6 +432,13 @@ class ZstdCramjam(Compressor):
         declared = _zstd_declared(data)
         if declared is not None and declared > max_size:
             raise DecodedSizeError(max_size, declared)
+        if declared is None and (window := _zstd_window(data)) > _ZSTD_WINDOW_MAX:
+            # libzstd would allocate the window before decoding a byte; refused as
+            # python-zstandard refuses it (its decompressors are capped at the same size).
+            raise CorruptInput(
+                f"the zstd frame states no size and asks for a {window:,}-byte window; frames "
+                f"without a stated size may use at most {_ZSTD_WINDOW_MAX:,}"
+            )
         return _decompress_into(cramjam.zstd.decompress_into, data, declared, max_size)
 
     def decoded_size(self, data: bytes | memoryview) -> int | None:
