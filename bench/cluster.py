@@ -11,7 +11,9 @@ from pathlib import Path
 
 API_KEY_ENV = "TEMPORAL_API_KEY"
 DEFAULT_NAMESPACE = "default"
-TRANSPORTS = ("gzip", "none")
+DEFAULT_TRANSPORT = "gzip"
+"""The SDK's gRPC message compression since temporalio 1.29."""
+TRANSPORTS = (DEFAULT_TRANSPORT, "none")
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class ClusterOptions:
     tls_key: Path | None = None
     tls_ca: Path | None = None
     api_key: str | None = None
-    grpc_compression: str = "gzip"
+    grpc_compression: str = DEFAULT_TRANSPORT
     """Transport compression of the gRPC messages: ``gzip`` (the SDK's default since 1.29) or
     ``none``."""
 
@@ -47,7 +49,7 @@ class ClusterOptions:
         ``TEMPORAL_API_KEY``)."""
         argv = [] if self.address is None else ["--address", self.address]
         argv += ["--namespace", self.namespace]
-        if self.grpc_compression != "gzip":
+        if self.grpc_compression != DEFAULT_TRANSPORT:
             argv += ["--grpc-compression", self.grpc_compression]
         if self.tls:
             argv.append("--tls")

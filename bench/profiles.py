@@ -30,6 +30,10 @@ class ClientProfile:
     """Each codec also runs with external storage (S3) from each of these sizes."""
 
 
+HISTORY_FRAME = 3
+"""Payloads of a history that are not signals: the input's two and the result."""
+
+
 @dataclass(frozen=True)
 class ReadingProfile:
     """How much operator-path work a run does: histories of ``sizes`` payloads from the first

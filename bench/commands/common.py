@@ -9,11 +9,15 @@ import math
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
-from bench.cluster import API_KEY_ENV, DEFAULT_NAMESPACE, TRANSPORTS, ClusterOptions
-
-T = TypeVar("T")
+from bench.cluster import (
+    API_KEY_ENV,
+    DEFAULT_NAMESPACE,
+    DEFAULT_TRANSPORT,
+    TRANSPORTS,
+    ClusterOptions,
+)
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|k|kib|kb|m|mib|mb)?\s*$", re.IGNORECASE)
 _UNITS = {"b": 1, "k": 1024, "kib": 1024, "kb": 1024, "m": 1 << 20, "mib": 1 << 20, "mb": 1 << 20}
@@ -97,7 +101,7 @@ def add_cluster_arguments(
     parser.add_argument(
         "--grpc-compression",
         choices=transports,
-        default="gzip",
+        default=DEFAULT_TRANSPORT,
         help="gRPC message compression (the SDK's default is gzip)"
         + ("; both: measure each, side by side" if "both" in transports else ""),
     )
@@ -114,7 +118,9 @@ def cluster_options(args: argparse.Namespace) -> ClusterOptions:
         tls_key=args.tls_key,
         tls_ca=args.tls_ca,
         api_key=args.api_key or os.environ.get(API_KEY_ENV) or None,
-        grpc_compression="gzip" if args.grpc_compression == "both" else args.grpc_compression,
+        grpc_compression=DEFAULT_TRANSPORT
+        if args.grpc_compression == "both"
+        else args.grpc_compression,
     )
 
 

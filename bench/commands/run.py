@@ -17,15 +17,13 @@ from bench.commands.common import (
     redact,
     size,
 )
+from bench.corpus import catalog
 from bench.errors import exit_code
-from bench.profiles import PROFILES
+from bench.profiles import HISTORY_FRAME, PROFILES
 from bench.progress import say
 from bench.run.options import S3_BUCKET, ClientOptions, ReadingOptions, RunOptions
 
 EXIT_FAILED = 1
-BUILTIN_CORPORA = "synthetic, histories, classic, sizes, large"
-HISTORY_FRAME = 3
-"""Payloads of a history that are not signals: the input's two and the result."""
 
 
 def options_from(args: argparse.Namespace) -> RunOptions:
@@ -115,7 +113,7 @@ def add_parser(sub: Subparsers) -> None:
     run.add_argument(
         "--corpus",
         action="append",
-        help=f"built-in name ({BUILTIN_CORPORA}) or corpus file (repeatable)",
+        help=f"built-in name ({', '.join(catalog.BUILTIN)}) or corpus file (repeatable)",
     )
     run.add_argument("--rounds", type=positive_int, help="measured rounds (default: the profile's)")
     run.add_argument("--seed", type=int, default=0, help="seed of the case order")

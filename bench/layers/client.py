@@ -28,7 +28,7 @@ from temporalio.common import RawValue
 from temporalio.service import RPCError, RPCStatusCode
 
 from bench import results
-from bench.cluster import ClusterOptions
+from bench.cluster import DEFAULT_TRANSPORT, ClusterOptions
 from bench.codec_rows import CodecUnderTest
 from bench.corpus.catalog import Corpus
 from bench.corpus.history import walk
@@ -80,7 +80,7 @@ class Route(results.Route):
     def variant(self) -> str:
         """Empty for the SDK's defaults (gzip, inline), so runs with and without other routes
         match."""
-        parts = [] if self.transport == "gzip" else [f"grpc {self.transport}"]
+        parts = [] if self.transport == DEFAULT_TRANSPORT else [f"grpc {self.transport}"]
         if self.threshold is not None:
             parts.append(f"s3 from {size_text(self.threshold)}")
         return ", ".join(parts)
@@ -88,7 +88,8 @@ class Route(results.Route):
     def prefix(self, run_prefix: str) -> str:
         """Task-queue prefix of this route's worker: the run's for the default route, its own
         for the others, so that each workflow runs on a worker of its route."""
-        prefix = run_prefix if self.transport == "gzip" else f"{run_prefix}-grpc-{self.transport}"
+        default = self.transport == DEFAULT_TRANSPORT
+        prefix = run_prefix if default else f"{run_prefix}-grpc-{self.transport}"
         return prefix if self.threshold is None else f"{prefix}-s3-{self.threshold}"
 
     def candidates(self, payloads: Sequence[Payload]) -> list[Payload]:

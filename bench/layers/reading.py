@@ -43,7 +43,7 @@ from bench.codec_rows import CodecUnderTest
 from bench.corpus.catalog import Corpus
 from bench.corpus.synthetic import json_payload
 from bench.errors import RoundTripError
-from bench.profiles import ReadingProfile
+from bench.profiles import HISTORY_FRAME, ReadingProfile
 from bench.results import CaseResult, Layer, case_result
 from bench.results.samples import FAILED, DecodeSamples, ReadingSamples
 from bench.temporal.codecserver import decode_counters, decode_load, metrics_text
@@ -53,8 +53,6 @@ from bench.temporal.processes import timed_run
 from bench.temporal.workflows import HistoryWorkflow
 from payload_codecs import data_converter
 
-FRAME = 3
-"""Payloads of a history that are not signals: the input's two and the result."""
 SHOW_TIMEOUT_S = 120.0
 UI_TIMEOUT_S = 60.0
 LIBRARY = "temporal CLI and Web UI through payload-codec-server"
@@ -157,9 +155,9 @@ def _json(value: object) -> Payload:
 def history_payloads(corpus: Corpus, count: int, marker: str) -> list[Payload]:
     """``count`` payloads in history order: the input (a JSON marker, which the UI shows, and
     the number of signals), the corpus's payloads in turn as signals, the result (the marker)."""
-    if count < FRAME + 1:
-        raise ValueError(f"a history holds at least {FRAME + 1} payloads, not {count}")
-    signals = [corpus.payloads[i % len(corpus.payloads)] for i in range(count - FRAME)]
+    if count < HISTORY_FRAME + 1:
+        raise ValueError(f"a history holds at least {HISTORY_FRAME + 1} payloads, not {count}")
+    signals = [corpus.payloads[i % len(corpus.payloads)] for i in range(count - HISTORY_FRAME)]
     head = _json({"marker": marker})
     return [head, _json(len(signals)), *signals, head]
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bench.results.samples import DEFAULT_TRANSPORT, ClientSamples, Samples
+from bench.cluster import DEFAULT_TRANSPORT
+from bench.results.samples import ClientSamples, Samples
 from bench.results.stats import Estimate
 
 ALL = "all"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bench.cluster import DEFAULT_TRANSPORT
+
 
 @dataclass
 class InProcessSamples:
@@ -30,8 +32,6 @@ class InProcessSamples:
         return len(self.encode_ns)
 
 
-DEFAULT_TRANSPORT = "gzip"
-"""The SDK's gRPC message compression since temporalio 1.29."""
 FAILED = -1
 """Stands in a per-workflow sample list where the workflow failed."""
 

@@ -232,7 +232,7 @@ def _client_layer(plan: Plan, outcome: Outcome, *, progress: Progress, site: Sit
         "external_storage": _storage_info(plan),
         "status": "started",
     }
-    prefix = plan.options.client.task_queue_prefix or plan.run_id
+    prefix = plan.task_queue_prefix
     texts = [row.text for row in plan.client_rows]
     target, s3_env = (None, {}) if not plan.client.storage_thresholds else _object_store(plan, site)
     if target is not None:
@@ -314,11 +314,8 @@ def _reading_layer(plan: Plan, outcome: Outcome, *, progress: Progress, site: Si
     )
     given = plan.options.reading
     loads = [] if given.codec_endpoint else plan_loads(plan.reading_rows, codec_urls, plan.reading)
-    prefix = plan.options.client.task_queue_prefix or plan.run_id
     try:
-        run_stoppable(
-            _read(plan, site, readings, loads, outcome, prefix=prefix, on_step=progress.step)
-        )
+        run_stoppable(_read(plan, site, readings, loads, outcome, on_step=progress.step))
         info["status"] = "complete"
     except KeyboardInterrupt:
         info["status"] = "interrupted"
@@ -332,10 +329,9 @@ async def _read(
     loads: list[DecodeLoad],
     outcome: Outcome,
     *,
-    prefix: str,
     on_step: Callable[[str], None],
 ) -> None:
-    await write_histories(readings, site.cluster, prefix)
+    await write_histories(readings, site.cluster, plan.task_queue_prefix)
     outcome.readings.extend(readings)
     outcome.loads.extend(loads)
     async with contextlib.AsyncExitStack() as stack:

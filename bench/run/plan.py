@@ -61,6 +61,12 @@ class Plan:
         return [self.options.cluster.grpc_compression]
 
     @property
+    def task_queue_prefix(self) -> str:
+        """Task queues ``PREFIX-N``: the user's prefix, so workers elsewhere can join, or the
+        run id."""
+        return self.options.client.task_queue_prefix or self.run_id
+
+    @property
     def routes(self) -> list[Route]:
         """Every gRPC transport with every storage variant (inline first)."""
         thresholds: list[int | None] = [None, *self.client.storage_thresholds]
