@@ -36,50 +36,22 @@ def dev_server() -> Iterator[DevServer]:
         yield server
 
 
+def _generated_corpus(path: Path, count: int, seed: int, buckets: str) -> Path:
+    argv = ["corpus", "generate", "--count", str(count), "--seed", str(seed)]
+    assert main([*argv, "--buckets", buckets, "--out", str(path)]) == 0
+    return path
+
+
 @pytest.fixture(scope="session")
 def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("client") / "tiny.corpus"
-    assert (
-        main(
-            [
-                "corpus",
-                "generate",
-                "--count",
-                "6",
-                "--seed",
-                "2",
-                "--buckets",
-                "<1KiB,1-16KiB",
-                "--out",
-                str(path),
-            ]
-        )
-        == 0
-    )
-    return path
+    return _generated_corpus(path, 6, 2, "<1KiB,1-16KiB")
 
 
 @pytest.fixture(scope="session")
 def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("corpus") / "small.corpus"
-    assert (
-        main(
-            [
-                "corpus",
-                "generate",
-                "--count",
-                "24",
-                "--seed",
-                "3",
-                "--buckets",
-                "<1KiB,1-16KiB,16-256KiB",
-                "--out",
-                str(path),
-            ]
-        )
-        == 0
-    )
-    return path
+    return _generated_corpus(path, 24, 3, "<1KiB,1-16KiB,16-256KiB")
 
 
 @pytest.fixture(scope="session")
