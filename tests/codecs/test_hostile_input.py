@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import gzip
 import json
 import subprocess
 import sys
-import time
 import zlib
 
 import lz4.frame
@@ -29,7 +27,7 @@ from payload_codecs import (
     from_spec,
     serialize,
 )
-from payload_codecs._compression import CorruptInput, GzipZlib, Lz4Lz4, ZstdZstandard
+from payload_codecs._compression import CorruptInput
 from tests.codecs.helpers import COMPRESSIBLE, decode, encode, json_payload
 from tests.processes import ROOT
 
@@ -80,7 +78,9 @@ def test_a_bomb_fails_at_the_limit_with_memory_bounded_by_it(shape: str, spec: s
     error, its peak memory within the limit plus a small constant, under a memory cap that
     turns a regression into a MemoryError rather than a dead machine."""
     error, growth = _decode_in_a_child(shape, spec, LIMIT)
-    assert error == "DecodedSizeError"
+    # Concatenated snappy streams of 1 MiB spend 17 chunks per MiB, one more than the limit
+    # allows: refused for their count just as their content reaches the limit.
+    assert error in ("DecodedSizeError", "FrameCountError")
     assert growth <= LIMIT + MEMORY_SLACK
 
 
@@ -168,6 +168,8 @@ def test_every_cut_of_a_stream_is_an_error_never_an_empty_or_short_result(
     whole = compressor.compress(original)
     assert bytes(compressor.decompress(whole, LIMIT)) == original
     valid = _snappy_chunk_ends(whole) if spec.startswith("snappy") else set()
+    if spec.startswith(EMPTY_IS_EMPTY):
+        valid.add(0)  # no bytes at all: the empty content (see the test below)
     step = max(1, len(whole) // 300)
     for cut in sorted({*range(0, len(whole), step), len(whole) - 1} - valid):
         try:
@@ -200,6 +202,22 @@ def test_concatenated_frames_or_members_decode_whole(spec: str) -> None:
             compressor.decompress(both, LIMIT)
         return
     assert bytes(compressor.decompress(both, LIMIT)) == first + second
+
+
+EMPTY_IS_EMPTY = ("zstd", "snappy")
+"""Formats whose writers in other languages write no bytes at all for empty content: Go's
+framed snappy writer and klauspost/compress's zstd ``EncodeAll`` (a Payload that serializes to
+nothing, so a Go codec writes an empty ``data``)."""
+
+
+@pytest.mark.parametrize("spec", COMPRESSION)
+def test_no_bytes_are_the_empty_content_only_where_foreign_writers_write_them(spec: str) -> None:
+    compressor = _compressor(spec)
+    if spec.startswith(EMPTY_IS_EMPTY):
+        assert bytes(compressor.decompress(b"", LIMIT)) == b""
+    else:
+        with pytest.raises(CorruptInput):
+            compressor.decompress(b"", LIMIT)
 
 
 def test_a_snappy_stream_cut_at_a_chunk_boundary_cannot_be_told_from_a_shorter_one() -> None:
@@ -317,29 +335,3 @@ def test_corrupt_input_is_a_payload_decode_error_at_the_codec() -> None:
     bad = Payload(metadata={"encoding": b"binary/lz4"}, data=b"\x04\x22\x4d\x18garbage")
     with pytest.raises(PayloadDecodeError, match="cannot decompress binary/lz4"):
         decode(codec, [bad])
-
-
-EMPTY_FRAMES = {
-    "zstd@zstandard": (ZstdZstandard(3), zstandard.ZstdCompressor().compress(b"")),
-    "lz4@lz4": (Lz4Lz4(1), lz4.frame.compress(b"")),
-    "gzip@zlib": (GzipZlib(6), gzip.compress(b"", mtime=0)),
-}
-
-
-def _cpu_seconds_to_decode(name: str, size: int) -> float:
-    codec, frame = EMPTY_FRAMES[name]
-    data = frame * (size // len(frame))
-    start = time.process_time()
-    assert bytes(codec.decompress(data, 64 << 20)) == b""
-    return time.process_time() - start
-
-
-@pytest.mark.parametrize("name", sorted(EMPTY_FRAMES))
-def test_many_empty_frames_cost_time_in_proportion_to_the_input_not_its_square(name: str) -> None:
-    """Concatenated frames decode whole, as their formats define; a decoder that copied what
-    follows each frame took 62.9 s for 2 MiB of empty zstd frames. Not a speed limit: eight
-    times the input must cost far less than the 64 times a quadratic decoder needs (the best of
-    three, in CPU time, against a noisy host)."""
-    small = min(_cpu_seconds_to_decode(name, 64 << 10) for _ in range(3))
-    large = min(_cpu_seconds_to_decode(name, 512 << 10) for _ in range(3))
-    assert large < 24 * max(small, 1e-3)

@@ -24,7 +24,12 @@ from payload_codecs._dictionaries import (
     save_dictionary,
     train_dictionary,
 )
-from payload_codecs._errors import DecodedSizeError, PayloadDecodeError, PayloadDecryptionError
+from payload_codecs._errors import (
+    DecodedSizeError,
+    FrameCountError,
+    PayloadDecodeError,
+    PayloadDecryptionError,
+)
 from payload_codecs._keyring import KEY_SIZE, Keyring
 from payload_codecs._recording import RecordingCodec, RecordingError
 from payload_codecs._registry import Family, Kind, Levels, families, family
@@ -52,6 +57,7 @@ __all__ = [
     "CorpusReader",
     "CorpusWriter",
     "DecodedSizeError",
+    "FrameCountError",
     "Dictionaries",
     "Dictionary",
     "EncryptionStage",

@@ -25,3 +25,28 @@ class DecodedSizeError(PayloadDecodeError):
             f"payload {stated}, over the decoded-size limit of {limit:,} bytes; raise "
             "CodecOptions.max_decoded_size if such payloads are expected"
         )
+
+
+class FrameCountError(DecodedSizeError):
+    """A payload holds more concatenated frames (gzip members, snappy chunks) than its
+    decoded-size limit allows. Each frame costs a decoder a fixed amount of work whatever it
+    holds, so many empty ones would cost time out of all proportion to the input; real writers
+    put one frame in a payload, or one per 64 KiB or more of content."""
+
+    def __init__(self, limit: int, frames: int) -> None:
+        PayloadDecodeError.__init__(
+            self,
+            f"payload holds more than {frames:,} frames, more than its decoded-size limit of "
+            f"{limit:,} bytes allows (16, and one more per 64 KiB); it is not what a "
+            "compressor writes",
+        )
+        self.limit = limit
+        self.declared = None
+        self.frames = frames
+
+
+def max_frames(max_size: int) -> int:
+    """The most frames (members, chunks) a payload decoding to at most ``max_size`` bytes may
+    hold: a few, and one per 64 KiB, the size of a framed snappy chunk or a bgzip member, the
+    smallest units that writers split content into."""
+    return 16 + max_size // 65536
