@@ -318,6 +318,30 @@ def test_the_decoded_size_decides_where_decoding_runs(spec: str) -> None:
     assert _executor_jobs(spec, small, options) == 0
 
 
+@pytest.mark.parametrize("spec", ["zstd@zstandard", "zstd@cramjam", "lz4@cramjam"])
+def test_a_payload_is_judged_by_its_bytes_too_whatever_it_states(spec: str) -> None:
+    """A small frame, then 256 KiB that a decoder must walk through (a skippable frame): it
+    states a few bytes, but bytes cost time whatever they hold, so it is decoded on the
+    executor, where these decoders' costliest input of that size would be over budget."""
+    codec = from_spec(spec)
+    [stage] = codec.stages
+    small = json_payload(COMPRESSIBLE)
+    [writer] = from_spec(spec.partition("@")[0]).stages  # one that states the size
+    frame = writer.raw_encode(serialize(small))
+    skippable = (0x184D2A50).to_bytes(4, "little") + (256 << 10).to_bytes(4, "little")
+    data = frame + skippable + bytes(256 << 10)
+    payload = Payload(metadata={"encoding": stage.encoding}, data=data)
+    assert stage.decoded_size(data) < 8192
+
+    async def jobs() -> int:
+        executor = _CountingExecutor()
+        asyncio.get_running_loop().set_default_executor(executor)
+        assert await codec.decode([payload]) == [small]
+        return executor.jobs
+
+    assert asyncio.run(jobs()) == 1
+
+
 def test_a_limit_error_on_the_loop_is_not_retried_past_the_real_limit() -> None:
     bomb = Payload(metadata={"encoding": b"binary/zlib"}, data=zlib.compress(bytes(1 << 20)))
     # A budget that keeps the bomb's compressed bytes on the loop with a loop share of twice

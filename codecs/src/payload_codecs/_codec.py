@@ -28,7 +28,9 @@ class ChainCodec(PayloadCodec):
     ``options.offload_after_us`` or more, it runs in the loop's default executor: the libraries
     release the GIL on large buffers, so the loop keeps serving other tasks. Expected time is
     bytes (on decode the decoded size, as the outermost format states it: for encryption, what
-    it holds) times the chain's cost per byte (on decode, per byte decoded to): the stages'
+    it holds; and on decode also the payload's own bytes times what the costliest input of that
+    size costs, ``Compressor.input_cost``, whatever the payload states) times the chain's cost
+    per byte (on decode, per byte decoded to): the stages'
     measured priors at first, then what this codec's own calls of at least
     ``LEARN_FROM_BYTES`` took, rising at once to a slower call and falling gradually, so that
     one slow call makes the codec careful rather than one fast call making it bold. Calls are
@@ -59,6 +61,7 @@ class ChainCodec(PayloadCodec):
         self._limit = self.options.max_decoded_size
         self._time_encode = _every(TIME_EVERY)
         self._time_decode = _every(TIME_EVERY)
+        self._input_cost = sum(stage.input_cost() for stage in self._stages)
         self._set_costs(
             sum(stage.cost()[0] for stage in self._stages),
             sum(stage.cost()[1] for stage in self._stages),
@@ -124,19 +127,19 @@ class ChainCodec(PayloadCodec):
             # (then decoded again with the full limit) go to the executor below.
             if not self._hinted[start] and (
                 len(data) < self._decode_quietly_below
-                or (len(data) < self._decode_on_loop_below and not next(self._time_decode))
+                or (len(data) < self._data_on_loop_below and not next(self._time_decode))
             ):
                 try:
                     return [self._decode_one(payload, start, data, self._loop_limit)]
                 except _OverLoopLimit:
                     on_loop = False
             owned: list[_Owned | None] = [(start, data)]
-            size = self._decode_order[start].decoded_size(data)
+            size, data_size = self._decode_order[start].decoded_size(data), len(data)
             timed = size >= LEARN_FROM_BYTES
         else:
-            owned, size = self._own_data(payloads)
+            owned, size, data_size = self._own_data(payloads)
             timed = size >= LEARN_FROM_BYTES and next(self._time_decode)
-        if on_loop and size < self._decode_on_loop_below:
+        if on_loop and size < self._decode_on_loop_below and data_size < self._data_on_loop_below:
             try:
                 if not timed:
                     return self._decode_owned(payloads, owned, self._loop_limit)
@@ -168,9 +171,15 @@ class ChainCodec(PayloadCodec):
         budget = self._budget_ns
         unbounded = float("inf")
         self._decode_on_loop_below = unbounded if budget is None or decode <= 0 else budget / decode
+        # A payload's own bytes bound the loop's share too: whatever it states, no more of
+        # them than the costliest input of that size could decode within the budget.
+        self._data_on_loop_below = min(
+            self._decode_on_loop_below,
+            unbounded if budget is None or self._input_cost <= 0 else budget / self._input_cost,
+        )
         self._encode_on_loop_below = unbounded if budget is None or encode <= 0 else budget / encode
         self._encode_quietly_below = min(self._encode_on_loop_below, LEARN_FROM_BYTES)
-        self._decode_quietly_below = min(self._decode_on_loop_below, TIME_FROM_BYTES)
+        self._decode_quietly_below = min(self._data_on_loop_below, TIME_FROM_BYTES)
         self._loop_limit = int(min(self._limit, max(self._decode_on_loop_below, 1)))
 
     def _encode_timed(
@@ -215,12 +224,12 @@ class ChainCodec(PayloadCodec):
             return encoded
         return payload if inner is None else Payload.FromString(inner)
 
-    def _own_data(self, payloads: Sequence[Payload]) -> tuple[list[_Owned | None], int]:
-        # Reading ``data`` copies it out of the protobuf, so read it once, and only for payloads
-        # that some stage decodes; the decoded size the outermost stage expects decides where
-        # the work runs.
+    def _own_data(self, payloads: Sequence[Payload]) -> tuple[list[_Owned | None], int, int]:
+        """The data of each payload that some stage decodes, the decoded size the outermost
+        stages expect, and the bytes of that data: the two sizes decide where the work runs."""
+        # Reading ``data`` copies it out of the protobuf, so read it once.
         owned: list[_Owned | None] = []
-        size = 0
+        size = data_size = 0
         for payload in payloads:
             start = self._start(payload)
             if start is None:
@@ -228,8 +237,9 @@ class ChainCodec(PayloadCodec):
                 continue
             data = payload.data
             size += self._decode_order[start].decoded_size(data)
+            data_size += len(data)
             owned.append((start, data))
-        return owned, size
+        return owned, size, data_size
 
     def _start(self, payload: Payload) -> int | None:
         """Where decoding ``payload`` starts in decode order; ``None`` when no stage decodes it

@@ -96,6 +96,14 @@ class Compressor(ABC):
     the codec corrects it from its own calls (see ``ChainCodec``). Families without levels use
     anchor 0."""
 
+    input_cost: ClassVar[float] = 1.0
+    """Nanoseconds per *input* byte that decoding the costliest input of its size may take,
+    whatever it states (empty or skippable frames, tiny chunks, streamed incompressible
+    frames), under a decoded-size limit of 1 MiB, about the event loop's share: the worst of
+    ``python -m experiments.input_costs`` on this project's machine, rounded up. The codec
+    keeps a payload off the loop when its bytes times this exceed the budget, whatever it
+    states."""
+
     def __init__(self, level: int | None) -> None:
         self.level = level
 
@@ -344,6 +352,7 @@ class ZstdZstandard(Compressor):
 
     implementation = "zstandard"
     takes_dictionaries = True
+    input_cost = 22.0
     costs: ClassVar[Costs] = {
         -5: (4.0, 1.0),
         1: (5.0, 1.1),
@@ -485,6 +494,7 @@ class ZstdCramjam(Compressor):
     """zstd frames via cramjam (Rust bindings to libzstd)."""
 
     implementation = "cramjam"
+    input_cost = 15.0
     # Scaled from python-zstandard's: cramjam was measured at level 3 only, where its slowest
     # runs took about twice as long both ways.
     costs: ClassVar[Costs] = {
@@ -567,6 +577,7 @@ class Lz4Cramjam(Compressor):
     format would save about 15 bytes per payload but needs a private length prefix."""
 
     implementation = "cramjam"
+    input_cost = 5.0
     costs: ClassVar[Costs] = {1: (4.5, 1.5), 3: (48.0, 1.5), 9: (200.0, 1.5), 12: (2600.0, 1.5)}
     library = f"{_CRAMJAM} (lz4 crate, bundled liblz4)"
 
@@ -753,6 +764,7 @@ class GzipZlib(Compressor):
 
     implementation = "zlib"
     hints_size = True
+    input_cost = 2.0
     costs: ClassVar[Costs] = {1: (42.0, 10.0), 6: (110.0, 6.0), 9: (950.0, 7.0)}
     library = f"python zlib (zlib {zlib.ZLIB_RUNTIME_VERSION})"
 
@@ -776,6 +788,7 @@ class GzipCramjam(Compressor):
 
     implementation = "cramjam"
     hints_size = True
+    input_cost = 5.0
     costs: ClassVar[Costs] = {1: (45.0, 5.5), 6: (125.0, 5.0), 9: (950.0, 4.0)}
     library = f"{_CRAMJAM} (flate2 crate)"
 
@@ -801,6 +814,7 @@ class ZlibZlib(Compressor):
     the first stream, trailing garbage and a second stream alike, and cannot say it did.)"""
 
     implementation = "zlib"
+    input_cost = 2.0
     costs: ClassVar[Costs] = {1: (57.0, 7.0), 6: (121.0, 8.0), 9: (960.0, 8.0)}
     library = GzipZlib.library
 

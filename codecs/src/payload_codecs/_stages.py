@@ -113,6 +113,12 @@ class Stage(ABC):
         byte), to decide where the work runs; unknown stages are assumed to run at 100 MB/s."""
         return 10.0, 10.0
 
+    def input_cost(self) -> float:
+        """Nanoseconds per input byte that decoding the costliest input of that size may take
+        (see ``Compressor.input_cost``): the loop's share of a payload's bytes, whatever they
+        state."""
+        return 1.0
+
     @abstractmethod
     def raw_encode(self, data: bytes) -> bytes:
         """The bare bytes-to-bytes transform (no Payload around it), for the raw benchmark layer."""
@@ -171,6 +177,9 @@ class CompressionStage(Stage):
 
     def cost(self) -> tuple[float, float]:
         return self.compressor.cost()
+
+    def input_cost(self) -> float:
+        return self.compressor.input_cost
 
     def decode(self, payload: Payload, data: bytes, max_size: int) -> bytes | memoryview:
         try:
