@@ -13,6 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 
+import payload_codecs
 from payload_codecs import SNAPPY_STREAM_IDENTIFIER, Keyring, PayloadDecodeError, from_spec
 from payload_codecs._compression import _lz4_only_block
 from tests.codecs.helpers import COMPRESSIBLE, decode, encode, json_payload, run_tool
@@ -123,6 +124,42 @@ def test_lz4_writes_standard_frames_both_implementations_read(spec: str) -> None
     assert Payload.FromString(bytes(cramjam.lz4.decompress(ours.data))) == ORIGINAL
     assert decode(from_spec("lz4@lz4"), [ours]) == [ORIGINAL]
     assert decode(from_spec("lz4@cramjam"), [ours]) == [ORIGINAL]
+
+
+@pytest.mark.parametrize("spec", ["lz4@lz4", "lz4@cramjam"])
+@pytest.mark.parametrize("size", [0, 1 << 10, 200 << 10, 5 << 20], ids=["0", "1K", "200K", "5M"])
+def test_every_lz4_writer_writes_independent_blocks_without_checksums_and_states_the_size(
+    spec: str, size: int
+) -> None:
+    """What every LZ4 frame reader decodes: Go's pierrec/lz4 refuses linked blocks, and lz4js
+    reads a block's checksum as data (both found with the peers in tests/languages)."""
+    [stage] = from_spec(spec).stages
+    frame = stage.raw_encode(bytes(range(256)) * (size // 256))
+    flags = frame[4]
+    assert flags & 0x20  # independent blocks
+    assert not flags & 0x10  # no block checksums
+    assert flags & 0x08 or size == 0  # the content size (liblz4 leaves out a size of 0)
+    assert lz4.frame.decompress(frame) == bytes(range(256)) * (size // 256)
+
+
+@pytest.mark.parametrize("spec", ["lz4@lz4", "lz4@cramjam"])
+def test_lz4_frames_written_before_stay_readable(spec: str) -> None:
+    """Until December 2026 lz4@lz4 linked the blocks of payloads over 4 MiB, and lz4@cramjam
+    wrote cramjam's own frames: linked 64 KiB blocks, a checksum after each block and one
+    after the content, no content size."""
+    data = COMPRESSIBLE * 1300  # 5.6 MiB: two 4 MiB blocks
+    linked = lz4.frame.compress(
+        data, block_size=lz4.frame.BLOCKSIZE_MAX4MB, content_checksum=False, store_size=True
+    )
+    for old in (linked, bytes(cramjam.lz4.compress(data, level=1))):
+        assert not old[4] & 0x20  # blocks linked
+        assert bytes(_compressor(spec).decompress(old, 64 << 20)) == data
+
+
+def _compressor(spec: str) -> payload_codecs.Compressor:
+    [stage] = from_spec(spec).stages
+    assert isinstance(stage, payload_codecs.CompressionStage)
+    return stage.compressor
 
 
 def test_the_default_lz4_frame_has_no_content_checksum_and_states_its_size() -> None:

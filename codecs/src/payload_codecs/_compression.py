@@ -27,6 +27,7 @@ from typing import ClassVar
 import cramjam
 import lz4
 import lz4.frame
+import xxhash
 import zstandard
 
 from payload_codecs._dictionaries import Dictionaries, Dictionary
@@ -561,6 +562,24 @@ def _lz4_only_block(data: bytes | memoryview) -> memoryview | None:
     return memoryview(data)[19 : 19 + word]
 
 
+def _lz4_header(size: int) -> bytes:
+    """An LZ4 frame header: version 01, independent blocks, content size ``size``, no
+    checksums or dictionary, blocks of up to 4 MiB, and the header checksum (the second byte of
+    the descriptor's xxHash-32)."""
+    descriptor = _LZ4_DESCRIPTOR + size.to_bytes(8, "little")
+    return b"".join(
+        (_LZ4_MAGIC, descriptor, bytes(((xxhash.xxh32_intdigest(descriptor) >> 8) & 0xFF,)))
+    )
+
+
+_LZ4_DESCRIPTOR = bytes((0x68, 0x70))
+"""FLG (version 01, independent blocks, content size) and BD (blocks of up to 4 MiB)."""
+_CRAMJAM_LZ4_HEADER = _LZ4_MAGIC + bytes((0x70, 0x40))
+"""What cramjam's frame writer starts with, told independent blocks and no content checksum:
+FLG (version 01, independent blocks, block checksums) and BD (blocks of up to 64 KiB)."""
+_LZ4_UNCOMPRESSED = 1 << 31
+"""A block size word's flag for a block stored as it is."""
+_LZ4_WORD = struct.Struct("<I")
 _LZ4_ONE_BLOCK = 23
 """A one-block frame's bytes besides the block: 15 of header, 4 of block size, 4 of end mark."""
 _LZ4_INDEPENDENT = 0x20
@@ -573,8 +592,17 @@ the block's size word."""
 class Lz4Cramjam(Compressor):
     """LZ4 *frame* format (not block): the frame is self-describing (magic, content size,
     checksum) and is what every lz4 implementation reads without a side-channel length, so
-    codec servers in Go (pierrec/lz4), Java (lz4-java) or the ``lz4`` CLI can decode it. Block
-    format would save about 15 bytes per payload but needs a private length prefix."""
+    codec servers in Go (pierrec/lz4), Java (lz4-java), Node (lz4js) or the ``lz4`` CLI can
+    decode it. Block format would save about 15 bytes per payload but needs a private length
+    prefix.
+
+    Frames that every reader decodes: independent blocks, content size stated, no checksums.
+    cramjam's frame writer links its blocks by default, which Go's pierrec/lz4 refuses ("block
+    dependency not supported"), and always puts a checksum after each block, which lz4js reads
+    as data; its block API ignores the level. So blocks come from its frame writer with
+    independent blocks, and are laid out again here without their checksums, after a header
+    that states the size. Its blocks are 64 KiB (it cannot be told otherwise): independent, they
+    compress payloads larger than that less well than ``Lz4Lz4``'s 4 MiB blocks."""
 
     implementation = "cramjam"
     input_cost = 5.0
@@ -582,7 +610,21 @@ class Lz4Cramjam(Compressor):
     library = f"{_CRAMJAM} (lz4 crate, bundled liblz4)"
 
     def compress(self, data: bytes) -> bytes:
-        return bytes(cramjam.lz4.compress(data, level=self.level))
+        writer = cramjam.lz4.Compressor(
+            level=self.level, content_checksum=False, block_linked=False
+        )
+        writer.compress(data)
+        frame = memoryview(bytes(writer.finish()))
+        if bytes(frame[:6]) != _CRAMJAM_LZ4_HEADER:
+            raise RuntimeError(f"cramjam wrote an unexpected LZ4 frame header {bytes(frame[:7])!r}")
+        parts: list[bytes | memoryview] = [_lz4_header(len(data))]
+        position = len(_CRAMJAM_LZ4_HEADER) + 1  # and the header checksum
+        while (word := _LZ4_WORD.unpack_from(frame, position)[0]) != 0:
+            end = position + 4 + (word & ~_LZ4_UNCOMPRESSED)
+            parts.append(frame[position:end])
+            position = end + 4  # past the block's checksum
+        parts.append(b"\0\0\0\0")
+        return b"".join(parts)
 
     def decompress(self, data: bytes | memoryview, max_size: int) -> bytes | memoryview:
         if not data:
@@ -622,6 +664,9 @@ class Lz4Lz4(Compressor):
             # Blocks of up to 4 MiB: liblz4 picks the smallest size that holds the payload, so
             # a payload of up to 4 MiB is one block, which decodes with no frame decoder.
             block_size=lz4.frame.BLOCKSIZE_MAX4MB,
+            # Independent blocks (python-lz4 links them by default), so that a payload over
+            # 4 MiB is read by every frame reader: Go's pierrec/lz4 refuses linked blocks.
+            block_linked=False,
             content_checksum=False,
             store_size=True,
         )
