@@ -1,8 +1,11 @@
 """Sessions: ``nox -s bench`` (the benchmark), ``nox -s tests`` (the whole suite, real-server
-and browser tests included), ``nox -s lint`` (ruff and mypy), ``nox -s docs`` (the docs site,
-strict), ``nox -s microbench`` (codec speed through pytest-benchmark)."""
+and browser tests included), ``nox -s languages`` (payloads exchanged with Go and Node codecs),
+``nox -s lint`` (ruff and mypy), ``nox -s docs`` (the docs site, strict), ``nox -s microbench``
+(codec speed through pytest-benchmark)."""
 
 from __future__ import annotations
+
+import shutil
 
 import nox
 
@@ -31,7 +34,19 @@ worker than the machine's two cores keeps both busy."""
 def tests(session: nox.Session) -> None:
     """Run the test suite; extra arguments go to pytest (e.g. ``-m 'not temporal'``)."""
     session.install(*PROJECT, *TEST_DEPS)
-    session.run("pytest", "-n", WORKERS, *session.posargs)
+    session.run("pytest", "-n", WORKERS, "-m", "not languages", *session.posargs)
+
+
+@nox.session
+def languages(session: nox.Session) -> None:
+    """Payloads exchanged with Go and Node codecs, both ways (``tests/languages``): needs Go
+    with Debian's Go libraries and Node with npm, which ``.ci/run`` installs; installs the Node
+    peer's packages from its lock file."""
+    session.install(*PROJECT, *TEST_DEPS)
+    if shutil.which("npm"):
+        node = "tests/languages/node"
+        session.run("npm", "ci", "--prefix", node, "--no-audit", "--no-fund", external=True)
+    session.run("pytest", "-n", "2", "-m", "languages", "tests/languages", *session.posargs)
 
 
 @nox.session

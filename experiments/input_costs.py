@@ -15,10 +15,11 @@ from __future__ import annotations
 import contextlib
 import time
 
+from tests.codecs.costly import PIECES, WHOLE_STREAMS, incompressible, repeated
+
 import payload_codecs
 from payload_codecs import PayloadDecodeError, from_spec
 from payload_codecs._compression import CorruptInput
-from tests.codecs.costly import PIECES, WHOLE_STREAMS, incompressible, repeated
 
 SIZE = 1 << 20
 

@@ -73,7 +73,7 @@ def incompressible(family: str, size: int) -> bytes:
         obj = zstandard.ZstdCompressor(write_content_size=False).compressobj(size=-1)
         return obj.compress(data) + obj.flush()
     if family == "lz4":
-        return lz4.frame.compress(data, store_size=False)
+        return bytes(lz4.frame.compress(data, store_size=False))
     if family in ("gzip", "zlib"):
         return zlib.compress(data, wbits=31 if family == "gzip" else 15)
     return bytes(cramjam.snappy.compress(data))
