@@ -13,6 +13,7 @@ import payload_codecs
 from bench.errors import UserError
 from bench.profiles import BASELINE, REPLICAS
 from bench.results import CodecFacts
+from bench.results.model import UNKNOWN_INTEGRITY
 from payload_codecs import ChainCodec, Dictionaries, Keyring
 
 _FAMILY_NAMES = {family.name for family in payload_codecs.families()}
@@ -40,7 +41,9 @@ def facts_of(text: str, codec: PayloadCodec, replica: str | None = None) -> Code
     if isinstance(codec, ChainCodec):
         return CodecFacts.of_spec(codec.spec, replica)
     encrypts = bool(getattr(codec, "encrypts", False))
-    return CodecFacts(text, "custom", encrypts=encrypts, replica=replica)
+    return CodecFacts(
+        text, "custom", encrypts=encrypts, replica=replica, integrity=UNKNOWN_INTEGRITY
+    )
 
 
 def is_factory(text: str) -> bool:

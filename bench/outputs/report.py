@@ -328,6 +328,25 @@ def _environment(results: Results) -> Table:
     return Table(["what", "value"], rows)
 
 
+def _codec_table(results: Results) -> Table:
+    """Each codec of the run once: its library, and what detects a corrupted payload."""
+    seen: dict[str, CaseResult] = {}
+    for case in results.cases:
+        if case.layer is not Layer.REFERENCE:
+            seen.setdefault(case.facts.spec, case)
+    rows = [
+        [
+            spec,
+            case.library,
+            "nothing: a flipped bit decodes to other bytes"
+            if case.facts.integrity is None
+            else case.facts.integrity,
+        ]
+        for spec, case in seen.items()
+    ]
+    return Table(["codec", "library", "what detects a corrupted payload"], rows)
+
+
 def _corpus_table(results: Results) -> Table:
     rows = [
         [
@@ -441,6 +460,7 @@ def build_sections(results: Results, folder: Path) -> list[Section]:
         *(_corpus_section(results, corpus, folder) for corpus in results.corpus_names),
         *([large] if large is not None else []),
         *([reading] if reading is not None else []),
+        Section("Codecs", [_codec_table(results)]),
         Section("Corpora", [_corpus_table(results)]),
         Section("Environment", [_environment(results), *_reference(results)]),
         Section("Method", [METHOD]),

@@ -36,6 +36,10 @@ class Layer(StrEnum):
         return self in (Layer.RAW, Layer.CODEC, Layer.REFERENCE)
 
 
+UNKNOWN_INTEGRITY = "not known"
+"""``CodecFacts.integrity`` of a user's codec, and of results written before schema 4."""
+
+
 @dataclass(frozen=True)
 class CodecFacts:
     """What a codec row is, stored with its results so that no output parses a label.
@@ -55,17 +59,21 @@ class CodecFacts:
     compresses: bool = False
     baseline: bool = False
     replica: str | None = None
+    integrity: str | None = None
+    """What detects a corrupted payload of the codec when decoding (``payload_codecs.integrity``),
+    ``None`` for nothing; for a user's codec, and results from before schema 4, that it is not
+    known (``UNKNOWN_INTEGRITY``)."""
 
     @classmethod
     def of_spec(cls, spec: str, replica: str | None = None) -> CodecFacts:
         """The facts a spec string states; ``custom`` for anything that is not a spec (a
         user's ``package.module:factory``)."""
-        from payload_codecs import Kind, parse_spec
+        from payload_codecs import Kind, integrity, parse_spec
 
         try:
             stages = parse_spec(spec)
         except ValueError:
-            return cls(spec, "custom", replica=replica)
+            return cls(spec, "custom", replica=replica, integrity=UNKNOWN_INTEGRITY)
         kinds = [stage.family.kind for stage in stages]
         first = next((s for s in stages if s.family.kind is Kind.COMPRESSION), stages[0])
         return cls(
@@ -77,6 +85,7 @@ class CodecFacts:
             compresses=Kind.COMPRESSION in kinds,
             baseline=kinds == [Kind.IDENTITY],
             replica=replica,
+            integrity=integrity(spec),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -89,6 +98,7 @@ class CodecFacts:
             "compresses": self.compresses,
             "baseline": self.baseline,
             "replica": self.replica,
+            "integrity": self.integrity,
         }
 
     @classmethod

@@ -13,10 +13,13 @@ History of the format (``schema_version``):
   latency per round and size bucket, failures counted); a ``reference`` layer times fixed
   stdlib work in the same rounds, for compare's ``--normalize``. Earlier files are summarised
   again from their raw samples on load (:func:`update_to_3`); they have no reference layer.
+- 4 (2026-12-06): ``facts.integrity`` says what detects a corrupted payload of the codec (zstd
+  frames carry a content checksum from this version on). Earlier files load with "not known"
+  (:func:`update_to_4`): what their frames carried is not recorded.
 
-Schema version 3::
+Schema version 4::
 
-    schema, schema_version        "temporal-codec-bench/results", 3
+    schema, schema_version        "temporal-codec-bench/results", 4
     run_id, started, finished     ISO 8601 UTC
     interrupted                   true if the run was stopped; what was measured is kept
     profile, rounds_planned, rounds_completed, command (credentials redacted)
@@ -55,7 +58,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from bench.results.metrics import summarise
-from bench.results.model import CaseResult, CodecFacts, CorpusInfo, Environment, Layer, Results
+from bench.results.model import (
+    UNKNOWN_INTEGRITY,
+    CaseResult,
+    CodecFacts,
+    CorpusInfo,
+    Environment,
+    Layer,
+    Results,
+)
 from bench.results.samples import (
     ClientSamples,
     DecodeSamples,
@@ -65,7 +76,7 @@ from bench.results.samples import (
 )
 
 SCHEMA = "temporal-codec-bench/results"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class ResultsError(ValueError):
@@ -157,9 +168,19 @@ def update_to_3(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def update_to_4(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 to 4: ``facts.integrity`` not known (zstd frames carried no checksum then)."""
+    document = dict(document)
+    for case in document.get("cases", []):
+        case["facts"] = {**case["facts"], "integrity": UNKNOWN_INTEGRITY}
+    document["schema_version"] = 4
+    return document
+
+
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     1: update_to_2,
     2: update_to_3,
+    3: update_to_4,
 }
 """Version N to N + 1, applied in turn so that every earlier file still loads."""
 

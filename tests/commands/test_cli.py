@@ -16,6 +16,18 @@ def test_codecs_lists_every_family(capsys: pytest.CaptureFixture[str]) -> None:
         assert f"\n{name} " in f"\n{out}"
 
 
+def test_codecs_says_per_implementation_whether_corruption_is_detected(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["codecs"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    said = {line.split()[0]: line for line in lines if line.startswith("    @")}
+    assert "corruption detected: XXH64" in said["@zstandard"]
+    assert "NOT detected" in said["@cramjam-raw"]
+    assert "add :checksum" in said["@lz4"]
+    assert any("AES-GCM tag" in line for line in lines)
+
+
 def test_a_bad_spec_is_one_line_on_stderr_and_exit_code_2() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "bench.cli", "stall", "--codec", "zstd:99"],

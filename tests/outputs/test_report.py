@@ -16,7 +16,7 @@ def test_report_rebuilds_from_the_results_file_alone(run_folder: Path, tmp_path:
     markdown = (alone / "report.md").read_text()
     headings = [line for line in markdown.splitlines() if line.startswith("## ")]
     assert headings[:2] == ["## Verdict", "## Contents"]
-    for heading in ["## Run", "## Corpus small", "## Corpora", "## Environment", "## Method"]:
+    for heading in ["## Run", "## Corpus small", "## Codecs", "## Corpora", "## Environment"]:
         assert heading in headings
     for content in [
         "| goal | codec | bytes saved | CPU µs/KiB | round trip vs none | ask recommend |",
@@ -27,6 +27,10 @@ def test_report_rebuilds_from_the_results_file_alone(run_folder: Path, tmp_path:
         "The same codec measured twice",
         "share of the bare library call",
         "native libzstd (zstandard)",
+        "| codec | library | what detects a corrupted payload |",
+        "| zstd:3@zstandard | zstandard ",
+        "XXH64 content checksum",
+        "| none | - | nothing: a flipped bit decodes to other bytes |",
         "![Bytes saved against CPU per KiB, with the front, corpus small](saving-small.png)",
         "![Throughput by payload size bucket, corpus small](buckets-small.png)",
     ]:

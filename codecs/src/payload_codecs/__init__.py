@@ -33,7 +33,7 @@ from payload_codecs._errors import (
 from payload_codecs._keyring import KEY_SIZE, Keyring
 from payload_codecs._recording import RecordingCodec, RecordingError
 from payload_codecs._registry import Family, Kind, Levels, families, family
-from payload_codecs._spec import StageSpec, from_spec, parse_spec
+from payload_codecs._spec import StageSpec, from_spec, integrity, parse_spec
 from payload_codecs._stages import (
     MAX_DECODED_SIZE,
     CodecOptions,
@@ -75,6 +75,7 @@ __all__ = [
     "families",
     "family",
     "from_spec",
+    "integrity",
     "parse_spec",
     "save_dictionary",
     "serialize",

@@ -80,6 +80,18 @@ class Compressor(ABC):
     takes_dictionaries: ClassVar[bool] = False
     """Whether it can compress with a trained dictionary (``dictionaries=`` and ``active=``)."""
 
+    takes_checksum: ClassVar[bool] = False
+    """Whether a spec may ask it for a content checksum its format leaves optional and this
+    implementation leaves off by default (``lz4:1:checksum``)."""
+
+    integrity: str | None = None
+    """What in the frames it writes detects a corrupted payload when decoding, ``None`` for
+    nothing: a flipped bit then decodes to wrong bytes (or, by luck, to an unparsable
+    Payload)."""
+
+    checked_integrity: ClassVar[str | None] = None
+    """``integrity`` when a spec asks for the checksum (``takes_checksum``)."""
+
     hints_size: ClassVar[bool] = False
     """Whether :meth:`decoded_size` reads a size that :meth:`decompress` does not enforce
     before decoding (gzip's trailer, the last member's length modulo 2^32: a hint, never a
@@ -213,6 +225,9 @@ _SKIPPABLE = b"\x2a\x4d\x18"
 """The last three bytes of the magic numbers 0x184D2A50-0x184D2A5F, little-endian, that start
 a skippable frame in zstd and in LZ4."""
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_ZSTD_CHECKSUM_FLAG = 0x04
+"""The Content_Checksum_flag of a zstd frame header descriptor (the byte after the magic)."""
+ZSTD_INTEGRITY = "XXH64 content checksum (written by default; read when present)"
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 """ID1, ID2 and CM (deflate, the only method RFC 1952 defines)."""
 
@@ -248,6 +263,7 @@ class SnappyCramjam(Compressor):
     (the Go samples write a raw block with ``snappy.Encode``)."""
 
     implementation = "cramjam"
+    integrity: str | None = "CRC-32C of each chunk"
     costs: ClassVar[Costs] = {0: (4.0, 2.0)}
     library = f"{_CRAMJAM} (Rust snap crate, not Google's C++ snappy)"
 
@@ -296,6 +312,7 @@ class SnappyRawCramjam(SnappyCramjam):
     integrity is the caller's: chain it with ``aes256gcm`` or rely on the transport."""
 
     implementation = "cramjam-raw"
+    integrity: str | None = None
     costs: ClassVar[Costs] = {0: (4.0, 1.5)}
 
     def compress(self, data: bytes) -> bytes:
@@ -334,7 +351,10 @@ def _snappy_framed_size(data: bytes | memoryview, max_size: int | None) -> int |
                 return None
         elif kind == 0x01 and length >= 4:
             total += length - 4
-        elif kind != 0xFF and not 0x80 <= kind <= 0xFE:
+        elif kind not in (0xFF, 0xFE):
+            # Reserved types, and skippable ones (0x80-0xFD), which the format says to skip but
+            # no snappy writer writes: a data chunk whose type lost one bit becomes one, and its
+            # content would vanish without an error.
             return None
         if max_size is not None and total > max_size:
             raise DecodedSizeError(max_size, total)
@@ -353,6 +373,7 @@ class ZstdZstandard(Compressor):
 
     implementation = "zstandard"
     takes_dictionaries = True
+    integrity = ZSTD_INTEGRITY
     input_cost = 22.0
     costs: ClassVar[Costs] = {
         -5: (4.0, 1.0),
@@ -455,7 +476,12 @@ class _ZstdContexts(threading.local):
         self, level: int, active: Dictionary | None, dictionaries: Dictionaries | None
     ) -> None:
         prepared = None if active is None else active.for_level(level)
-        self.compressor = zstandard.ZstdCompressor(level=level, dict_data=prepared)
+        # With the content checksum: up to 5 % more encoding time, 2-11 % more decoding, 4
+        # bytes (``python -m experiments.checksums``), for corruption that is an error, not
+        # wrong data acted on.
+        self.compressor = zstandard.ZstdCompressor(
+            level=level, dict_data=prepared, write_checksum=True
+        )
         self._dictionaries = dictionaries
         self._by_id: dict[int, tuple[zstandard.ZstdDecompressor, zstandard.ZstdDecompressor]] = {
             0: (
@@ -492,9 +518,11 @@ _ZSTD_FRAMES = ZstdZstandard(None)
 
 
 class ZstdCramjam(Compressor):
-    """zstd frames via cramjam (Rust bindings to libzstd)."""
+    """zstd frames via cramjam (Rust bindings to libzstd), with the content checksum that
+    ``ZstdZstandard`` writes."""
 
     implementation = "cramjam"
+    integrity = ZSTD_INTEGRITY
     input_cost = 15.0
     # Scaled from python-zstandard's: cramjam was measured at level 3 only, where its slowest
     # runs took about twice as long both ways.
@@ -504,7 +532,14 @@ class ZstdCramjam(Compressor):
     library = f"{_CRAMJAM} (zstd crate, bundled libzstd)"
 
     def compress(self, data: bytes) -> bytes:
-        return bytes(cramjam.zstd.compress(data, level=self.level))
+        frame = bytes(cramjam.zstd.compress(data, level=self.level))
+        # cramjam cannot be asked for the content checksum, which python-zstandard writes:
+        # its flag set in the frame header descriptor, and the low 4 bytes of the content's
+        # XXH64 after the last block (RFC 8878, 3.1.1).
+        if frame[4] & _ZSTD_CHECKSUM_FLAG:
+            return frame
+        checksum = (xxhash.xxh64_intdigest(data) & 0xFFFFFFFF).to_bytes(4, "little")
+        return b"".join((frame[:4], bytes((frame[4] | _ZSTD_CHECKSUM_FLAG,)), frame[5:], checksum))
 
     def decompress(self, data: bytes | memoryview, max_size: int) -> bytes | memoryview:
         if not data:
@@ -562,21 +597,34 @@ def _lz4_only_block(data: bytes | memoryview) -> memoryview | None:
     return memoryview(data)[19 : 19 + word]
 
 
-def _lz4_header(size: int) -> bytes:
-    """An LZ4 frame header: version 01, independent blocks, content size ``size``, no
-    checksums or dictionary, blocks of up to 4 MiB, and the header checksum (the second byte of
-    the descriptor's xxHash-32)."""
-    descriptor = _LZ4_DESCRIPTOR + size.to_bytes(8, "little")
+def _lz4_header(size: int, checksum: bool) -> bytes:
+    """An LZ4 frame header: version 01, independent blocks, content size ``size``, no block
+    checksums or dictionary, the content checksum if asked for, blocks of up to 4 MiB, and the
+    header checksum (the second byte of the descriptor's xxHash-32)."""
+    flags = _LZ4_FLAGS | (_LZ4_CONTENT_CHECKSUM if checksum else 0)
+    descriptor = bytes((flags, _LZ4_BLOCK_MAX_4MB)) + size.to_bytes(8, "little")
     return b"".join(
         (_LZ4_MAGIC, descriptor, bytes(((xxhash.xxh32_intdigest(descriptor) >> 8) & 0xFF,)))
     )
 
 
-_LZ4_DESCRIPTOR = bytes((0x68, 0x70))
-"""FLG (version 01, independent blocks, content size) and BD (blocks of up to 4 MiB)."""
-_CRAMJAM_LZ4_HEADER = _LZ4_MAGIC + bytes((0x70, 0x40))
-"""What cramjam's frame writer starts with, told independent blocks and no content checksum:
-FLG (version 01, independent blocks, block checksums) and BD (blocks of up to 64 KiB)."""
+_LZ4_FLAGS = 0x68
+"""FLG: version 01, independent blocks, content size."""
+_LZ4_CONTENT_CHECKSUM = 0x04
+_LZ4_BLOCK_MAX_4MB = 0x70
+"""BD: blocks of up to 4 MiB."""
+_CRAMJAM_LZ4_HEADER = {
+    checksum: _LZ4_MAGIC + bytes((0x70 | (_LZ4_CONTENT_CHECKSUM if checksum else 0), 0x40))
+    for checksum in (False, True)
+}
+"""What cramjam's frame writer starts with, told independent blocks: FLG (version 01,
+independent blocks, block checksums, the content checksum if asked for) and BD (blocks of up to
+64 KiB)."""
+
+
+LZ4_INTEGRITY = "xxHash-32 content checksum (written with :checksum; read when present)"
+
+
 _LZ4_UNCOMPRESSED = 1 << 31
 """A block size word's flag for a block stored as it is."""
 _LZ4_WORD = struct.Struct("<I")
@@ -605,25 +653,33 @@ class Lz4Cramjam(Compressor):
     compress payloads larger than that less well than ``Lz4Lz4``'s 4 MiB blocks."""
 
     implementation = "cramjam"
+    takes_checksum = True
+    checked_integrity = LZ4_INTEGRITY
     input_cost = 5.0
     costs: ClassVar[Costs] = {1: (4.5, 1.5), 3: (48.0, 1.5), 9: (200.0, 1.5), 12: (2600.0, 1.5)}
     library = f"{_CRAMJAM} (lz4 crate, bundled liblz4)"
 
+    def __init__(self, level: int | None, checksum: bool = False) -> None:
+        super().__init__(level)
+        self.checksum = checksum
+        self.integrity = self.checked_integrity if checksum else None
+
     def compress(self, data: bytes) -> bytes:
         writer = cramjam.lz4.Compressor(
-            level=self.level, content_checksum=False, block_linked=False
+            level=self.level, content_checksum=self.checksum, block_linked=False
         )
         writer.compress(data)
         frame = memoryview(bytes(writer.finish()))
-        if bytes(frame[:6]) != _CRAMJAM_LZ4_HEADER:
+        expected = _CRAMJAM_LZ4_HEADER[self.checksum]
+        if bytes(frame[: len(expected)]) != expected:
             raise RuntimeError(f"cramjam wrote an unexpected LZ4 frame header {bytes(frame[:7])!r}")
-        parts: list[bytes | memoryview] = [_lz4_header(len(data))]
-        position = len(_CRAMJAM_LZ4_HEADER) + 1  # and the header checksum
+        parts: list[bytes | memoryview] = [_lz4_header(len(data), self.checksum)]
+        position = len(expected) + 1  # and the header checksum
         while (word := _LZ4_WORD.unpack_from(frame, position)[0]) != 0:
             end = position + 4 + (word & ~_LZ4_UNCOMPRESSED)
             parts.append(frame[position:end])
             position = end + 4  # past the block's checksum
-        parts.append(b"\0\0\0\0")
+        parts.append(frame[position:])  # the end mark, and the content checksum if any
         return b"".join(parts)
 
     def decompress(self, data: bytes | memoryview, max_size: int) -> bytes | memoryview:
@@ -640,22 +696,31 @@ class Lz4Cramjam(Compressor):
 
 
 class Lz4Lz4(Compressor):
-    """LZ4 frame through python-lz4 (liblz4's own frame API), written *without* a content
-    checksum and with the content size: verifying a 32-bit xxHash of the whole content halved
-    decoding speed (``python -m experiments.cli_reference``, see the README). Integrity
-    comes from the layers around it: AES-GCM's tag when chained, the Payload parse after it,
-    the store's own checks. Frames with a content checksum (the ``lz4`` CLI, cramjam) are still
-    verified when read. Blocks of up to 4 MiB, so that a payload of up to 4 MiB is one block,
+    """LZ4 frame through python-lz4 (liblz4's own frame API), with the content size and, unless
+    the spec asks for it (``lz4:1:checksum``), *without* a content checksum: verifying a 32-bit
+    xxHash of the whole content doubled decoding time (+97 to +124 % from 16 KiB to 4 MiB,
+    ``python -m experiments.checksums``). Block checksums cost less (+18 to +26 %) but lz4js
+    reads them as data. Without it, a flipped bit decodes to wrong bytes unless the layers
+    around catch it: AES-GCM's tag when chained, the Payload parse after it, the store's own
+    checks. Frames with a content checksum (the ``lz4`` CLI, the option) are verified when
+    read. Blocks of up to 4 MiB, so that a payload of up to 4 MiB is one block,
     decoded straight into a buffer of the size the frame states (by cramjam's binding of
     liblz4's block decoder, which writes into a caller's buffer); other frames go through
     liblz4's frame decoder. The default implementation, for speed close to the C library."""
 
     implementation = "lz4"
+    takes_checksum = True
+    checked_integrity = LZ4_INTEGRITY
     costs: ClassVar[Costs] = {1: (4.0, 0.8), 3: (48.0, 0.8), 9: (200.0, 0.8), 12: (2600.0, 0.8)}
     library = (
         f"python-lz4 {lz4.__version__} (liblz4 {lz4.library_version_string()}); "
         f"one-block frames decoded by {_CRAMJAM} (lz4 crate, bundled liblz4)"
     )
+
+    def __init__(self, level: int | None, checksum: bool = False) -> None:
+        super().__init__(level)
+        self.checksum = checksum
+        self.integrity = self.checked_integrity if checksum else None
 
     def compress(self, data: bytes) -> bytes:
         out: bytes = lz4.frame.compress(
@@ -667,7 +732,7 @@ class Lz4Lz4(Compressor):
             # Independent blocks (python-lz4 links them by default), so that a payload over
             # 4 MiB is read by every frame reader: Go's pierrec/lz4 refuses linked blocks.
             block_linked=False,
-            content_checksum=False,
+            content_checksum=self.checksum,
             store_size=True,
         )
         return out
@@ -809,6 +874,7 @@ class GzipZlib(Compressor):
 
     implementation = "zlib"
     hints_size = True
+    integrity = "CRC-32 of each member"
     input_cost = 2.0
     costs: ClassVar[Costs] = {1: (42.0, 10.0), 6: (110.0, 6.0), 9: (950.0, 7.0)}
     library = f"python zlib (zlib {zlib.ZLIB_RUNTIME_VERSION})"
@@ -833,6 +899,7 @@ class GzipCramjam(Compressor):
 
     implementation = "cramjam"
     hints_size = True
+    integrity = "CRC-32 of each member"
     input_cost = 5.0
     costs: ClassVar[Costs] = {1: (45.0, 5.5), 6: (125.0, 5.0), 9: (950.0, 4.0)}
     library = f"{_CRAMJAM} (flate2 crate)"
@@ -859,6 +926,7 @@ class ZlibZlib(Compressor):
     the first stream, trailing garbage and a second stream alike, and cannot say it did.)"""
 
     implementation = "zlib"
+    integrity = "Adler-32 of the content"
     input_cost = 2.0
     costs: ClassVar[Costs] = {1: (57.0, 7.0), 6: (121.0, 8.0), 9: (960.0, 8.0)}
     library = GzipZlib.library

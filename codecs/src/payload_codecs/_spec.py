@@ -1,5 +1,6 @@
-"""Spec strings: ``name[:level][:dict=NAME][@implementation]`` stages joined by ``+`` in encoding
-order (``dict=`` names a trained zstd dictionary of the :class:`Dictionaries` given)."""
+"""Spec strings: ``name[:level][:dict=NAME][:checksum][@implementation]`` stages joined by ``+``
+in encoding order (``dict=`` names a trained zstd dictionary of the :class:`Dictionaries` given;
+``checksum`` asks LZ4 for the content checksum it leaves out by default)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,18 @@ class StageSpec:
     level: int | None
     implementation: str | None
     dictionary: str | None = None
+    checksum: bool = False
+
+    @property
+    def integrity(self) -> str | None:
+        """What detects a corrupted payload of this stage when decoding (see
+        ``Compressor.integrity``); ``None`` for nothing."""
+        if self.family.kind is Kind.ENCRYPTION:
+            return EncryptionStage.integrity
+        if self.implementation is None:
+            return None
+        cls = self.family.implementations[self.implementation]
+        return cls.checked_integrity if self.checksum else cls.integrity
 
     def __str__(self) -> str:
         text = self.family.name
@@ -27,6 +40,8 @@ class StageSpec:
             text += f":{self.level}"
         if self.dictionary is not None:
             text += f":dict={self.dictionary}"
+        if self.checksum:
+            text += f":{CHECKSUM}"
         if self.implementation is not None:
             text += f"@{self.implementation}"
         return text
@@ -53,8 +68,12 @@ def _parse_stage(text: str, spec: str) -> StageSpec:
     name, *options = rest.split(":")
     fam = family(name.strip())
     dictionary = _dictionary_option(options, fam, spec)
+    checksum = CHECKSUM in [option.strip() for option in options]
+    options = [option for option in options if option.strip() != CHECKSUM]
     if len(options) > 1:
-        raise ValueError(f"codec spec {spec!r}: write a stage as name[:level][:dict=NAME][@impl]")
+        raise ValueError(
+            f"codec spec {spec!r}: write a stage as name[:level][:dict=NAME][:checksum][@impl]"
+        )
     has_level, level_text = bool(options), options[0] if options else ""
     level: int | None = None
     if has_level:
@@ -83,7 +102,16 @@ def _parse_stage(text: str, spec: str) -> StageSpec:
             f"codec spec {spec!r}: {fam.name}@{impl} cannot use a dictionary; "
             + ("use zstd@zstandard" if fam.name == "zstd" else "only zstd can")
         )
-    return StageSpec(fam, level, impl, dictionary)
+    if checksum and not (impl and fam.implementations[impl].takes_checksum):
+        raise ValueError(
+            f"codec spec {spec!r}: {fam.name}@{impl} takes no :checksum option; only lz4 leaves "
+            "its checksum out by default (zstd, gzip, zlib and framed snappy always check)"
+        )
+    return StageSpec(fam, level, impl, dictionary, checksum)
+
+
+CHECKSUM = "checksum"
+"""The stage option that asks for a content checksum (``lz4:1:checksum``)."""
 
 
 def _dictionary_option(options: list[str], fam: Family, spec: str) -> str | None:
@@ -99,6 +127,14 @@ def _dictionary_option(options: list[str], fam: Family, spec: str) -> str | None
     if not name:
         raise ValueError(f"codec spec {spec!r}: write dict=NAME with the dictionary's name")
     return name
+
+
+def integrity(spec: str) -> str | None:
+    """What detects a corrupted payload of ``spec`` when decoding, stage by stage in encoding
+    order (``"XXH64 content checksum ...; AES-GCM tag ..."``); ``None`` when nothing does.
+    ``ValueError`` as :func:`parse_spec`."""
+    found = [check for stage in parse_spec(spec) if (check := stage.integrity)]
+    return "; ".join(found) or None
 
 
 def from_spec(
@@ -131,11 +167,12 @@ def from_spec(
                     f"codec spec {spec!r} names dictionary {stage.dictionary!r} but no "
                     "dictionaries were given; pass dictionaries=Dictionaries.from_dir(FOLDER)"
                 )
-            compressor = (
-                cls(stage.level, dictionaries=dictionaries, active=stage.dictionary)  # type: ignore[call-arg]
-                if cls.takes_dictionaries
-                else cls(stage.level)
-            )
+            extras: dict[str, object] = {}
+            if cls.takes_dictionaries:
+                extras.update(dictionaries=dictionaries, active=stage.dictionary)
+            if stage.checksum:
+                extras["checksum"] = True
+            compressor = cls(stage.level, **extras)
             stages.append(CompressionStage(compressor, fam.encoding, options))
         elif fam.kind is Kind.ENCRYPTION:
             if keyring is None:

@@ -198,6 +198,7 @@ class EncryptionStage(Stage):
 
     encoding = b"binary/encrypted"
     library = f"cryptography {_CRYPTOGRAPHY} AESGCM ({_OPENSSL})"
+    integrity = "AES-GCM tag (any change is an authentication error)"
 
     def __init__(self, keyring: Keyring) -> None:
         self._keyring = keyring
