@@ -48,6 +48,18 @@ def serving(
 ) -> Iterator[str]:
     """Run ``python -m MODULE ...`` with ``--port`` appended; yield its base URL once it
     answers. ``log`` takes its stderr (the library's server writes one JSON line a request)."""
+    with serving_process(module_argv, env, log=log) as (url, _):
+        yield url
+
+
+@contextmanager
+def serving_process(
+    module_argv: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    log: Path | None = None,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """:func:`serving`, with the server's process (to read what it costs)."""
     [port] = free_ports(1)
     sink = log.open("wb") if log is not None else None
     try:
@@ -69,7 +81,7 @@ def serving(
             if time.monotonic() > deadline:
                 raise CodecServerError(f"no codec server answered at {url} within 30 s")
             time.sleep(0.1)
-        yield url
+        yield url, process
     finally:
         stop(process)
 

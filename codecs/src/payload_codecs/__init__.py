@@ -29,6 +29,7 @@ from payload_codecs._errors import (
     FrameCountError,
     PayloadDecodeError,
     PayloadDecryptionError,
+    TotalSizeError,
 )
 from payload_codecs._keyring import KEY_SIZE, Keyring
 from payload_codecs._recording import RecordingCodec, RecordingError
@@ -71,6 +72,7 @@ __all__ = [
     "RecordingError",
     "Stage",
     "StageSpec",
+    "TotalSizeError",
     "data_converter",
     "families",
     "family",

@@ -12,7 +12,7 @@ from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
-from payload_codecs._errors import DecodedSizeError, PayloadDecodeError
+from payload_codecs._errors import DecodedSizeError, PayloadDecodeError, TotalSizeError
 from payload_codecs._stages import ENCODING, CodecOptions, EncryptionStage, Stage, serialize
 
 
@@ -158,9 +158,28 @@ class ChainCodec(PayloadCodec):
             return list(payloads)
         return self._encode_blobs(payloads, _serialize(payloads)[0])
 
-    def decode_sync(self, payloads: Sequence[Payload]) -> list[Payload]:
-        """:meth:`decode` on the calling thread."""
-        return self._decode_owned(payloads, self._own_data(payloads)[0], self._limit)
+    def decode_sync(
+        self, payloads: Sequence[Payload], *, max_total: int | None = None
+    ) -> list[Payload]:
+        """:meth:`decode` on the calling thread. With ``max_total``, the payloads together may
+        decode to at most that many bytes, enforced while decoding as the per-payload limit is
+        (:class:`TotalSizeError` past it): what a codec server bounds a request by."""
+        owned = self._own_data(payloads)[0]
+        if max_total is None:
+            return self._decode_owned(payloads, owned, self._limit)
+        out, left = [], max_total
+        for payload, own in zip(payloads, owned, strict=True):
+            if own is None:
+                out.append(payload)
+                continue
+            sizes: list[int] = []
+            try:
+                # A limit under the codec's own means the request's budget is what runs out.
+                out.append(self._decode_one(payload, *own, min(self._limit, left), sizes))
+            except _OverLoopLimit:
+                raise TotalSizeError(max_total) from None
+            left -= sizes[0]
+        return out
 
     def _set_costs(self, encode: float, decode: float) -> None:
         """Keep the cost per byte and what follows from it, so that the hot path compares one

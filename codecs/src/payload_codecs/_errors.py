@@ -50,3 +50,17 @@ def max_frames(max_size: int) -> int:
     hold: a few, and one per 64 KiB, the size of a framed snappy chunk or a bgzip member, the
     smallest units that writers split content into."""
     return 16 + max_size // 65536
+
+
+class TotalSizeError(DecodedSizeError):
+    """Payloads decoded together (one codec server request) would decode to more bytes in all
+    than their total limit allows, though each is within the per-payload limit."""
+
+    def __init__(self, limit: int) -> None:
+        PayloadDecodeError.__init__(
+            self,
+            f"the payloads decode to more than {limit:,} bytes in all, over the limit for one "
+            "request; ask for fewer payloads at once, or raise the limit",
+        )
+        self.limit = limit
+        self.declared = None

@@ -10,13 +10,18 @@ one line that names what was wrong, never the payload data or a key.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import json
 import logging
+import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from google.protobuf import json_format
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
@@ -27,10 +32,16 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from temporalio.api.common.v1 import Payloads
+from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import PayloadCodec
 
-from payload_codecs._errors import DecodedSizeError, PayloadDecodeError, PayloadDecryptionError
+from payload_codecs._codec import ChainCodec
+from payload_codecs._errors import (
+    DecodedSizeError,
+    PayloadDecodeError,
+    PayloadDecryptionError,
+    TotalSizeError,
+)
 from payload_codecs.server._auth import Authenticator, AuthError, NoAuth, Refusal
 
 if TYPE_CHECKING:
@@ -41,17 +52,38 @@ CORS_HEADERS = ("Content-Type", "X-Namespace", "Authorization", "Authorization-E
 """What the Web UI and the CLI send: the UI adds Authorization and Authorization-Extras when it
 passes the user's access and id tokens."""
 log = logging.getLogger("payload_codecs.server")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Per request: body bytes (base64 JSON is about 4/3 of the payload bytes), payloads. The
-    decoded size of each payload is the codec's own ``CodecOptions.max_decoded_size``."""
+    """Per request: body bytes (base64 JSON is about 4/3 of the payload bytes), payloads, and
+    the bytes its payloads decode to in all; the decoded size of each payload is the codec's own
+    ``CodecOptions.max_decoded_size``. Per server: requests in progress at once, and the threads
+    that parse, decode and write them, off the event loop so that ``/health`` and small
+    requests keep answering while a large one decodes.
+
+    What one request can cost is then bounded: at most ``max_concurrent_requests`` bodies of
+    ``max_body_bytes`` held, and ``threads`` requests decoding at once, each to at most
+    ``max_request_decoded_bytes`` (six payloads of 60 MiB each, each under the per-payload
+    limit, took a server without the total from 64 MiB to 2.2 GiB)."""
 
     max_body_bytes: int = 16 << 20
     max_payloads: int = 10_000
     max_stored_bytes: int = 64 << 20
     """The largest payload ``/download`` fetches from external storage and answers with."""
+    max_request_decoded_bytes: int = 64 << 20
+    """The most bytes the payloads of one request may decode to in all (413 past it)."""
+    max_concurrent_requests: int = 32
+    """Codec requests in progress at once; one more is answered 503 with ``Retry-After``."""
+    threads: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
+    """Threads that parse, decode or encode, and write requests."""
+    retry_after_s: int = 1
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if value < 1:
+                raise ValueError(f"server limit {name} must be 1 or more, got {value}")
 
 
 @dataclass(frozen=True)
@@ -148,7 +180,28 @@ def _check_base64(document: dict[str, object]) -> None:
                 raise ValueError
 
 
-def _payloads(body: bytes, limit: int) -> Payloads:
+def _work(
+    codec: ChainCodec, encode: bool, payloads: list[Payload], limits: Limits
+) -> list[Payload]:
+    """Encode or decode on a server thread, the request's decoded bytes bounded in all."""
+    try:
+        if encode:
+            return codec.encode_sync(payloads)
+        return codec.decode_sync(payloads, max_total=limits.max_request_decoded_bytes)
+    except PayloadDecodeError as error:
+        raise Refusal(*_reason(error)) from None
+
+
+def _json(payloads: list[Payload]) -> bytes:
+    """The answer's body, ``Payloads`` as protobuf JSON: tens of megabytes for a large
+    request, so written on a server thread, and payload by payload: the JSON encoder holds the
+    interpreter's lock for the whole of each call, which for a whole answer of 80 MiB kept the
+    event loop (and ``/health``) waiting 0.4 s."""
+    parts = (json_format.MessageToJson(p, indent=None).encode() for p in payloads)
+    return b'{"payloads": [' + b", ".join(parts) + b"]}"
+
+
+def _payloads(body: bytes, limit: int) -> list[Payload]:
     message = Payloads()
     try:
         document = json.loads(body)
@@ -167,7 +220,7 @@ def _payloads(body: bytes, limit: int) -> Payloads:
         raise Refusal(
             413, f"{len(message.payloads):,} payloads in one request, over the {limit:,} limit"
         )
-    return message
+    return list(message.payloads)
 
 
 def _reason(error: PayloadDecodeError) -> tuple[int, str]:
@@ -199,22 +252,47 @@ class _CodecEndpoint:
     def __init__(self, config: ServerConfig, metrics: _Metrics) -> None:
         self.config = config
         self.metrics = metrics
+        self.executor = ThreadPoolExecutor(config.limits.threads, "codec-server")
+        self._active = 0
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
         prefix, _, endpoint = request.url.path.rstrip("/").rpartition("/")
         exchange = _Exchange(endpoint)
+        limits = self.config.limits
+        if self._active >= limits.max_concurrent_requests:
+            return self._busy(exchange, started, f"{self._active} requests are in progress")
+        self._active += 1
         try:
             response = await self._answer(request, prefix, exchange)
         except Refusal as refused:
             exchange.status = refused.status
             response = JSONResponse({"error": refused.reason}, status_code=refused.status)
+        except MemoryError:  # the host's state, not the request's fault: it may pass
+            return self._busy(exchange, started, "it ran out of memory")
         except Exception as error:  # a bug, never a payload's fault: say nothing about it
             log.error("codec request failed: %s", type(error).__name__)
             exchange.status = 500
             response = JSONResponse({"error": "internal error"}, status_code=500)
+        finally:
+            self._active -= 1
         self._record(exchange, time.perf_counter() - started)
         return response
+
+    def _busy(self, exchange: _Exchange, started: float, why: str) -> Response:
+        exchange.status = 503
+        self._record(exchange, time.perf_counter() - started)
+        retry = self.config.limits.retry_after_s
+        return JSONResponse(
+            {"error": f"the codec server is busy ({why}); retry in {retry} s"},
+            status_code=503,
+            headers={"Retry-After": str(retry)},
+        )
+
+    async def _in_thread(self, work: Callable[..., _T], *args: Any) -> _T:
+        return await asyncio.get_running_loop().run_in_executor(
+            self.executor, functools.partial(work, *args)
+        )
 
     async def _answer(self, request: Request, prefix: str, exchange: _Exchange) -> Response:
         config = self.config
@@ -231,25 +309,34 @@ class _CodecEndpoint:
         chosen = config.codecs.get(exchange.namespace) or config.codecs.get(ANY_NAMESPACE)
         if chosen is None:
             raise Refusal(403, f"namespace {_shown(exchange.namespace)!r} is not served here")
-        body = await _body(request, config.limits.max_body_bytes)
-        payloads = list(_payloads(body, config.limits.max_payloads).payloads)
+        limits = config.limits
+        body = await _body(request, limits.max_body_bytes)
+        payloads = await self._in_thread(_payloads, body, limits.max_payloads)
         exchange.payloads = len(payloads)
         exchange.bytes_in = sum(len(p.data) for p in payloads)
         if exchange.endpoint == "download" and config.storage is not None:
             from payload_codecs.server._download import download  # temporalio 1.35+
 
-            limit = config.limits.max_stored_bytes
+            limit = limits.max_stored_bytes
             payloads = await download(config.storage, payloads, exchange.namespace, limit)
-        try:
-            work = chosen.encode if exchange.endpoint == "encode" else chosen.decode
-            answered = await work(payloads)
-        except PayloadDecodeError as error:
-            raise Refusal(*_reason(error)) from None
+        encode = exchange.endpoint == "encode"
+        if isinstance(chosen, ChainCodec):
+            answered = await self._in_thread(_work, chosen, encode, payloads, limits)
+        else:  # a codec of the caller's own: the SDK's interface, on the loop
+            try:
+                answered = await (chosen.encode if encode else chosen.decode)(payloads)
+            except PayloadDecodeError as error:
+                raise Refusal(*_reason(error)) from None
+            if (
+                not encode
+                and sum(p.ByteSize() for p in answered) > limits.max_request_decoded_bytes
+            ):
+                raise Refusal(*_reason(TotalSizeError(limits.max_request_decoded_bytes)))
         if len(answered) != len(payloads):  # the CLI refuses any other count; never send one
             raise Refusal(500, "the codec returned a different number of payloads")
         exchange.bytes_out = sum(len(p.data) for p in answered)
+        text = await self._in_thread(_json, answered)
         exchange.status = 200
-        text = json_format.MessageToJson(Payloads(payloads=answered), indent=None)
         return Response(text, media_type="application/json")
 
     def _record(self, exchange: _Exchange, elapsed: float) -> None:
@@ -294,7 +381,14 @@ def create_app(config: ServerConfig) -> Starlette:
                 max_age=600,
             )
         )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        codec.executor.shutdown(wait=False, cancel_futures=True)
+
     return Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/metrics", prometheus, methods=["GET"]),

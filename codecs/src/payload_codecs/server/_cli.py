@@ -133,6 +133,24 @@ def _access(parser: argparse.ArgumentParser) -> None:
         default=MAX_DECODED_SIZE,
         help="most bytes one payload may decode to",
     )
+    limits.add_argument(
+        "--max-request-decoded-bytes",
+        type=int,
+        default=Limits.max_request_decoded_bytes,
+        help="most bytes the payloads of one request may decode to in all",
+    )
+    limits.add_argument(
+        "--max-concurrent-requests",
+        type=int,
+        default=Limits.max_concurrent_requests,
+        help="codec requests in progress at once; more are answered 503 with Retry-After",
+    )
+    limits.add_argument(
+        "--threads",
+        type=int,
+        default=Limits().threads,
+        help="threads that decode and encode, off the event loop (default: up to 4, one per CPU)",
+    )
 
 
 def _keyring(path: Path | None, env: str = "PAYLOAD_CODEC_KEYS") -> Keyring:
@@ -231,7 +249,14 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
         allow_credentials=args.allow_credentials,
         auth=_authenticator(args),
         encode=not args.no_encode,
-        limits=Limits(args.max_body_bytes, args.max_payloads, args.max_stored_bytes),
+        limits=Limits(
+            max_body_bytes=args.max_body_bytes,
+            max_payloads=args.max_payloads,
+            max_stored_bytes=args.max_stored_bytes,
+            max_request_decoded_bytes=args.max_request_decoded_bytes,
+            max_concurrent_requests=args.max_concurrent_requests,
+            threads=args.threads,
+        ),
         storage=_storage(args),
     )
 
