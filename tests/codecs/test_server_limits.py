@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
@@ -19,7 +20,7 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import PayloadCodec
 
-from payload_codecs import from_spec
+from payload_codecs import CodecOptions, Keyring, from_spec
 from payload_codecs.server import Limits, ServerConfig, create_app
 
 MIB = 1 << 20
@@ -137,3 +138,36 @@ async def test_health_answers_while_a_large_request_decodes(server: Running) -> 
             await asyncio.sleep(0.02)
         assert (await large).status_code == 200
     assert len(answered) >= 5, f"/health answered {len(answered)} times during the request"
+
+
+SPECS = ["snappy", "snappy@cramjam-raw", "zstd", "zstd@cramjam", "lz4", "lz4@cramjam", "gzip"]
+SPECS += ["gzip@cramjam", "zlib", "zstd+aes256gcm"]
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_no_payload_makes_the_server_answer_500(spec: str) -> None:
+    """A payload's fault is a 4xx, whatever its bytes: 200 single-bit flips, cuts and random
+    tails of a real payload, each in a request of its own."""
+    keyring = Keyring.generate("k")
+    codec = from_spec(spec, keyring=keyring, options=CodecOptions(keep_if_not_smaller=False))
+    [good] = codec.encode_sync([Payload(data=b'{"order": 1, "items": [1, 2, 3]}' * 200)])
+    rng = random.Random(spec)
+    bodies = []
+    for _ in range(200):
+        data = bytearray(good.data)
+        kind = rng.randrange(3)
+        if kind == 0:
+            bit = rng.randrange(len(data) * 8)
+            data[bit // 8] ^= 1 << (bit % 8)
+        elif kind == 1:
+            del data[rng.randrange(len(data)) :]
+        else:
+            data += rng.randbytes(rng.randrange(1, 64))
+        bodies.append(_body([Payload(metadata=good.metadata, data=bytes(data))]))
+
+    async def statuses() -> set[int]:
+        transport = httpx.ASGITransport(app=create_app(ServerConfig({"*": codec})))
+        async with httpx.AsyncClient(transport=transport, base_url="http://codec") as client:
+            return {(await client.post("/decode", content=body)).status_code for body in bodies}
+
+    assert all(status == 200 or 400 <= status < 500 for status in asyncio.run(statuses()))
