@@ -184,35 +184,15 @@ func (c *codec) encodeData(stage string, data []byte) (string, []byte, error) {
 		defer writer.Close()
 		return "binary/zstd", writer.EncodeAll(data, nil), nil
 	case "snappy":
-		writer := snappy.NewBufferedWriter(&buf)
-		if _, err := writer.Write(data); err != nil {
-			return "", nil, err
-		}
-		err := writer.Close()
-		return "binary/snappy", buf.Bytes(), err
+		return written("binary/snappy", snappy.NewBufferedWriter(&buf), &buf, data)
 	case "snappy-raw":
 		return "binary/snappy", snappy.Encode(nil, data), nil
 	case "lz4":
-		writer := lz4.NewWriter(&buf)
-		if _, err := writer.Write(data); err != nil {
-			return "", nil, err
-		}
-		err := writer.Close()
-		return "binary/lz4", buf.Bytes(), err
+		return written("binary/lz4", lz4.NewWriter(&buf), &buf, data)
 	case "gzip":
-		writer := gzip.NewWriter(&buf)
-		if _, err := writer.Write(data); err != nil {
-			return "", nil, err
-		}
-		err := writer.Close()
-		return "binary/gzip", buf.Bytes(), err
+		return written("binary/gzip", gzip.NewWriter(&buf), &buf, data)
 	case "zlib":
-		writer := zlib.NewWriter(&buf)
-		if _, err := writer.Write(data); err != nil {
-			return "", nil, err
-		}
-		err := writer.Close()
-		return "binary/zlib", buf.Bytes(), err
+		return written("binary/zlib", zlib.NewWriter(&buf), &buf, data)
 	case "aes256gcm":
 		nonce := make([]byte, c.gcm.NonceSize())
 		if _, err := rand.Read(nonce); err != nil {
@@ -221,6 +201,18 @@ func (c *codec) encodeData(stage string, data []byte) (string, []byte, error) {
 		return "binary/encrypted", c.gcm.Seal(nonce, nonce, data, nil), nil
 	}
 	return "", nil, fmt.Errorf("unknown stage %q", stage)
+}
+
+// written writes data through a compressing writer into buf and closes the writer, which
+// flushes it; then, and only then, buf holds the stream.
+func written(encoding string, writer io.WriteCloser, buf *bytes.Buffer, data []byte) (string, []byte, error) {
+	if _, err := writer.Write(data); err != nil {
+		return "", nil, err
+	}
+	if err := writer.Close(); err != nil {
+		return "", nil, err
+	}
+	return encoding, buf.Bytes(), nil
 }
 
 func (c *codec) decode(blob []byte) ([]byte, error) {

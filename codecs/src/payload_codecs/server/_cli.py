@@ -119,38 +119,27 @@ def _access(parser: argparse.ArgumentParser) -> None:
         "--namespace-claim", help="claim listing the namespaces a token may read (--auth jwt)"
     )
     limits = parser.add_argument_group("limits")
-    limits.add_argument("--max-body-bytes", type=int, default=Limits.max_body_bytes)
-    limits.add_argument("--max-payloads", type=int, default=Limits.max_payloads)
-    limits.add_argument(
-        "--max-stored-bytes",
-        type=int,
-        default=Limits.max_stored_bytes,
-        help="largest offloaded payload /download fetches",
-    )
+    defaults = Limits()
+    for field, help in _LIMITS.items():
+        flag = "--" + field.replace("_", "-")
+        limits.add_argument(flag, type=int, default=getattr(defaults, field), help=help)
     limits.add_argument(
         "--max-decoded-bytes",
         type=int,
         default=MAX_DECODED_SIZE,
         help="most bytes one payload may decode to",
     )
-    limits.add_argument(
-        "--max-request-decoded-bytes",
-        type=int,
-        default=Limits.max_request_decoded_bytes,
-        help="most bytes the payloads of one request may decode to in all",
-    )
-    limits.add_argument(
-        "--max-concurrent-requests",
-        type=int,
-        default=Limits.max_concurrent_requests,
-        help="codec requests in progress at once; more are answered 503 with Retry-After",
-    )
-    limits.add_argument(
-        "--threads",
-        type=int,
-        default=Limits().threads,
-        help="threads that decode and encode, off the event loop (default: up to 4, one per CPU)",
-    )
+
+
+_LIMITS = {
+    "max_body_bytes": "largest request body",
+    "max_payloads": "most payloads in one request",
+    "max_stored_bytes": "largest offloaded payload /download fetches",
+    "max_request_decoded_bytes": "most bytes the payloads of one request may decode to in all",
+    "max_concurrent_requests": "codec requests in progress at once; more get 503, Retry-After",
+    "threads": "threads that decode and encode, off the event loop (up to 4, one per CPU)",
+}
+"""The server's ``Limits`` that are options, by field: ``--max-body-bytes`` and so on."""
 
 
 def _keyring(path: Path | None, env: str = "PAYLOAD_CODEC_KEYS") -> Keyring:
@@ -249,14 +238,7 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
         allow_credentials=args.allow_credentials,
         auth=_authenticator(args),
         encode=not args.no_encode,
-        limits=Limits(
-            max_body_bytes=args.max_body_bytes,
-            max_payloads=args.max_payloads,
-            max_stored_bytes=args.max_stored_bytes,
-            max_request_decoded_bytes=args.max_request_decoded_bytes,
-            max_concurrent_requests=args.max_concurrent_requests,
-            threads=args.threads,
-        ),
+        limits=Limits(**{field: getattr(args, field) for field in _LIMITS}),
         storage=_storage(args),
     )
 
