@@ -88,7 +88,7 @@ _CSS = (
     "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;"
     "color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:.85em}"
     "th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}"
-    "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}"
+    "th{background:#f3f3f3}td:first-child,th:first-child,.text{text-align:left}"
     "img{max-width:100%;border:1px solid #eee;margin:.5em 0}code{background:#f5f5f5}"
 )
 
@@ -101,6 +101,16 @@ def _inline(text: str) -> str:
     return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
 
 
+def _words(text: str) -> bool:
+    """Whether a table cell holds words (aligned left) rather than a figure (aligned right, so
+    that digits line up): ``48.1%``, ``-29 %``, ``246 [224-275]``, or ``-`` and empty for none."""
+    return not _FIGURE.match(text)
+
+
+_FIGURE = re.compile(r"[-+]?\d|-$|$")
+_TEXT = " class='text'"
+
+
 def page(sections: Sequence[Section], title: str) -> str:
     out = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
@@ -111,13 +121,18 @@ def page(sections: Sequence[Section], title: str) -> str:
         out.append(f"<h2 id='{anchor(section.title)}'>{html.escape(section.title)}</h2>")
         for block in section.blocks:
             if isinstance(block, Table):
+                # A column of words reads from the left, its heading too (as its first row).
+                first = block.rows[0] if block.rows else []
+                words = [i < len(first) and _words(first[i]) for i in range(len(block.header))]
                 out.append("<table><thead><tr>")
-                out += [f"<th>{html.escape(cell)}</th>" for cell in block.header]
+                out += [
+                    f"<th{_TEXT if left else ''}>{html.escape(cell)}</th>"
+                    for cell, left in zip(block.header, words, strict=True)
+                ]
                 out.append("</tr></thead><tbody>")
                 for row in block.rows:
-                    out.append(
-                        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
-                    )
+                    cells = (f"<td{_TEXT if _words(c) else ''}>{_inline(c)}</td>" for c in row)
+                    out.append("<tr>" + "".join(cells) + "</tr>")
                 out.append("</tbody></table>")
             elif isinstance(block, Code):
                 out.append(f"<pre><code>{html.escape(block.text)}</code></pre>")
