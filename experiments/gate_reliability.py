@@ -119,7 +119,9 @@ def _summary(records: list[dict[str, object]]) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m experiments.gate_reliability")
+    parser = argparse.ArgumentParser(
+        prog="python -m experiments.gate_reliability", allow_abbrev=False
+    )
     parser.add_argument("--pairs", type=int, default=20)
     parser.add_argument("--profile", default="ci")
     parser.add_argument("--out", type=Path, required=True)

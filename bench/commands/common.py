@@ -8,6 +8,7 @@ import argparse
 import math
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from bench.cluster import (
     TRANSPORTS,
     ClusterOptions,
 )
+from bench.errors import UserError
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|k|kib|kb|m|mib|mb)?\s*$", re.IGNORECASE)
 _UNITS = {"b": 1, "k": 1024, "kib": 1024, "kb": 1024, "m": 1 << 20, "mib": 1 << 20, "mb": 1 << 20}
@@ -31,27 +33,52 @@ def size(text: str) -> int:
     return int(float(match[1]) * _UNITS[(match[2] or "b").lower()])
 
 
-SECRET_FLAGS = ("--api-key", "--codec-auth", "--token")
+SECRET_FLAGS = ("--api-key",)
 """Flags whose values are credentials: never recorded, printed or logged."""
 REDACTED = "<redacted>"
 
 
-def redact(argv: list[str]) -> list[str]:
+def secrets_of(args: argparse.Namespace) -> list[str]:
+    """The credentials a command holds, from its flags or the environment: what is removed,
+    by value, from everything a run writes."""
+    given = [getattr(args, "api_key", None), os.environ.get(API_KEY_ENV)]
+    return [secret for secret in given if secret]
+
+
+def refuse_abbreviated_secrets(argv: Sequence[str]) -> None:
+    """:class:`UserError` for an abbreviation of a credential flag (``--api-k``), before
+    argparse would quote its value in an "unrecognized arguments" message. Options are never
+    abbreviated (``allow_abbrev=False``): ``--api-k SECRET`` was once taken for ``--api-key``
+    and written, unredacted, into the results."""
+    for arg in argv:
+        flag = arg.split("=", 1)[0]
+        if not flag.startswith("--") or len(flag) < 3 or flag in SECRET_FLAGS:
+            continue
+        for secret in SECRET_FLAGS:
+            if secret.startswith(flag):
+                raise UserError(
+                    f"{flag} is not an option; write {secret} in full (options are never "
+                    "abbreviated, so that a credential is never taken for something else)"
+                )
+
+
+def redact(argv: Sequence[str], secrets: Sequence[str] = ()) -> list[str]:
     """``argv`` with the value of every credential flag replaced, in both ``--flag value`` and
-    ``--flag=value`` spellings."""
+    ``--flag=value`` spellings, and every credential in ``secrets`` replaced wherever it
+    appears (a value given under another spelling, or pasted into another argument)."""
     out: list[str] = []
     hide_next = False
-    for arg in argv:
+    for given in argv:
+        shown = given
         if hide_next:
-            out.append(REDACTED)
-            hide_next = False
-        elif arg in SECRET_FLAGS:
-            out.append(arg)
+            shown, hide_next = REDACTED, False
+        elif given in SECRET_FLAGS:
             hide_next = True
-        elif arg.startswith(tuple(f"{flag}=" for flag in SECRET_FLAGS)):
-            out.append(f"{arg.split('=', 1)[0]}={REDACTED}")
-        else:
-            out.append(arg)
+        elif given.startswith(tuple(f"{flag}=" for flag in SECRET_FLAGS)):
+            shown = f"{given.split('=', 1)[0]}={REDACTED}"
+        for secret in secrets:
+            shown = shown.replace(secret, REDACTED)
+        out.append(shown)
     return out
 
 
@@ -137,4 +164,5 @@ def command(sub: Subparsers, name: str, help_text: str) -> argparse.ArgumentPars
         help=help_text,
         description=help_text,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        allow_abbrev=False,
     )

@@ -237,7 +237,9 @@ def _decoding(parser: argparse.ArgumentParser) -> None:
 
 
 def add_parser(sub: Subparsers) -> None:
-    corpus = sub.add_parser("corpus", help="make, import, fetch and describe payload corpora")
+    corpus = sub.add_parser(
+        "corpus", help="make, import, fetch and describe payload corpora", allow_abbrev=False
+    )
     commands = corpus.add_subparsers(dest="corpus_command", required=True)
 
     generate = command(commands, "generate", "seeded synthetic payloads, Temporal-shaped")

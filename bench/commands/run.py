@@ -15,6 +15,7 @@ from bench.commands.common import (
     command,
     positive_int,
     redact,
+    secrets_of,
     size,
 )
 from bench.corpus import catalog
@@ -59,7 +60,7 @@ def options_from(args: argparse.Namespace) -> RunOptions:
             ui_url=args.ui_url,
             codec_endpoint=args.codec_endpoint,
         ),
-        command=("codec-bench", *redact(args.argv)),
+        command=("codec-bench", *redact(args.argv, secrets_of(args))),
     )
 
 

@@ -17,7 +17,7 @@ from bench.run.options import S3_BUCKET
 
 
 def parser() -> argparse.ArgumentParser:
-    worker = argparse.ArgumentParser(prog="python -m bench.commands.worker")
+    worker = argparse.ArgumentParser(prog="python -m bench.commands.worker", allow_abbrev=False)
     add_cluster_arguments(worker)
     worker.add_argument("--task-queue-prefix", required=True)
     worker.add_argument("--codec", action="append", required=True)

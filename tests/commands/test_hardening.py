@@ -3,6 +3,7 @@ results, reports or logs."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from bench.cli import main
 
 from payload_codecs import CorpusWriter
+from tests.processes import start_cli
 
 SECRET = "tcb-secret-api-key-51b8e0"
 
@@ -36,6 +38,58 @@ def test_an_api_key_reaches_no_result_report_or_log(
             assert SECRET not in path.read_text(), path.name
     command = json.loads((out / "results.json").read_text())["command"]
     assert "<redacted>" in " ".join(command)
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [["--api-k", SECRET], [f"--api-ke={SECRET}"], ["--api", SECRET], ["--api-", SECRET]],
+    ids=["--api-k", "--api-ke=", "--api", "--api-"],
+)
+def test_an_abbreviated_credential_flag_is_refused_without_repeating_its_value(
+    small_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], spelling: list[str]
+) -> None:
+    """Spellings argparse took for --api-key before options stopped being abbreviated; the
+    key was then written, unredacted, into results.json and the reports."""
+    out = tmp_path / "run"
+    argv = ["run", "--codec", "zstd:3", "--corpus", str(small_corpus), "--rounds", "1"]
+    assert main([*argv, "--no-client", "--no-reading", *spelling, "--out", str(out)]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "write --api-key in full" in line
+    assert SECRET not in line
+    assert not out.exists()
+
+
+def test_a_key_from_the_environment_is_redacted_wherever_it_appears(
+    small_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEMPORAL_API_KEY", SECRET)
+    out = tmp_path / "run"
+    argv = ["run", "--codec", "zstd:3", "--corpus", str(small_corpus), "--rounds", "1"]
+    extra = ["--task-queue-prefix", f"tq-{SECRET}"]
+    assert main([*argv, "--no-client", "--no-reading", *extra, "--out", str(out)]) == 0
+    for path in out.iterdir():
+        if path.suffix in {".json", ".csv", ".md", ".html"}:
+            assert SECRET not in path.read_text(), path.name
+
+
+def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                found += _parsers(child)
+    return found
+
+
+def test_no_command_of_the_project_takes_an_abbreviated_option() -> None:
+    from bench.cli import parser
+    from bench.commands.worker import parser as worker_parser
+
+    from payload_codecs.server._cli import _parser as server_parser
+
+    everything = [*_parsers(parser()), worker_parser(), server_parser()]
+    assert len(everything) > 15
+    assert [p.prog for p in everything if p.allow_abbrev] == []
 
 
 def test_an_api_key_needs_an_address(
@@ -93,7 +147,7 @@ def test_prices_and_limits_must_be_finite_and_not_negative(
     run_folder: Path, capsys: pytest.CaptureFixture[str], value: str
 ) -> None:
     results = str(run_folder / "results.json")
-    for flag in ("--storage-price", "--cpu-price", "--max-encode-us", "--volume-gb"):
+    for flag in ("--storage-price", "--cpu-price", "--max-encode-us-per-kib", "--volume-gb"):
         with pytest.raises(SystemExit) as caught:
             main(["recommend", results, flag, value])
         assert caught.value.code == 2
@@ -134,3 +188,20 @@ def test_compare_needs_two_runs_and_a_gate_needs_something_to_check(
     untimed.write_text(json.dumps(document))
     assert main(["compare", results, str(untimed), "--fail-on-regression", "10"]) == 2
     assert "found no timed row common to the runs" in _one_error_line(capsys.readouterr().err)
+
+
+def test_an_unreachable_cluster_ends_in_one_line_and_exit_2_every_time(
+    tiny_corpus: Path, tmp_path: Path
+) -> None:
+    """Sixteen runs, four at a time: the Temporal SDK's core could abort the interpreter as it
+    finalized ("Fatal Python error: PyGILState_Release", exit 134) in 2 of 16 such runs."""
+    argv = ["run", "--address", "127.0.0.1:1", "--codec", "zstd:3", "--corpus", str(tiny_corpus)]
+    argv += ["--rounds", "1", "--no-reading"]
+    for batch in range(4):
+        runs = [start_cli([*argv, "--out", str(tmp_path / f"{batch}-{i}")]) for i in range(4)]
+        for process in runs:
+            _, err = process.communicate(timeout=120)
+            assert process.returncode == 2, err
+            assert "Fatal Python error" not in err
+            line = _one_error_line(err)
+            assert "cannot reach Temporal at 127.0.0.1:1" in line

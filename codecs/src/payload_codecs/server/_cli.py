@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Serve payload codecs to the Temporal Web UI and CLI (the codec server "
         "protocol: POST <prefix>/decode and <prefix>/encode).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        # No abbreviations: a prefix of one option must never pass for another, least of all
+        # where a value is a credential.
+        allow_abbrev=False,
     )
     _what_to_serve(parser.add_argument_group("what to serve"))
     _network(parser.add_argument_group("network"))
