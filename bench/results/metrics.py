@@ -107,6 +107,8 @@ class Metric:
     tolerance: float = 0.0
     """Relative change a SIZE metric may show between runs of the same codec and data."""
     series: Callable[[BucketView], list[float]] | None = None
+    text: bool = False
+    """Words (the first error), where every other metric is a figure."""
 
 
 IN_PROCESS = frozenset({Layer.RAW, Layer.CODEC, Layer.REFERENCE})
@@ -458,7 +460,14 @@ READING_METRICS = (
         _whole("errors"),
         higher_is_better=False,
     ),
-    Metric("reading_error", "", "reading layer: the first failure", READING, _whole("first_error")),
+    Metric(
+        "reading_error",
+        "",
+        "reading layer: the first failure",
+        READING,
+        _whole("first_error"),
+        text=True,
+    ),
     Metric(
         "decode_request_ms",
         "ms",
@@ -677,7 +686,14 @@ METRICS: tuple[Metric, ...] = (
         _max_stall_ms,
         higher_is_better=False,
     ),
-    Metric("first_error", "", "client layer: the first failure", CLIENT, _whole("first_error")),
+    Metric(
+        "first_error",
+        "",
+        "client layer: the first failure",
+        CLIENT,
+        _whole("first_error"),
+        text=True,
+    ),
     Metric(
         "concurrency",
         "",
@@ -734,3 +750,6 @@ def series_of(case: CaseResult, bucket: str, name: str) -> list[float]:
     if m.series is None or case.layer not in m.layers or not indices:
         return []
     return m.series(BucketView(vars(case.samples), indices, bucket))
+
+
+TEXT_METRICS = frozenset(metric.name for metric in METRICS if metric.text)

@@ -49,13 +49,14 @@ from __future__ import annotations
 
 import copy
 import csv
+import dataclasses
 import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from bench.results.metrics import summarise
 from bench.results.model import (
@@ -74,6 +75,7 @@ from bench.results.samples import (
     ReadingSamples,
     Samples,
 )
+from bench.results.validate import check_case
 
 SCHEMA = "temporal-codec-bench/results"
 SCHEMA_VERSION = 4
@@ -104,13 +106,32 @@ def case_result(
 def samples_from_json(layer: Layer, document: dict[str, Any]) -> Samples:
     """A case's stored samples as the typed record its layer writes (the reading layer holds
     two kinds: a history read, and ``/decode`` under load)."""
-    if layer.in_process:
-        return InProcessSamples(**document)
+    if not isinstance(document, dict):
+        raise ValueError("samples is not a table of fields")
+    if layer.in_process:  # every field, as every version wrote them
+        return _record(InProcessSamples, document, every=True)
     if layer is Layer.CLIENT:
-        return ClientSamples(**document)
+        return _record(ClientSamples, document)
     if "requests_per_s" in document:
-        return DecodeSamples(**document)
-    return ReadingSamples(**document)
+        return _record(DecodeSamples, document)
+    return _record(ReadingSamples, document)
+
+
+_S = TypeVar("_S")
+
+
+def _record(cls: type[_S], document: dict[str, Any], every: bool = False) -> _S:
+    """``cls`` from ``document``: ``ValueError`` for a field it does not have, or lacks (those
+    without a default, or ``every`` one; later versions added fields with defaults)."""
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    unknown = sorted(set(document) - {field.name for field in fields})
+    if unknown:
+        raise ValueError(f"samples.{unknown[0]} is not a field of these samples")
+    for field in fields:
+        default = not (field.default is field.default_factory is dataclasses.MISSING)
+        if (every or not default) and field.name not in document:
+            raise ValueError(f"samples.{field.name} is missing")
+    return cls(**document)
 
 
 def to_json(results: Results) -> dict[str, Any]:
@@ -209,24 +230,38 @@ def from_json(document: Any, source: str = "results") -> Results:
             command=document["command"],
             environment=Environment.from_json(document["environment"]),
             corpora=[CorpusInfo(**corpus) for corpus in document["corpora"]],
-            cases=[_case(case) for case in document["cases"]],
+            cases=[_case(index, case) for index, case in enumerate(document["cases"])],
             layers=document.get("layers", {}),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise ResultsError(f"{source} is a damaged results file ({error})") from None
+        raise ResultsError(
+            f"{source} is a damaged results file: {error}; it was edited or cut short, so "
+            "measure again or restore it"
+        ) from None
 
 
-def _case(case: dict[str, Any]) -> CaseResult:
-    return CaseResult(
-        layer=Layer(case["layer"]),
-        codec=case["codec"],
-        corpus=case["corpus"],
-        library=case["library"],
-        facts=CodecFacts.from_json(case["facts"]),
-        samples=samples_from_json(Layer(case["layer"]), case["samples"]),
-        summary=case["summary"],
-        variant=case.get("variant", ""),
-    )
+def _case(index: int, case: Any) -> CaseResult:
+    """Case ``index`` of a file, checked (see :mod:`bench.results.validate`); ``ValueError``
+    naming the case and its damaged field."""
+    named = f"case {index}"
+    try:
+        named += f" ({case['layer']} layer, {case['codec']}, corpus {case['corpus']})"
+        result = CaseResult(
+            layer=Layer(case["layer"]),
+            codec=case["codec"],
+            corpus=case["corpus"],
+            library=case["library"],
+            facts=CodecFacts.from_json(case["facts"]),
+            samples=samples_from_json(Layer(case["layer"]), case["samples"]),
+            summary=case["summary"],
+            variant=case.get("variant", ""),
+        )
+        check_case(result)
+    except KeyError as missing:
+        raise ValueError(f"{named}: field {missing} is missing") from None
+    except (TypeError, ValueError, AttributeError) as error:
+        raise ValueError(f"{named}: {error}") from None
+    return result
 
 
 def atomic_write(path: Path, write: Callable[[IO[str]], object]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -132,19 +133,60 @@ def test_bad_results_files_are_one_line_and_exit_2(
     assert not (tmp_path / "report.html").exists()
 
 
-@pytest.mark.parametrize("command", ["report", "recommend", "compare"])
-def test_a_case_with_damaged_samples_is_refused_by_every_reader(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+DAMAGE: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
+    "samples replaced": (
+        lambda case: case.update(samples={"bogus": [1, 2]}),
+        "samples.bogus is not a field",
+    ),
+    "a field missing": (
+        lambda case: case["samples"].pop("original_bytes"),
+        "samples.original_bytes is missing",
+    ),
+    "a round cut short": (
+        lambda case: case["samples"]["encode_ns"][0].pop(),
+        "samples.encode_ns[0] has",
+    ),
+    "a round missing": (
+        lambda case: case["samples"]["decode_ns"].pop(),
+        "samples.decode_ns has",
+    ),
+    "text for a number": (
+        lambda case: case["samples"]["encoded_bytes"].__setitem__(0, "12"),
+        "samples.encoded_bytes is not list[int]",
+    ),
+    "facts of the wrong type": (
+        lambda case: case["facts"].update(level="three"),
+        "facts.level is not",
+    ),
+    "a summary that is not figures": (
+        lambda case: case["summary"]["all"].update(ratio="high"),
+        "summary['all']['ratio'] is not a figure",
+    ),
+    "no layer": (lambda case: case.pop("layer"), "field 'layer' is missing"),
+}
+"""Ways a real results file was found damaged, and what the one line says of each."""
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+@pytest.mark.parametrize("command", ["report", "recommend", "compare", "export"])
+def test_a_damaged_case_is_refused_by_every_reader_naming_the_case_and_field(
+    run_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, damage: str
 ) -> None:
-    """Samples load as the typed record their layer writes, so a stored case whose samples are
-    not that record is a damaged file, not a traceback or a verdict."""
+    """A real run's results with one case damaged: every reader refuses the file in one line
+    that names the case and the field (a traceback, or a report and a verdict, before)."""
     path = tmp_path / "results.json"
-    results.save(_results(), path)
-    document = json.loads(path.read_text())
-    document["cases"][0]["samples"] = {"bogus": [1, 2]}
+    document = json.loads((run_folder / "results.json").read_text())
+    index = next(i for i, c in enumerate(document["cases"]) if c["layer"] == "codec")
+    damage_it, says = DAMAGE[damage]
+    damage_it(document["cases"][index])
     path.write_text(json.dumps(document))
     argv = [command, str(path), *([str(path)] if command == "compare" else [])]
+    if command == "export":
+        argv += ["--out", str(tmp_path / "export.json")]
     assert main(argv) == 2
     [line] = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("codec-bench: error: ")
-    assert "damaged results" in line
+    assert f"damaged results file: case {index}" in line
+    assert says in line
+    assert not (tmp_path / "report.html").exists()
+    assert not (tmp_path / "export.json").exists()

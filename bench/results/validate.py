@@ -1,0 +1,111 @@
+"""Results as a file holds them are checked before any reader uses them: every field of every
+case, of its type, and each list as long as the layer's others say it must be. A damaged case
+(edited by hand, cut short, written by something else) is refused with one line naming the case
+and the field, rather than read as figures that report, compare and recommend would then act on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from typing import Any
+
+from bench.results.metrics import TEXT_METRICS
+from bench.results.model import CaseResult
+from bench.results.samples import ClientSamples, DecodeSamples, InProcessSamples, ReadingSamples
+
+
+def check_case(case: CaseResult) -> None:
+    """``ValueError`` naming the first damaged field of ``case`` (``samples.encode_ns``)."""
+    _check_fields(case.facts, "facts")
+    _check_fields(case.samples, "samples")
+    _check_lengths(case.samples)
+    if not isinstance(case.summary, dict) or not all(
+        isinstance(bucket, str) and isinstance(metrics, dict)
+        for bucket, metrics in case.summary.items()
+    ):
+        raise ValueError("summary is not a table of metrics by bucket")
+    for bucket, metrics in case.summary.items():
+        for metric, value in metrics.items():
+            if not (_figures(value) or (metric in TEXT_METRICS and isinstance(value, str))):
+                raise ValueError(f"summary[{bucket!r}][{metric!r}] is not a figure")
+
+
+def _figures(value: object) -> bool:
+    """A summary's value: a number, none, or tables of them (an estimate with its interval)."""
+    if isinstance(value, dict):
+        return all(map(_figures, value.values()))
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+def _check_fields(record: object, prefix: str) -> None:
+    hints = typing.get_type_hints(type(record))
+    for field in dataclasses.fields(record):  # type: ignore[arg-type]
+        value = getattr(record, field.name)
+        if not _fits(value, hints[field.name]):
+            raise ValueError(f"{prefix}.{field.name} is not {_named(hints[field.name])}")
+
+
+def _fits(value: object, hint: Any) -> bool:
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        return any(_fits(value, option) for option in typing.get_args(hint))
+    if origin is list:
+        [item] = typing.get_args(hint)
+        return isinstance(value, list) and all(_fits(v, item) for v in value)
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint)
+
+
+def _named(hint: Any) -> str:
+    """``list[int]``, ``int | None``: the type as the dataclass states it."""
+    if typing.get_origin(hint) is None and hasattr(hint, "__name__"):
+        return str(hint.__name__)
+    return str(hint).replace("typing.", "")
+
+
+def _check_lengths(samples: object) -> None:
+    """The shapes each layer writes (per payload, per round, per round and payload)."""
+    if isinstance(samples, InProcessSamples):
+        payloads = len(samples.original_bytes)
+        _same(samples, payloads, "encoded_bytes", "encode_repeats", "decode_repeats")
+        rounds = len(samples.encode_ns)
+        _rows(samples, rounds, payloads, "encode_ns", "decode_ns")
+        _same(samples, rounds, "encode_cpu_ns", "decode_cpu_ns")
+    elif isinstance(samples, ClientSamples):
+        payloads, rounds = len(samples.original_bytes), len(samples.latency_ns)
+        _rows(samples, rounds, payloads, "latency_ns", "history_bytes", "client_codec_ns")
+        _rows(samples, rounds, payloads, "worker_codec_ns", "worker_stall_ns")
+        _same(samples, rounds, "throughput_wps")
+        _same(samples, payloads, "workflow_ids", "payload_errors", empty=True)
+        if samples.offloaded:
+            _rows(samples, rounds, payloads, "offloaded", "s3_objects", "s3_bytes", "storage_ns")
+    elif isinstance(samples, ReadingSamples):
+        _same(samples, len(samples.show_ns), "show_requests", "show_codec_bytes")
+        _same(samples, len(samples.ui_ns), "ui_requests")
+    elif isinstance(samples, DecodeSamples):
+        _same(samples, len(samples.requests_per_s), "latency_ns")
+
+
+def _same(samples: object, length: int, *names: str, empty: bool = False) -> None:
+    for name in names:
+        found = len(getattr(samples, name))
+        if found != length and not (empty and found == 0):
+            raise ValueError(f"samples.{name} has {found} entries where {length} belong")
+
+
+def _rows(samples: object, rounds: int, payloads: int, *names: str) -> None:
+    _same(samples, rounds, *names)
+    for name in names:
+        for index, row in enumerate(getattr(samples, name)):
+            if len(row) != payloads:
+                raise ValueError(
+                    f"samples.{name}[{index}] has {len(row)} entries, one per payload belongs "
+                    f"({payloads})"
+                )
