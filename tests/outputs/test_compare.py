@@ -287,7 +287,7 @@ def test_one_round_a_side_cannot_gate_and_says_so(
     assert json.loads(capsys.readouterr().out)["gates"][0]["high"] is None
     assert main(["compare", str(a), str(b), "--fail-on-regression", "10"]) == 2
     [line] = capsys.readouterr().err.strip().splitlines()
-    assert "cannot judge: a side has 1 rounds" in line
+    assert "judged nothing: codec: 1 rounds, not judged" in line
     assert "--rounds 5" in line
 
 
@@ -401,3 +401,23 @@ def test_reading_rows_are_matched_by_history_size() -> None:
     }
     stored = {d.codec: d.verdict for d in comparison.deltas if d.metric == "reading_history_bytes"}
     assert set(stored.values()) == {"identical"}
+
+
+@pytest.mark.parametrize(("slower", "code"), [(1.0, 0), (2.0, 1)], ids=["same", "slower"])
+def test_the_gate_judges_the_layers_with_rounds_enough_and_names_the_others(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], slower: float, code: int
+) -> None:
+    """A layer of 3 rounds beside one of 11 (the client layer's --client-rounds beside the
+    in-process rounds, in a real run): the gate judges the second and names the first, where it
+    once refused to judge at all; its exit code follows what it judged."""
+    paths = []
+    for name, scale in (("a", 1.0), ("b", slower)):
+        run = _run(name, {"zstd": (scale, 1)})
+        short = _samples(scale, 7, rounds=3)
+        run.cases.append(_case(Layer.RAW, "zstd", short))
+        paths.append(tmp_path / f"{name}.json")
+        results.save(run, paths[-1])
+    assert main(["compare", *map(str, paths), "--fail-on-regression", "10"]) == code
+    err = capsys.readouterr().err
+    assert "codec-bench: raw: 3 rounds, not judged (the gate needs 5" in err
+    assert ("regression:" in err) == (code == 1)
