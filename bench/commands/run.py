@@ -134,7 +134,11 @@ def _add_client_arguments(run: argparse.ArgumentParser) -> None:
     client = run.add_argument_group(
         "client layer", "a real client, server and worker; default: an embedded dev server"
     )
-    client.add_argument("--no-client", action="store_true", help="skip the client layer")
+    client.add_argument(
+        "--no-client",
+        action="store_true",
+        help="skip the client layer (with --no-reading, no Temporal server is needed)",
+    )
     client.add_argument(
         "--client", action="store_true", help="run the client layer in a profile that skips it"
     )
@@ -175,7 +179,11 @@ def _add_reading_arguments(run: argparse.ArgumentParser) -> None:
         "reading layer",
         "histories read through the codec server by the temporal CLI and the Web UI",
     )
-    reading.add_argument("--no-reading", action="store_true", help="skip the reading layer")
+    reading.add_argument(
+        "--no-reading",
+        action="store_true",
+        help="skip the reading layer (with --no-client, no Temporal server is needed)",
+    )
     reading.add_argument(
         "--reading", action="store_true", help="run the reading layer in a profile that skips it"
     )

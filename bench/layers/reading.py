@@ -28,7 +28,7 @@ import secrets
 import shutil
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -152,12 +152,73 @@ def _json(value: object) -> Payload:
     return Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(value).encode())
 
 
-def history_payloads(corpus: Corpus, count: int, marker: str) -> list[Payload]:
+HISTORY_BUDGET = 32 << 20
+"""Bytes of payloads one history may hold: a Temporal server fails a workflow whose history
+passes 50 MiB (``limit.historySize.error``), so histories stay well under it."""
+PAYLOAD_LIMIT = (2 << 20) - (4 << 10)
+"""The largest payload a history can carry as a signal: the server refuses one over 2 MiB
+(``limit.blobSize.error``), with the event around it."""
+
+
+@dataclass(frozen=True)
+class HistoryFit:
+    """Histories the reading layer can write of a corpus: its payloads a history can carry,
+    and for each history size asked for, the size that keeps the history within
+    ``HISTORY_BUDGET``. ``notes`` say what changed; no ``payloads``: the layer cannot run on
+    the corpus."""
+
+    payloads: tuple[Payload, ...]
+    sizes: dict[int, int]
+    notes: tuple[str, ...] = ()
+
+    def profile(self, profile: ReadingProfile) -> ReadingProfile:
+        """``profile`` with the fitted sizes, for the Web UI too."""
+        return replace(
+            profile,
+            sizes=tuple(dict.fromkeys(self.sizes.get(n, n) for n in profile.sizes)),
+            ui_sizes=tuple(dict.fromkeys(self.sizes.get(n, n) for n in profile.ui_sizes)),
+        )
+
+
+def fit_histories(corpus: Corpus, sizes: Sequence[int]) -> HistoryFit:
+    """The histories of ``sizes`` payloads that ``corpus`` can fill without the server
+    refusing them: payloads over ``PAYLOAD_LIMIT`` left out, each history cut to the count whose
+    payloads (stored as they are, as the baseline row stores them) stay within
+    ``HISTORY_BUDGET``."""
+    fits = tuple(p for p in corpus.payloads if p.ByteSize() <= PAYLOAD_LIMIT)
+    notes = []
+    if len(fits) < len(corpus.payloads):
+        notes.append(
+            f"{len(corpus.payloads) - len(fits)} of corpus {corpus.name}'s payloads are over "
+            f"the server's {PAYLOAD_LIMIT:,}-byte limit for one payload in a history; "
+            "histories leave them out"
+        )
+    if not fits:
+        return HistoryFit((), {}, tuple(notes))
+    fitted = {}
+    for size in dict.fromkeys(sizes):
+        count, total = HISTORY_FRAME, 0
+        while count < size:
+            total += fits[(count - HISTORY_FRAME) % len(fits)].ByteSize()
+            if total > HISTORY_BUDGET:
+                break
+            count += 1
+        fitted[size] = max(count, HISTORY_FRAME + 1)
+        if fitted[size] < size:
+            notes.append(
+                f"histories of {fitted[size]} payloads instead of {size}: corpus "
+                f"{corpus.name}'s payloads would take a history of {size} past "
+                f"{HISTORY_BUDGET >> 20} MiB (the server refuses one past 50 MiB)"
+            )
+    return HistoryFit(fits, fitted, tuple(notes))
+
+
+def history_payloads(payloads: Sequence[Payload], count: int, marker: str) -> list[Payload]:
     """``count`` payloads in history order: the input (a JSON marker, which the UI shows, and
     the number of signals), the corpus's payloads in turn as signals, the result (the marker)."""
     if count < HISTORY_FRAME + 1:
         raise ValueError(f"a history holds at least {HISTORY_FRAME + 1} payloads, not {count}")
-    signals = [corpus.payloads[i % len(corpus.payloads)] for i in range(count - HISTORY_FRAME)]
+    signals = [payloads[i % len(payloads)] for i in range(count - HISTORY_FRAME)]
     head = _json({"marker": marker})
     return [head, _json(len(signals)), *signals, head]
 
@@ -174,7 +235,7 @@ def plan_readings(
         for size in sizes:
             workflow_id = f"codec-bench-{run_id}-read-{index}-{size}"
             marker = f"decoded-{secrets.token_hex(8)}"
-            payloads = history_payloads(corpus, size, marker)
+            payloads = history_payloads(corpus.payloads, size, marker)
             samples = ReadingSamples([p.ByteSize() for p in payloads], workflow_id=workflow_id)
             url = codec_urls[row.label]
             readings.append(Reading(row, corpus.name, workflow_id, marker, payloads, url, samples))

@@ -49,6 +49,7 @@ def run(options: RunOptions) -> RunOutcome:
             "(from a notebook: in a thread, e.g. await asyncio.to_thread(run, options))"
         )
     from bench.outputs.report import write_report
+    from bench.progress import warn
     from bench.results import save, save_csv
     from bench.results.environment import utc_now
     from bench.run.measure import measure, reach
@@ -56,6 +57,10 @@ def run(options: RunOptions) -> RunOutcome:
     from bench.run.results import build_results
 
     plan = make_plan(options)
+    for note in plan.reading_notes:
+        warn(f"reading layer: {note}")
+    if plan.reading_skip is not None:
+        warn(f"reading layer: not run: {plan.reading_skip}")
     reach(plan)
     started = utc_now()
     outcome = measure(plan)

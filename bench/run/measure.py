@@ -307,6 +307,8 @@ def _reading_layer(plan: Plan, outcome: Outcome, *, progress: Progress, site: Si
         "ui": _ui_status(plan, site.ui_url),
         "status": "started",
     }
+    if plan.reading_notes:
+        info["fitted"] = "; ".join(plan.reading_notes)
     codec_urls = _codec_urls(plan, site)
     say(f"reading layer: codec servers at {', '.join(filter(None, codec_urls.values()))}")
     readings = plan_readings(

@@ -20,7 +20,7 @@ from bench.errors import UserError
 from bench.keys import run_keyring
 from bench.layers.client import Route, sample_payloads
 from bench.layers.inprocess import Case, build_cases
-from bench.layers.reading import browser_missing, find_chromium
+from bench.layers.reading import browser_missing, find_chromium, fit_histories
 from bench.layers.reference import reference_cases
 from bench.profiles import BASELINE, NOISE_FLOOR, PROFILES, ClientProfile, Profile, ReadingProfile
 from bench.results import Layer
@@ -53,6 +53,10 @@ class Plan:
     key_env: dict[str, str]
     browser: str | None
     """Chromium for the Web UI part of the reading layer; ``None``: the UI is not opened."""
+    reading_notes: tuple[str, ...] = ()
+    """How the reading layer's histories were fitted to the corpus and the server's limits."""
+    reading_skip: str | None = None
+    """Why the reading layer cannot run on this corpus, when it cannot."""
 
     @property
     def transports(self) -> list[str]:
@@ -93,11 +97,13 @@ class Plan:
     def skipped(self) -> dict[str, dict[str, str]]:
         """The layers this plan leaves out, each with why."""
         out: dict[str, dict[str, str]] = {}
+        if self.reading_skip is not None:
+            out[Layer.READING] = {"status": f"not run ({self.reading_skip})"}
         for layer, chosen, ran, flag in (
             (Layer.CLIENT, self.options.client.run, self.run_client, "client"),
             (Layer.READING, self.options.reading.run, self.run_reading, "reading"),
         ):
-            if not ran:
+            if not ran and layer not in out:
                 why = (
                     f"--no-{flag}"
                     if chosen is False
@@ -133,6 +139,11 @@ def make_plan(options: RunOptions) -> Plan:
         if row.chain is not None  # the codec server serves specs; a user's class it cannot
     ]
     _check_endpoints(options, reading_rows)
+    reading_corpus = next((c for c in corpora if c.name in reading.corpora), corpora[0])
+    fit = fit_histories(reading_corpus, (*reading.sizes, *reading.ui_sizes))
+    reading_skip = None
+    if run_reading and not fit.payloads:
+        run_reading, reading_skip = False, "; ".join(fit.notes)
     _writable_folder(out)
     return Plan(
         options=options,
@@ -149,10 +160,12 @@ def make_plan(options: RunOptions) -> Plan:
         ),
         client_corpora=client_corpora,
         run_client=run_client,
-        reading=reading,
+        reading=fit.profile(reading) if fit.payloads else reading,
         reading_rows=reading_rows,
-        reading_corpus=next((c for c in corpora if c.name in reading.corpora), corpora[0]),
+        reading_corpus=replace(reading_corpus, payloads=fit.payloads or reading_corpus.payloads),
         run_reading=run_reading,
+        reading_notes=fit.notes if run_reading else (),
+        reading_skip=reading_skip,
         key_env=key_env,
         browser=None
         if not options.reading.ui or not run_reading or browser_missing()

@@ -18,7 +18,9 @@ from bench.corpus import catalog
 from bench.layers.reading import history_payloads, show_command, shown_payloads
 from bench.temporal.codecserver import library_server
 from bench.temporal.devserver import DevServer
+from temporalio.api.common.v1 import Payload
 
+from payload_codecs import CorpusWriter
 from tests.browser import chromium_path
 from tests.processes import alive, descendants, start_cli, wait_for
 
@@ -110,7 +112,7 @@ def test_the_cli_output_the_layer_times_is_the_workflows_input(
         )
     payloads = shown_payloads(shown.stdout)
     marker = json.loads(payloads[0].data)["marker"]
-    assert payloads == history_payloads(catalog.load("histories"), 10, marker)
+    assert payloads == history_payloads(catalog.load("histories").payloads, 10, marker)
 
 
 # One signal per cleanup path: SIGTERM cancels the run as Ctrl-C does (tests/run/test_faults.py
@@ -165,3 +167,41 @@ def test_an_existing_codec_server_is_read_through_with_codec_endpoint(
     samples = _reading_cases(out)[LABEL]["samples"]
     assert samples["errors"] == 0, samples["first_error"]
     assert samples["show_requests"] == [9, 9]  # counted by that server's own /metrics
+
+
+def test_histories_are_cut_to_what_the_server_keeps_and_a_corpus_it_cannot_hold_skips_the_layer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A user's corpus of 1-2 MiB payloads with --no-client: histories of 100 such payloads
+    passed the server's 50 MiB history limit and failed the run. Now each history is cut to
+    what stays within 32 MiB, the run says so and completes; a corpus with no payload a history
+    can carry skips the layer with one line, the run still succeeding."""
+    big = tmp_path / "big.corpus"
+    assert (
+        main(["corpus", "generate", "--count", "6", "--buckets", "1-2MiB", "--out", str(big)]) == 0
+    )
+    out = tmp_path / "run"
+    argv = ["run", "--codec", "zstd:3", "--corpus", str(big), "--rounds", "1", "--no-client"]
+    assert main([*argv, "--reading-rounds", "1", "--no-ui", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    [line] = [x for x in err.splitlines() if "instead of 100" in x]
+    assert line.startswith("codec-bench: warning: reading layer: histories of ")
+    document = json.loads((out / "results.json").read_text())
+    reading = document["layers"]["reading"]
+    assert reading["status"] == "complete"
+    assert "instead of 100" in reading["fitted"]
+    histories = [c["samples"] for c in document["cases"] if "history_bytes" in c["samples"]]
+    assert 0 < max(samples["history_bytes"] for samples in histories) < 50 << 20
+
+    huge = tmp_path / "huge.corpus"
+    with CorpusWriter(huge, {"kind": "test"}) as writer:
+        for _ in range(2):
+            writer.write(Payload(metadata={"encoding": b"binary/plain"}, data=bytes(3 << 20)))
+    out = tmp_path / "huge-run"
+    argv = ["run", "--codec", "zstd:3", "--corpus", str(huge), "--rounds", "1", "--no-client"]
+    assert main([*argv, "--no-ui", "--out", str(out)]) == 0
+    [line] = [x for x in capsys.readouterr().err.splitlines() if "reading layer" in x]
+    assert "not run" in line
+    assert "over the server's" in line
+    status = json.loads((out / "results.json").read_text())["layers"]["reading"]["status"]
+    assert status.startswith("not run (2 of corpus huge's payloads are over")
