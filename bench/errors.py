@@ -20,3 +20,9 @@ def exit_code(interrupt: KeyboardInterrupt) -> int:
 
 class RoundTripError(AssertionError):
     """A measured encode/decode did not give back the original bytes: the run is invalid."""
+
+
+class InfrastructureFailure(RuntimeError):
+    """A component a layer depends on (the Temporal server, a worker, the S3 server, a codec
+    server) died or stopped answering: no property of a codec or a route. The layer stops, the
+    rounds it completed are kept, and the run ends non-zero."""

@@ -17,10 +17,10 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
@@ -46,6 +46,7 @@ from bench.temporal.objectstore import (
     s3_client,
     with_storage,
 )
+from bench.temporal.processes import Watchable, while_alive
 from bench.temporal.worker_process import WorkerProcess
 from bench.temporal.workflows import RoundTripWorkflow, task_queue
 from payload_codecs import data_converter
@@ -280,29 +281,13 @@ async def _concurrent(case: ClientCase, round_no: int, concurrency: int) -> None
     case.samples.throughput_wps.append(sum(completed) / elapsed)
 
 
-class Watched(Protocol):
-    """A process the layer depends on: ``watch()`` raises once it is gone."""
-
-    async def watch(self) -> None: ...
-
-
-async def _while_alive(processes: Sequence[Watched], work: Awaitable[None]) -> None:
-    """Run ``work``, but stop it with the watcher's error as soon as a process it depends on
-    (worker, dev server) dies: its workflows would otherwise wait for their timeouts."""
-    body = asyncio.ensure_future(work)
-    watches = [asyncio.ensure_future(process.watch()) for process in processes]
-    try:
-        done, _ = await asyncio.wait({body, *watches}, return_when=asyncio.FIRST_COMPLETED)
-        if body not in done:
-            body.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await body
-            for watch in done:
-                watch.result()
-        body.result()
-    finally:
-        for task in (body, *watches):
-            task.cancel()
+def keep_complete_rounds(cases: Sequence[ClientCase]) -> int:
+    """Cut every case to the rounds all of them completed (a failure breaks a round off
+    midway, some cases measured in it and some not); how many that is."""
+    rounds = min((case.samples.rounds for case in cases), default=0)
+    for case in cases:
+        case.samples.keep_rounds(rounds)
+    return rounds
 
 
 async def _cases(
@@ -366,7 +351,7 @@ async def run_client_layer(
     into: list[ClientCase],
     on_step: Callable[[str], None] = lambda _: None,
     seed: int = 0,
-    also_watch: Sequence[Watched] = (),
+    also_watch: Sequence[Watchable] = (),
     target: S3Target | None = None,
     s3_env: Mapping[str, str] | None = None,
 ) -> None:
@@ -401,4 +386,4 @@ async def run_client_layer(
                 await _concurrent(case, round_no, plan.concurrency)
                 on_step(f"client round {round_no + 1}: {case.row.label} {case.corpus}")
 
-    await _while_alive([*workers.values(), *also_watch], measure())
+    await while_alive([*workers.values(), *also_watch], measure())

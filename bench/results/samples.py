@@ -73,6 +73,38 @@ class ClientSamples:
     def rounds(self) -> int:
         return len(self.latency_ns)
 
+    def keep_rounds(self, rounds: int) -> None:
+        """Drop every round after the first ``rounds``, and the errors only they held: a round
+        a failure broke off says nothing of the codec or the route."""
+        for name in _PER_ROUND:
+            del getattr(self, name)[rounds:]
+        failed = [
+            any(row[i] == FAILED for row in self.latency_ns)
+            for i in range(len(self.original_bytes))
+        ]
+        self.errors = sum(row.count(FAILED) for row in self.latency_ns)
+        if self.payload_errors:
+            self.payload_errors = [
+                text if bad else "" for text, bad in zip(self.payload_errors, failed, strict=True)
+            ]
+        if not self.errors:
+            self.first_error, self.payload_errors = None, []
+
+
+_PER_ROUND = (
+    "latency_ns",
+    "history_bytes",
+    "client_codec_ns",
+    "worker_codec_ns",
+    "worker_stall_ns",
+    "throughput_wps",
+    "offloaded",
+    "s3_objects",
+    "s3_bytes",
+    "storage_ns",
+)
+"""``ClientSamples`` fields with one entry per round."""
+
 
 @dataclass
 class ReadingSamples:
@@ -99,6 +131,14 @@ class ReadingSamples:
     def rounds(self) -> int:
         return len(self.show_ns)
 
+    def keep_rounds(self, rounds: int) -> None:
+        """Drop every round after the first ``rounds`` (see ``ClientSamples.keep_rounds``)."""
+        for name in ("show_ns", "show_requests", "show_codec_bytes", "ui_ns", "ui_requests"):
+            del getattr(self, name)[rounds:]
+        self.errors = self.show_ns.count(FAILED) + self.ui_ns.count(FAILED)
+        if not self.errors:
+            self.first_error = None
+
 
 @dataclass
 class DecodeSamples:
@@ -116,6 +156,10 @@ class DecodeSamples:
     @property
     def rounds(self) -> int:
         return len(self.requests_per_s)
+
+    def keep_rounds(self, rounds: int) -> None:
+        """Drop every round after the first ``rounds``."""
+        del self.latency_ns[rounds:], self.requests_per_s[rounds:]
 
 
 Samples = InProcessSamples | ClientSamples | ReadingSamples | DecodeSamples

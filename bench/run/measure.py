@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 from bench.cluster import API_KEY_ENV, ClusterOptions
 from bench.codec_rows import CodecUnderTest
-from bench.errors import RoundTripError, Terminated, UserError
+from bench.errors import InfrastructureFailure, RoundTripError, Terminated, UserError
 from bench.keys import KEYS_ENV
-from bench.layers.client import ClientCase, Route, run_client_layer
+from bench.layers.client import ClientCase, Route, keep_complete_rounds, run_client_layer
 from bench.layers.inprocess import run_rounds
 from bench.layers.reading import (
     DecodeLoad,
@@ -36,15 +36,17 @@ from bench.results.buckets import size_text
 from bench.run.plan import Plan
 from bench.temporal.codecserver import library_server
 from bench.temporal.connect import connect
-from bench.temporal.devserver import LIMITS, DevServer, DevServerError, free_ports
+from bench.temporal.devserver import LIMITS, DevServer, free_ports
 from bench.temporal.objectstore import (
     LOCAL_CREDENTIALS,
+    LocalS3,
     ObjectStoreError,
     S3Target,
     check_bucket,
     local_s3,
 )
-from bench.temporal.worker_process import WORKER_MODULE, WorkerFailed, WorkerProcess, worker_argv
+from bench.temporal.processes import Watchable, Watched, while_alive
+from bench.temporal.worker_process import WORKER_MODULE, WorkerProcess, worker_argv
 
 T = TypeVar("T")
 REACH_TIMEOUT_S = 15.0
@@ -123,9 +125,34 @@ def measure(plan: Plan) -> Outcome:
                 (name for name, info in outcome.layers.items() if info.get("status") == "started"),
                 Layer.CLIENT if plan.run_client else Layer.READING,
             )
-            outcome.failure = f"{running} layer stopped: {reason}"
-            outcome.layers.setdefault(running, {})["status"] = f"failed: {reason}"
+            kept = _keep_complete_rounds(outcome, running)
+            if isinstance(error, InfrastructureFailure):
+                # Not a property of any codec or route: said as what it is, and the round it
+                # broke off is dropped, so that no failure it caused is read as one.
+                rounds = f"{kept} complete round{'s' * (kept != 1)} kept, "
+                outcome.failure = (
+                    f"{running} layer stopped: {reason}; {rounds}the one it broke off dropped: "
+                    "the outage says nothing about the codecs; run again"
+                )
+                status = f"failed (infrastructure): {reason}"
+            else:
+                outcome.failure = f"{running} layer stopped: {reason}"
+                status = f"failed: {reason}"
+            outcome.layers.setdefault(running, {})["status"] = status
     return outcome
+
+
+def _keep_complete_rounds(outcome: Outcome, layer: str) -> int:
+    """Cut the failed layer's cases to the rounds all of them completed: a failure breaks a
+    round off midway, some cases measured in it and some not, and what failed in it failed
+    because of the failure. How many rounds are kept."""
+    if layer == Layer.CLIENT:
+        return keep_complete_rounds(outcome.client_cases)
+    samples = [r.samples for r in outcome.readings] + [load.samples for load in outcome.loads]
+    rounds = min((s.rounds for s in samples), default=0)
+    for each in samples:
+        each.keep_rounds(rounds)
+    return rounds
 
 
 def run_stoppable(main: Coroutine[Any, Any, T]) -> T:
@@ -163,7 +190,7 @@ def one_line(error: BaseException) -> str:
     """An exception as one line: its own text for the errors we raise, the type too for the
     rest (an RPCError's text alone can be a bare word)."""
     text = " ".join(str(error).split()) or "no message"
-    if isinstance(error, (WorkerFailed, DevServerError, ObjectStoreError, UserError)):
+    if isinstance(error, (InfrastructureFailure, UserError)):
         return text
     return f"{type(error).__name__}: {text}"
 
@@ -257,7 +284,7 @@ def _client_layer(plan: Plan, outcome: Outcome, *, progress: Progress, site: Sit
                 into=outcome.client_cases,
                 on_step=progress.step,
                 seed=plan.options.seed,
-                also_watch=[] if site.server is None else [site.server],
+                also_watch=_watched(site, target),
                 target=target,
                 s3_env=s3_env,
             )
@@ -271,6 +298,15 @@ def _client_layer(plan: Plan, outcome: Outcome, *, progress: Progress, site: Sit
             worker.close()
 
 
+def _watched(site: Site, target: S3Target | None) -> list[Watchable]:
+    """The processes of this run a server layer depends on besides its workers: the embedded
+    dev server, the local S3 server."""
+    found: list[Watchable] = [] if site.server is None else [site.server]
+    if isinstance(target, LocalS3):
+        found.append(target)
+    return found
+
+
 def _storage_info(plan: Plan) -> str:
     thresholds = plan.client.storage_thresholds
     if not thresholds:
@@ -278,9 +314,10 @@ def _storage_info(plan: Plan) -> str:
     return "S3 driver from " + ", ".join(size_text(t) for t in thresholds)
 
 
-def _codec_urls(plan: Plan, site: Site) -> dict[str, str | None]:
+def _codec_urls(plan: Plan, site: Site, watched: list[Watched]) -> dict[str, str | None]:
     """Each reading row's codec server: none for the baseline, the user's codec endpoint when
-    given, else the library's server started here for that spec (allowing the UI's origin)."""
+    given, else the library's server started here for that spec (allowing the UI's origin),
+    whose process goes into ``watched``."""
     env = {**os.environ, **plan.key_env}
     origins = [site.ui_url] if site.ui_url else []
     endpoint = plan.options.reading.codec_endpoint
@@ -292,7 +329,7 @@ def _codec_urls(plan: Plan, site: Site) -> dict[str, str | None]:
             urls[row.label] = endpoint.rstrip("/")
         else:
             urls[row.label] = site.stack.enter_context(
-                library_server(row.facts.spec, env, origins=origins)
+                library_server(row.facts.spec, env, origins=origins, watched=watched)
             )
     return urls
 
@@ -309,7 +346,8 @@ def _reading_layer(plan: Plan, outcome: Outcome, *, progress: Progress, site: Si
     }
     if plan.reading_notes:
         info["fitted"] = "; ".join(plan.reading_notes)
-    codec_urls = _codec_urls(plan, site)
+    watched: list[Watched] = []
+    codec_urls = _codec_urls(plan, site, watched)
     say(f"reading layer: codec servers at {', '.join(filter(None, codec_urls.values()))}")
     readings = plan_readings(
         plan.reading_rows, plan.reading_corpus, plan.reading.sizes, codec_urls, plan.run_id
@@ -317,7 +355,8 @@ def _reading_layer(plan: Plan, outcome: Outcome, *, progress: Progress, site: Si
     given = plan.options.reading
     loads = [] if given.codec_endpoint else plan_loads(plan.reading_rows, codec_urls, plan.reading)
     try:
-        run_stoppable(_read(plan, site, readings, loads, outcome, on_step=progress.step))
+        work = _read(plan, site, readings, loads, outcome, on_step=progress.step)
+        run_stoppable(while_alive([*_watched(site, None), *watched], work))
         info["status"] = "complete"
     except KeyboardInterrupt:
         info["status"] = "interrupted"

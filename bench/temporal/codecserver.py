@@ -11,13 +11,13 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.temporal.devserver import free_ports
-from bench.temporal.processes import spawn, stop
+from bench.temporal.processes import Watched, spawn, stop
 
 READY_TIMEOUT_S = 30.0
 
@@ -86,14 +86,24 @@ def serving_process(
         stop(process)
 
 
+@contextmanager
 def library_server(
-    spec: str, env: Mapping[str, str], *, origins: Sequence[str] = (), log: Path | None = None
-) -> AbstractContextManager[str]:
-    """``payload-codec-server --spec SPEC`` allowing the Web UI ``origins`` (CORS)."""
+    spec: str,
+    env: Mapping[str, str],
+    *,
+    origins: Sequence[str] = (),
+    log: Path | None = None,
+    watched: list[Watched] | None = None,
+) -> Iterator[str]:
+    """``payload-codec-server --spec SPEC`` allowing the Web UI ``origins`` (CORS); its process
+    goes into ``watched`` for a layer to watch."""
     argv = ["payload_codecs.server._cli", "--spec", spec]
     for origin in origins:
         argv += ["--origin", origin]
-    return serving(argv, env, log=log)
+    with serving_process(argv, env, log=log) as (url, process):
+        if watched is not None:
+            watched.append(Watched(process, f"the codec server for {spec}"))
+        yield url
 
 
 def metrics_text(url: str) -> str:

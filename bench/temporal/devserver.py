@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
-from bench.temporal.processes import spawn, stop
+from bench.errors import InfrastructureFailure
+from bench.temporal.processes import POLL_S, spawn, stop
 
 NAMESPACE = "default"
 """Always created by the dev server; others are created on request."""
@@ -30,7 +31,7 @@ LIMITS = (
 dynamic-config file, so the server's defaults apply."""
 
 
-class DevServerError(RuntimeError):
+class DevServerError(InfrastructureFailure):
     """The dev server could not be found or started."""
 
 
@@ -186,7 +187,7 @@ class DevServer:
         """Return never while the server runs; raise :class:`DevServerError` once it is gone
         (workflows would otherwise wait for their timeouts)."""
         while self._process is not None and self._process.poll() is None:
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(POLL_S)
         code = None if self._process is None else self._process.returncode
         raise DevServerError(f"temporal dev server pid {self.pid} exited with code {code}")
 

@@ -27,9 +27,10 @@ from temporalio.api.sdk.v1.external_storage_pb2 import ExternalStorageReference
 from temporalio.contrib.aws.s3driver import S3StorageDriver, S3StorageDriverClient
 from temporalio.converter import DataConverter, ExternalStorage
 
+from bench.errors import InfrastructureFailure
 from bench.temporal.codecserver import answers
 from bench.temporal.devserver import free_ports
-from bench.temporal.processes import spawn, stop
+from bench.temporal.processes import Watched, spawn, stop
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3.client import S3Client
@@ -47,7 +48,7 @@ READY_TIMEOUT_S = 30.0
 REFERENCE_TYPE = ExternalStorageReference.DESCRIPTOR.full_name.encode()
 
 
-class ObjectStoreError(RuntimeError):
+class ObjectStoreError(InfrastructureFailure):
     """The object store could not be started or reached."""
 
 
@@ -81,8 +82,19 @@ def _boto_client(target: S3Target, env: Mapping[str, str]) -> Any:
     return session.client("s3", endpoint_url=target.endpoint)
 
 
+@dataclass(frozen=True)
+class LocalS3(S3Target):
+    """The S3 server this run started (moto), which the client layer watches while it runs."""
+
+    watched: Watched | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    async def watch(self) -> None:
+        assert self.watched is not None
+        await self.watched.watch()
+
+
 @contextlib.contextmanager
-def local_s3(bucket: str) -> Iterator[S3Target]:
+def local_s3(bucket: str) -> Iterator[LocalS3]:
     """moto's S3 server on a free loopback port with ``bucket`` created; stopped on exit."""
     [port] = free_ports(1)
     process = spawn(
@@ -91,7 +103,8 @@ def local_s3(bucket: str) -> Iterator[S3Target]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    target = S3Target(f"http://127.0.0.1:{port}", bucket, process.pid)
+    watched = Watched(process, "the local S3 server (moto)")
+    target = LocalS3(f"http://127.0.0.1:{port}", bucket, process.pid, watched)
     try:
         deadline = time.monotonic() + READY_TIMEOUT_S
         while not answers(target.endpoint):

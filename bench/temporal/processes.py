@@ -9,8 +9,14 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
-from typing import IO, Any
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import IO, Any, Protocol, TypeVar
+
+from bench.errors import InfrastructureFailure
+
+T = TypeVar("T")
+POLL_S = 0.2
+"""How often a watched process is checked."""
 
 _PR_SET_PDEATHSIG = 1
 
@@ -88,3 +94,52 @@ async def timed_run(command: Sequence[str], timeout: float) -> tuple[int, bytes,
             await process.wait()
     assert process.returncode is not None
     return process.returncode, out, err, time.perf_counter_ns() - started
+
+
+class Watched:
+    """A child process a layer depends on: ``watch()`` never returns while it runs, and raises
+    :class:`InfrastructureFailure` naming it once it is gone (work waiting on it would otherwise
+    wait for its timeouts, and read its absence as a property of what it measured)."""
+
+    def __init__(self, process: subprocess.Popen[Any], component: str) -> None:
+        self.process = process
+        self.component = component
+
+    async def watch(self) -> None:
+        while self.process.poll() is None:
+            await asyncio.sleep(POLL_S)
+        raise InfrastructureFailure(
+            f"{self.component} pid {self.process.pid} exited with code {self.process.returncode}"
+        )
+
+
+class Watchable(Protocol):
+    """A process a layer depends on: ``watch()`` raises once it is gone."""
+
+    async def watch(self) -> None: ...
+
+
+async def while_alive(processes: Sequence[Watchable], work: Awaitable[T]) -> T:
+    """Run ``work``, but stop it with the watcher's error as soon as a process it depends on
+    (worker, dev server, S3 server, codec server) dies: its work would otherwise wait for its
+    timeouts."""
+    body = asyncio.ensure_future(work)
+    watches = [asyncio.ensure_future(process.watch()) for process in processes]
+    try:
+        done, _ = await asyncio.wait({body, *watches}, return_when=asyncio.FIRST_COMPLETED)
+        if body not in done:
+            body.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await body
+            for watch in done:
+                watch.result()
+        if body.exception() is not None and watches:
+            # The work may notice a dead process first (a refused connection): a watcher
+            # that sees it within its polling interval names the cause instead.
+            dead, _ = await asyncio.wait(watches, timeout=2 * POLL_S)
+            for watch in dead:
+                watch.result()
+        return body.result()
+    finally:
+        for task in (body, *watches):
+            task.cancel()

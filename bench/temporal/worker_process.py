@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.cluster import API_KEY_ENV, ClusterOptions
-from bench.temporal.processes import spawn, stop
+from bench.errors import InfrastructureFailure
+from bench.temporal.processes import POLL_S, spawn, stop
 
 WORKER_MODULE = "bench.commands.worker"
 
@@ -28,7 +29,7 @@ def worker_argv(cluster: ClusterOptions, prefix: str, texts: Sequence[str]) -> l
     return argv
 
 
-class WorkerFailed(RuntimeError):
+class WorkerFailed(InfrastructureFailure):
     """The worker process died or stopped answering."""
 
 
@@ -100,7 +101,7 @@ class WorkerProcess:
     async def watch(self) -> None:
         """Return never while the worker lives; raise :class:`WorkerFailed` once it is gone."""
         while self.process.poll() is None:
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(POLL_S)
         raise WorkerFailed(
             f"worker pid {self.pid} exited with code {self.process.returncode}: {self._tail()}"
         )

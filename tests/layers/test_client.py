@@ -120,7 +120,7 @@ def test_a_worker_killed_mid_run_stops_the_run_cleanly(tiny_corpus: Path, tmp_pa
     assert f"client layer stopped: worker pid {worker} exited with code -9" in err
     assert not alive(server)
     document = json.loads((tmp_path / "run" / "results.json").read_text())
-    assert document["layers"]["client"]["status"].startswith("failed: worker pid")
+    assert document["layers"]["client"]["status"].startswith("failed (infrastructure): worker pid")
     assert any(c["layer"] == "codec" for c in document["cases"])  # in-process results kept
 
 

@@ -205,3 +205,27 @@ def test_histories_are_cut_to_what_the_server_keeps_and_a_corpus_it_cannot_hold_
     assert "over the server's" in line
     status = json.loads((out / "results.json").read_text())["layers"]["reading"]["status"]
     assert status.startswith("not run (2 of corpus huge's payloads are over")
+
+
+def test_a_dead_codec_server_stops_the_reading_layer_as_an_infrastructure_failure(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "run"
+    argv = ["run", "--codec", SPEC, "--corpus", "histories", "--rounds", "1", "--no-client"]
+    argv += ["--reading-rounds", "1000", "--history-size", "10", "--no-ui", "--out", str(out)]
+    process = start_cli(argv, env=KEYS, stdout=subprocess.DEVNULL)
+    wait_for(process, "reading round")
+    children = descendants(process.pid)
+    [server] = [
+        pid
+        for pid in children
+        if b"payload_codecs.server._cli" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+    os.kill(server, signal.SIGKILL)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1, err
+    [line] = [x for x in err.splitlines() if x.startswith("codec-bench: error:")]
+    assert f"reading layer stopped: the codec server for {LABEL} pid {server} exited" in line
+    assert [pid for pid in children if alive(pid)] == []
+    status = json.loads((out / "results.json").read_text())["layers"]["reading"]["status"]
+    assert status.startswith("failed (infrastructure): the codec server for")

@@ -3,6 +3,7 @@ and no temporary file, and keeps what it measured."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ import pytest
 from bench.cli import main
 from bench.temporal.devserver import free_ports
 
-from tests.processes import alive, start_embedded_run, wait_for
+from tests.processes import alive, descendants, start_embedded_run, wait_for
 
 pytestmark = pytest.mark.temporal
 
@@ -66,8 +67,50 @@ def test_a_dev_server_killed_mid_run_ends_the_run_cleanly(
     assert process.returncode == 1
     assert f"client layer stopped: temporal dev server pid {server} exited" in line
     document = json.loads((tmp_path / "run" / "results.json").read_text())
-    assert document["layers"]["client"]["status"].startswith("failed: temporal dev server")
+    assert document["layers"]["client"]["status"].startswith(
+        "failed (infrastructure): temporal dev server"
+    )
     assert any(case["layer"] == "codec" for case in document["cases"])
+
+
+def _child_running(parent: int, module: str) -> int:
+    """The pid of the child of ``parent`` whose command line runs ``module``."""
+    for pid in descendants(parent):
+        with contextlib.suppress(OSError):
+            if module in Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode():
+                return pid
+    raise AssertionError(f"no child runs {module}")
+
+
+def test_a_dead_s3_server_stops_the_client_layer_as_an_infrastructure_failure(
+    tiny_corpus: Path, tmp_path: Path
+) -> None:
+    """kill -9 of the run's S3 server once left the run going for 212 s, exiting 0 with the
+    layer "complete" and the outage read as a property of the route. Now the layer stops at
+    once with one line naming the component, the round it broke off is dropped, the rounds
+    before are kept, the run exits 1, and nothing it started lives on."""
+    out = tmp_path / "run"
+    extra = ["--rounds", "1", "--client-rounds", "1000", "--storage-threshold", "1KiB"]
+    process, _, _ = start_embedded_run(tiny_corpus, out, *extra)
+    wait_for(process, "client round 2")
+    children = descendants(process.pid)
+    victim = _child_running(process.pid, "moto.server")
+    os.kill(victim, signal.SIGKILL)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1
+    [line] = [x for x in err.splitlines() if x.startswith("codec-bench: error:")]
+    named = "the local S3 server (moto)"
+    assert f"client layer stopped: {named} pid {victim} exited with code -9" in line
+    assert "the outage says nothing about the codecs" in line
+    assert not [pid for pid in children if alive(pid)]
+    document = json.loads((out / "results.json").read_text())
+    client = document["layers"]["client"]
+    assert client["status"].startswith(f"failed (infrastructure): {named}")
+    cases = [c for c in document["cases"] if c["layer"] == "client"]
+    rounds = {len(c["samples"]["latency_ns"]) for c in cases}
+    assert len(rounds) == 1
+    assert rounds.pop() >= 1  # the complete rounds are kept
+    assert all(c["samples"]["errors"] == 0 for c in cases), "a failure of the outage was kept"
 
 
 def test_a_closed_port_fails_fast_before_measuring(
