@@ -46,6 +46,10 @@ and within what identical runs drift apart on a shared machine."""
 FASTER, SLOWER, SAME = "faster", "slower", "no significant change"
 SMALL = "within the minimum effect"
 FEW = "too few samples to test"
+UNREACHABLE = "cannot tell at this many rows"
+"""A row whose samples could be significant alone but not after the correction over every row
+of the comparison: even the most extreme data would not pass it. Saying "no significant change"
+there said something untrue (90 rows of a codec made 50 % slower once did)."""
 GATED_METRICS = {Layer.RAW: "geomean_us", Layer.CODEC: "geomean_us", Layer.CLIENT: "latency_ms"}
 """What the gate averages per layer, on the row of all payloads: encode and decode time per
 payload as a geometric mean over payloads in the in-process layers (every payload in
@@ -223,11 +227,21 @@ def judge(first: Samples, other: Samples) -> tuple[float, float | None, float | 
 
 
 def verdict(
-    speedup: float, low: float | None, high: float | None, p_value: float | None, min_effect: float
+    speedup: float,
+    low: float | None,
+    high: float | None,
+    p_value: float | None,
+    min_effect: float,
+    *,
+    reachable: bool = True,
 ) -> str:
-    """The call on one row from its speedup interval (oriented: above 1 is better)."""
+    """The call on one row from its speedup interval (oriented: above 1 is better);
+    ``reachable``: whether the corrected p-value could reach ``ALPHA`` at all with this many
+    samples and rows."""
     if low is None or high is None or p_value is None:
         return FEW
+    if not reachable:
+        return UNREACHABLE
     if p_value >= ALPHA or low <= 1 <= high:
         return SAME
     if low >= 1 + min_effect:
@@ -311,10 +325,14 @@ def _rows(first: _Side, other: _Side, grouped: bool, norm: bool) -> list[_Row]:
 
 def _timed_deltas(label: str, rows: list[_Row], grouped: bool, min_effect: float) -> list[Delta]:
     judged = [(judge_runs if grouped else judge)(*_oriented(r)) for r in rows]
+    tested = sum(j[3] is not None for j in judged)
     adjusted = iter(holm([j[3] for j in judged if j[3] is not None]))
     deltas = []
     for row, (speedup, low, high, p_value) in zip(rows, judged, strict=True):
         p = next(adjusted) if p_value is not None else None
+        # Holm multiplies the smallest p-value by the number of rows tested: where even the
+        # smallest p-value a rank test of these samples can give does not pass, no data could.
+        reachable = grouped or smallest_rank_p(row.first.size, row.other.size) * tested < ALPHA
         higher = bool(metric_named(row.metric).higher_is_better)
         ratio = speedup if higher else 1 / speedup
         deltas.append(
@@ -331,7 +349,7 @@ def _timed_deltas(label: str, rows: list[_Row], grouped: bool, min_effect: float
                 low,
                 high,
                 p,
-                verdict(speedup, low, high, p, min_effect),
+                verdict(speedup, low, high, p, min_effect, reachable=reachable),
                 speedup,
                 (int(row.first.size), int(row.other.size)),
             )

@@ -15,18 +15,20 @@ import pytest
 from bench import results
 from bench.cli import main
 from bench.outputs.compare import (
+    ALPHA,
     FASTER,
     FEW,
     SAME,
     SLOWER,
     SMALL,
+    UNREACHABLE,
     Comparison,
     compare,
     judge,
 )
 from bench.results import ALL, CodecFacts, CorpusInfo, Environment, Layer
 from bench.results.samples import InProcessSamples, ReadingSamples
-from bench.results.stats import holm
+from bench.results.stats import holm, smallest_rank_p
 
 BASE_NS = np.array([2_000.0, 6_000.0, 90_000.0])
 """Three payloads, one per size bucket below 256 KiB."""
@@ -421,3 +423,23 @@ def test_the_gate_judges_the_layers_with_rounds_enough_and_names_the_others(
     err = capsys.readouterr().err
     assert "codec-bench: raw: 3 rounds, not judged (the gate needs 5" in err
     assert ("regression:" in err) == (code == 1)
+
+
+@pytest.mark.parametrize(("rounds", "called"), [(7, False), (15, True)])
+def test_a_row_that_no_data_could_call_says_so_and_a_large_change_is_called_where_it_can_be(
+    rounds: int, called: bool
+) -> None:
+    """zstd 50 % slower: at 7 rounds a side, Holm over every timed row asks of a row a p-value
+    no rank test of 7 against 7 can give (5.8e-4 times the rows), and its rows once said "no
+    significant change" beside a gate that fired. They say that they cannot tell; at 15 rounds
+    (3.4e-6) the change is called."""
+    first = _run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)}, rounds=rounds)
+    other = _run("b", {"zstd": (1.5, 1), "lz4": (1.0, 2)}, rounds=rounds)
+    comparison = compare([[first], [other]])
+    zstd = [d for d in comparison.deltas if d.codec == "zstd" and d.speedup is not None]
+    timed = [d for d in comparison.deltas if d.speedup is not None]
+    assert smallest_rank_p(rounds, rounds) * len(timed) >= ALPHA or called
+    assert zstd
+    verdicts = {d.verdict for d in zstd if d.bucket == ALL and "geomean_us" in d.metric}
+    assert verdicts == ({SLOWER} if called else {UNREACHABLE})
+    assert SAME not in {d.verdict for d in zstd if d.verdict != SMALL and d.speedup < 0.8}
