@@ -7,7 +7,8 @@ layer, codec, corpus, variant, size bucket and metric.
 - With one run per side, a row's samples are its rounds. Between-run drift is then not in the
   samples, which is why ``--normalize`` exists: each round's times are divided by the reference
   workloads timed in the same round (``bench.results.drift``), which no change to the codecs can
-  move, so what remains of machine drift is small and a slowdown of every codec still shows.
+  move, where that tightens the rounds' spread (noisy round factors would widen it and hide a
+  slowdown of every codec).
 - With two or more runs per side, a row's samples are the runs' medians, so run-to-run
   variation is in the test; use this for decisions that matter (see the README for how many
   runs this machine class needs).
@@ -121,11 +122,16 @@ class Comparison:
     """Normalised and raw when ``normalized``; raw only otherwise."""
     only_in: dict[str, list[str]] = field(default_factory=dict)
     environment: list[str] = field(default_factory=list)
+    normalized_runs: set[str] = field(default_factory=set)
+    """The sides whose rounds normalising tightened, so it was applied (``--normalize`` asks
+    for it; it is applied only where the reference workloads' round factors reduce the rounds'
+    spread: noisy ones widened it 1.4-fold on this host and hid a slowdown of every codec)."""
     baselines: set[str] = field(default_factory=set)
     """Row labels of the identity baseline: an instrument, reported but never gated on."""
 
     def gates_of(self, run: str, *, normalized: bool | None = None) -> list[Gate]:
-        wanted = self.normalized if normalized is None else normalized
+        """``run``'s gates, normalised where normalising tightened its rounds (or as asked)."""
+        wanted = run in self.normalized_runs if normalized is None else normalized
         return [g for g in self.gates if g.run == run and g.normalized == wanted]
 
     def regressions(self, percent: float) -> list[Gate]:
@@ -143,6 +149,7 @@ class Comparison:
         return {
             "runs": self.runs,
             "normalized": self.normalized,
+            "normalized_runs": sorted(self.normalized_runs),
             "grouped": self.grouped,
             "drift": self.drift,
             "deltas": [asdict(d) for d in self.deltas],
@@ -383,6 +390,19 @@ def _gates(label: str, rows: list[_Row], normalized: bool, grouped: bool) -> lis
     return gates
 
 
+def _spread(rows: list[_Row]) -> float:
+    """The rounds' spread of the in-process rows (the ones normalising changes): per row, the
+    log standard deviation of the rounds of both sides together (a machine that ran slower in
+    one run, or in some rounds, widens it; a change of the code moves both ways of computing
+    it alike), pooled over rows."""
+    variances = [
+        float(np.var(np.log(np.concatenate([row.first, row.other])), ddof=1))
+        for row in rows
+        if row.case.layer.in_process and row.first.size + row.other.size > 2
+    ]
+    return math.sqrt(float(np.mean(variances))) if variances else math.inf
+
+
 def _log_sides(pairs: list[tuple[Floats, Floats]]) -> tuple[Floats, Floats]:
     """Each side as a rows x samples matrix of logs, cut to the side's fewest samples."""
     n_first = min(a.size for a, _ in pairs)
@@ -465,11 +485,23 @@ def compare(
             )
         result.environment += _environment_changes(first.first, other.first)
         result.only_in[other.label] = _only_in(first.first, other.first)
-        for norm in sorted({False, normalize}):
-            rows = _rows(first, other, grouped, norm)
-            result.gates += _gates(other.label, rows, norm, grouped)
-            if norm == normalize:
-                result.deltas += _timed_deltas(other.label, rows, grouped, min_effect)
+        raw = _rows(first, other, grouped, False)
+        result.gates += _gates(other.label, raw, False, grouped)
+        timed = raw
+        if normalize and drift is not None:
+            normed = _rows(first, other, grouped, True)
+            result.gates += _gates(other.label, normed, True, grouped)
+            spread = (_spread(raw), _spread(normed))
+            if spread[1] < spread[0]:
+                result.normalized_runs.add(other.label)
+                timed = normed
+            result.environment.append(
+                f"{other.label}: {'normalised' if timed is normed else 'not normalised'}: the "
+                f"rounds' spread (log sd, pooled over rows) is {spread[0]:.3f} raw and "
+                f"{spread[1]:.3f} divided by the reference workloads' round factors, which "
+                + ("tightens it" if timed is normed else "would widen it and hide changes")
+            )
+        result.deltas += _timed_deltas(other.label, timed, grouped, min_effect)
         result.deltas += _size_deltas(other.label, first.first, other.first)
     if not result.deltas:
         raise ValueError(

@@ -36,33 +36,35 @@ def _runs_section(comparison: Comparison) -> Section:
         f" and its whole 95 % interval lies {MIN_EFFECT:.0%} or more from no change.",
         f"Machine drift (the reference workloads' time against the first side): {drift}. "
         + (
-            "Divided out round by round (--normalize); the gate table shows both."
+            "--normalize divides it out round by round where that tightens the rounds' spread "
+            "(said per run under Environment); the gate table shows both."
             if comparison.normalized
-            else "Not divided out; --normalize divides it out round by round without hiding "
-            "a slowdown of every codec (the reference workloads do not use the codecs)."
+            else "Not divided out; --normalize divides it out round by round where that "
+            "tightens the rounds' spread."
         ),
     ]
     return Section("Runs", blocks)
 
 
 def _gate_table(comparison: Comparison, run: str) -> Table:
+    applied = run in comparison.normalized_runs
     raw = {(g.layer, g.codec): g for g in comparison.gates_of(run, normalized=False)}
     rows = []
-    for gate in comparison.gates_of(run):
+    for gate in comparison.gates_of(run, normalized=applied):
         cells = [
             gate.layer,
             gate.codec,
             f"{_percent(gate.speedup)} [{_interval(gate.low, gate.high)}]",
         ]
-        if comparison.normalized:
+        if applied:
             plain = raw.get((gate.layer, gate.codec))
             cells.append(
                 f"{_percent(plain.speedup)} [{_interval(plain.low, plain.high)}]" if plain else "-"
             )
         cells.append(str(gate.rows))
         rows.append(cells)
-    header = ["layer", "codec", "speed change" + (" (normalised)" if comparison.normalized else "")]
-    if comparison.normalized:
+    header = ["layer", "codec", "speed change" + (" (normalised)" if applied else "")]
+    if applied:
         header.append("speed change (not normalised)")
     return Table([*header, "rows"], rows)
 
