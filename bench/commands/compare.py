@@ -119,7 +119,7 @@ def add_parser(sub: Subparsers) -> None:
         "--fail-on-regression",
         type=amount,
         metavar="PCT",
-        help="exit 1 if a codec's speed in a layer fell by PCT %% or more, its whole 95 %% "
-        "interval below -PCT %%",
+        help="exit 1 if a codec's speed in a layer fell by PCT %% or more, its whole interval "
+        "below -PCT %% (the gates' intervals hold 95 %% together)",
     )
     parser.set_defaults(run=cmd_compare)

@@ -58,6 +58,9 @@ proportion; byte-weighted MB/s would let a few large payloads decide), the round
 client layer (its ``all`` is already a geometric mean over size buckets)."""
 RESAMPLES = 2000
 GATE_MIN_SAMPLES = 5
+GATE_LEVEL = 0.95
+"""The gate's intervals hold this much together, over every gate of a side (each is wider,
+at ``1 - 0.05 / gates``)."""
 """Rounds a side (one run a side) below which the gate gives no interval: with one round a side
 there is no spread to test against, and with a few the noise of a shared host is not yet in
 the sample, so the gate would fire on it."""
@@ -279,10 +282,10 @@ def _environment_changes(first: Results, other: Results) -> list[str]:
 
 
 def judge_runs(
-    first: Samples, other: Samples
+    first: Samples, other: Samples, level: float = 0.95
 ) -> tuple[float, float | None, float | None, float | None]:
     """Between groups of runs, one value per run: the ratio of geometric means with its Welch t
-    interval on logs and its p-value; ``None`` for fewer than two runs a side."""
+    interval on logs at ``level`` and its p-value; ``None`` for fewer than two runs a side."""
     a, b = np.log(np.asarray(first)), np.log(np.asarray(other))
     ratio = float(np.exp(b.mean() - a.mean()))
     if a.size < 2 or b.size < 2:
@@ -292,7 +295,7 @@ def judge_runs(
         from scipy import stats
 
         test = stats.ttest_ind(b, a, equal_var=False)
-        interval = test.confidence_interval(0.95)
+        interval = test.confidence_interval(level)
     low, high, p_value = float(interval.low), float(interval.high), float(test.pvalue)
     if not np.isfinite(p_value):  # identical runs: no spread to test against
         return ratio, ratio, ratio, 1.0
@@ -378,10 +381,13 @@ def _gates(label: str, rows: list[_Row], normalized: bool, grouped: bool) -> lis
         if gated and row.bucket == ALL and row.metric.endswith(gated):
             groups.setdefault((row.case.layer, row.case.row), []).append(row)
     gates = []
+    # Bonferroni over the gates of this side: the chance that any of them fires on identical
+    # code stays 2.5 % (one-sided) however many codecs and layers are gated.
+    level = 1 - (1 - GATE_LEVEL) / max(1, len(groups))
     for (layer, codec), members in groups.items():
         pairs = [_oriented(r) for r in members]
         samples = min(min(a.size, b.size) for a, b in pairs)
-        speedup, low, high = _geomean_of_samples(pairs)
+        speedup, low, high = _geomean_of_samples(pairs, level)
         if not grouped and samples < GATE_MIN_SAMPLES:
             low, high = 0.0, math.inf
         gates.append(
@@ -412,7 +418,9 @@ def _log_sides(pairs: list[tuple[Floats, Floats]]) -> tuple[Floats, Floats]:
     return first, other
 
 
-def _geomean_of_samples(pairs: list[tuple[Floats, Floats]]) -> tuple[float, float, float]:
+def _geomean_of_samples(
+    pairs: list[tuple[Floats, Floats]], level: float
+) -> tuple[float, float, float]:
     """Each sample's geometric mean over the rows (a round's or a run's figure for the codec),
     compared with Welch's t on logs; unbounded for fewer than two samples a side.
 
@@ -420,7 +428,7 @@ def _geomean_of_samples(pairs: list[tuple[Floats, Floats]]) -> tuple[float, floa
     round moves by tens of percent), so the round, not the row, is the unit: averaging its rows
     first keeps their shared noise in the test instead of counting it once per row."""
     first, other = _log_sides(pairs)
-    ratio, low, high, _ = judge_runs(np.exp(first.mean(axis=0)), np.exp(other.mean(axis=0)))
+    ratio, low, high, _ = judge_runs(np.exp(first.mean(axis=0)), np.exp(other.mean(axis=0)), level)
     return ratio, 0.0 if low is None else low, math.inf if high is None else high
 
 

@@ -94,7 +94,8 @@ def _timed_blocks(comparison: Comparison, run: str) -> list[Block]:
     blocks: list[Block] = [
         "Speed per layer and codec: encode and decode time per payload as a geometric mean "
         "over payloads and corpora (client layer: round trip), each round (or run) one "
-        "sample, with a 95 % Welch interval. `--fail-on-regression PCT` fails when a whole "
+        "sample, with a Welch interval; the gates of a run hold 95 % together (each at "
+        "1 - 0.05 / gates). `--fail-on-regression PCT` fails when a whole "
         "interval lies below -PCT %.",
         _gate_table(comparison, run),
         f"{len(timed)} timed rows: {counts}." if timed else "No timed rows in common.",

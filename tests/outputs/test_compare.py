@@ -25,6 +25,7 @@ from bench.outputs.compare import (
     Comparison,
     compare,
     judge,
+    judge_runs,
 )
 from bench.results import ALL, CodecFacts, CorpusInfo, Environment, Layer
 from bench.results.samples import InProcessSamples, ReadingSamples
@@ -475,3 +476,26 @@ def test_normalising_is_applied_only_where_it_tightens_so_a_slowdown_of_every_co
     steady = compare([[_run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)})], [drifted]], normalize=True)
     assert steady.normalized_runs == {"c"}
     assert steady.regressions(10) == []
+
+
+def test_the_gates_of_a_comparison_hold_together_however_many_codecs_are_gated() -> None:
+    """Each gate's interval is at 1 - 0.05 / gates, so that identical code fails some gate in
+    about 2.5 % of comparisons whatever their number (with eight gates at 95 % each, some gate
+    fired on identical code in about one comparison in five). On simulated rounds of identical
+    code: eight gates a comparison, 400 comparisons."""
+    rng = np.random.default_rng(7)
+    gates, level = 8, 1 - 0.05 / 8
+    fired = uncorrected = 0
+    for _ in range(400):
+        pairs = [np.exp(rng.normal(0.0, 0.1, (2, 7))) for _ in range(gates)]
+        fired += any(judge_runs(a, b, level)[2] < 1 for a, b in pairs)  # type: ignore[operator]
+        uncorrected += any(judge_runs(a, b)[2] < 1 for a, b in pairs)  # type: ignore[operator]
+    assert fired <= 20  # 2.5 % of 400 is 10
+    assert uncorrected >= 40  # what the correction removes
+
+    def gate_width(codecs: list[str]) -> float:
+        sides = [_run(n, {c: (1.0, i + 1) for i, c in enumerate(codecs)}) for n in "ab"]
+        [gate] = [g for g in compare([[sides[0]], [sides[1]]]).gates if g.codec == "zstd:1"]
+        return gate.high / gate.low
+
+    assert gate_width([f"zstd:{level}" for level in range(1, 9)]) > gate_width(["zstd:1"])
