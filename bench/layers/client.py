@@ -281,15 +281,6 @@ async def _concurrent(case: ClientCase, round_no: int, concurrency: int) -> None
     case.samples.throughput_wps.append(sum(completed) / elapsed)
 
 
-def keep_complete_rounds(cases: Sequence[ClientCase]) -> int:
-    """Cut every case to the rounds all of them completed (a failure breaks a round off
-    midway, some cases measured in it and some not); how many that is."""
-    rounds = min((case.samples.rounds for case in cases), default=0)
-    for case in cases:
-        case.samples.keep_rounds(rounds)
-    return rounds
-
-
 async def _cases(
     rows: Sequence[CodecUnderTest],
     corpora: Sequence[Corpus],

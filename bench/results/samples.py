@@ -3,7 +3,9 @@ whole in the results file so every figure can be recomputed from it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bench.cluster import DEFAULT_TRANSPORT
 
@@ -164,3 +166,20 @@ class DecodeSamples:
 
 Samples = InProcessSamples | ClientSamples | ReadingSamples | DecodeSamples
 """The raw samples of one case, of the kind its layer records."""
+
+
+class _Rounds(Protocol):
+    @property
+    def rounds(self) -> int: ...
+
+    def keep_rounds(self, rounds: int) -> None: ...
+
+
+def keep_complete_rounds(samples: Sequence[_Rounds]) -> int:
+    """Cut every record of one layer to the rounds all of them completed (a failure breaks a
+    round off midway, some cases measured in it and some not, and what failed in it failed
+    because of the failure); how many that is."""
+    rounds = min((each.rounds for each in samples), default=0)
+    for each in samples:
+        each.keep_rounds(rounds)
+    return rounds

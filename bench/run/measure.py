@@ -18,7 +18,7 @@ from bench.cluster import API_KEY_ENV, ClusterOptions
 from bench.codec_rows import CodecUnderTest
 from bench.errors import InfrastructureFailure, RoundTripError, Terminated, UserError
 from bench.keys import KEYS_ENV
-from bench.layers.client import ClientCase, Route, keep_complete_rounds, run_client_layer
+from bench.layers.client import ClientCase, Route, run_client_layer
 from bench.layers.inprocess import run_rounds
 from bench.layers.reading import (
     DecodeLoad,
@@ -33,6 +33,7 @@ from bench.layers.reading import (
 from bench.progress import Progress, say
 from bench.results import Layer
 from bench.results.buckets import size_text
+from bench.results.samples import keep_complete_rounds
 from bench.run.plan import Plan
 from bench.temporal.codecserver import library_server
 from bench.temporal.connect import connect
@@ -143,16 +144,12 @@ def measure(plan: Plan) -> Outcome:
 
 
 def _keep_complete_rounds(outcome: Outcome, layer: str) -> int:
-    """Cut the failed layer's cases to the rounds all of them completed: a failure breaks a
-    round off midway, some cases measured in it and some not, and what failed in it failed
-    because of the failure. How many rounds are kept."""
+    """The failed layer's records cut to the rounds all of them completed (see
+    :func:`keep_complete_rounds`); how many rounds are kept."""
     if layer == Layer.CLIENT:
-        return keep_complete_rounds(outcome.client_cases)
-    samples = [r.samples for r in outcome.readings] + [load.samples for load in outcome.loads]
-    rounds = min((s.rounds for s in samples), default=0)
-    for each in samples:
-        each.keep_rounds(rounds)
-    return rounds
+        return keep_complete_rounds([case.samples for case in outcome.client_cases])
+    readings = [reading.samples for reading in outcome.readings]
+    return keep_complete_rounds([*readings, *(load.samples for load in outcome.loads)])
 
 
 def run_stoppable(main: Coroutine[Any, Any, T]) -> T:
