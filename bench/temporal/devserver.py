@@ -3,7 +3,6 @@ started on free loopback ports and always stopped, on errors and interrupts too.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import socket
@@ -16,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 
 from bench.errors import InfrastructureFailure
-from bench.temporal.processes import POLL_S, spawn, stop
+from bench.temporal.processes import Watched, spawn, stop
 
 NAMESPACE = "default"
 """Always created by the dev server; others are created on request."""
@@ -186,10 +185,9 @@ class DevServer:
     async def watch(self) -> None:
         """Return never while the server runs; raise :class:`DevServerError` once it is gone
         (workflows would otherwise wait for their timeouts)."""
-        while self._process is not None and self._process.poll() is None:
-            await asyncio.sleep(POLL_S)
-        code = None if self._process is None else self._process.returncode
-        raise DevServerError(f"temporal dev server pid {self.pid} exited with code {code}")
+        if self._process is None:
+            raise DevServerError(f"temporal dev server pid {self.pid} exited with code None")
+        await Watched(self._process, "temporal dev server", DevServerError).watch()
 
     def stop(self) -> None:
         """Stop the server and its process group; safe to call more than once."""

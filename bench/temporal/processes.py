@@ -9,7 +9,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import IO, Any, Protocol, TypeVar
 
 from bench.errors import InfrastructureFailure
@@ -98,19 +98,27 @@ async def timed_run(command: Sequence[str], timeout: float) -> tuple[int, bytes,
 
 class Watched:
     """A child process a layer depends on: ``watch()`` never returns while it runs, and raises
-    :class:`InfrastructureFailure` naming it once it is gone (work waiting on it would otherwise
-    wait for its timeouts, and read its absence as a property of what it measured)."""
+    ``error`` (an :class:`InfrastructureFailure`) naming it once it is gone, with ``detail()``
+    after its exit code when given (work waiting on it would otherwise wait for its timeouts,
+    and read its absence as a property of what it measured)."""
 
-    def __init__(self, process: subprocess.Popen[Any], component: str) -> None:
+    def __init__(
+        self,
+        process: subprocess.Popen[Any],
+        component: str,
+        error: type[InfrastructureFailure] = InfrastructureFailure,
+        detail: Callable[[], str] | None = None,
+    ) -> None:
         self.process = process
         self.component = component
+        self._error = error
+        self._detail = detail
 
     async def watch(self) -> None:
         while self.process.poll() is None:
             await asyncio.sleep(POLL_S)
-        raise InfrastructureFailure(
-            f"{self.component} pid {self.process.pid} exited with code {self.process.returncode}"
-        )
+        said = f"{self.component} pid {self.process.pid} exited with code {self.process.returncode}"
+        raise self._error(said if self._detail is None else f"{said}: {self._detail()}")
 
 
 class Watchable(Protocol):

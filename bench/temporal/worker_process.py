@@ -15,7 +15,7 @@ from typing import Any
 
 from bench.cluster import API_KEY_ENV, ClusterOptions
 from bench.errors import InfrastructureFailure
-from bench.temporal.processes import POLL_S, spawn, stop
+from bench.temporal.processes import Watched, spawn, stop
 
 WORKER_MODULE = "bench.commands.worker"
 
@@ -100,11 +100,7 @@ class WorkerProcess:
 
     async def watch(self) -> None:
         """Return never while the worker lives; raise :class:`WorkerFailed` once it is gone."""
-        while self.process.poll() is None:
-            await asyncio.sleep(POLL_S)
-        raise WorkerFailed(
-            f"worker pid {self.pid} exited with code {self.process.returncode}: {self._tail()}"
-        )
+        await Watched(self.process, "worker", WorkerFailed, self._tail).watch()
 
     def close(self) -> None:
         if self.process.poll() is None and self.process.stdin is not None:
