@@ -92,6 +92,11 @@ class Compressor(ABC):
     checked_integrity: ClassVar[str | None] = None
     """``integrity`` when a spec asks for the checksum (``takes_checksum``)."""
 
+    @classmethod
+    def integrity_with(cls, checksum: bool) -> str | None:
+        """``integrity`` of what it writes, with the checksum a spec asks for or without."""
+        return cls.checked_integrity if checksum else cls.integrity
+
     hints_size: ClassVar[bool] = False
     """Whether :meth:`decoded_size` reads a size that :meth:`decompress` does not enforce
     before decoding (gzip's trailer, the last member's length modulo 2^32: a hint, never a
@@ -190,30 +195,36 @@ def _decompress_into(
 _GUESSED_RATIO = 8
 
 
-def _may_hold_more_frames(data: bytes | memoryview, magic: bytes, max_size: int) -> bool:
+def _may_hold_more_frames(
+    data: bytes | memoryview, starts: tuple[bytes, ...], max_size: int
+) -> bool:
     """Whether ``data`` may hold more frames than ``max_size`` allows (see
     :func:`max_frames`): an upper bound from counting where a frame could start, for decoders
     that cannot count frames themselves (cramjam's decode them all in one call). Every frame
-    starts with its format's magic number, every skippable one (zstd, LZ4) with
-    ``_SKIPPABLE``; a payload with no more such places than frames allowed may go to the fast
+    starts with one of its format's ``starts`` (magic numbers; for zstd and LZ4 also
+    ``_SKIPPABLE``); a payload with no more such places than frames allowed may go to the fast
     decoder, any other goes to the frame-by-frame one, which counts exactly. Counting costs
     about 0.8 ns per byte and pattern here."""
     cap = max_frames(max_size)
     if len(data) <= _SMALLEST_FRAME * cap:
         return False
     blob = data if isinstance(data, bytes) else bytes(data)
-    return blob.count(magic) + (blob.count(_SKIPPABLE) if magic != _GZIP_MAGIC else 0) > cap
+    return sum(blob.count(start) for start in starts) > cap
 
 
 def _counted(
-    decoded: memoryview, data: bytes | memoryview, magic: bytes, exact: Compressor, max_size: int
+    decoded: memoryview,
+    data: bytes | memoryview,
+    starts: tuple[bytes, ...],
+    exact: Compressor,
+    max_size: int,
 ) -> bytes | memoryview:
     """What a fast decoder made of ``data``, once the frames in it are known to be within the
     count ``max_size`` allows; else what the frame-by-frame decoder ``exact`` says. Asked after
     decoding, and only of a payload that decoded to less than its own size: cramjam spends
     about 0.1 us per zstd or LZ4 frame, so frames cost more than their content only when they
     hold less than they take, and counting first would add a third to decoding LZ4."""
-    if len(decoded) >= len(data) or not _may_hold_more_frames(data, magic, max_size):
+    if len(decoded) >= len(data) or not _may_hold_more_frames(data, starts, max_size):
         return decoded
     return exact.decompress(data, max_size)
 
@@ -555,7 +566,7 @@ class ZstdCramjam(Compressor):
                 f"without a stated size may use at most {_ZSTD_WINDOW_MAX:,}"
             )
         decoded = _decompress_into(cramjam.zstd.decompress_into, data, declared, max_size)
-        return _counted(decoded, data, _ZSTD_MAGIC, _ZSTD_FRAMES, max_size)
+        return _counted(decoded, data, (_ZSTD_MAGIC, _SKIPPABLE), _ZSTD_FRAMES, max_size)
 
     def decoded_size(self, data: bytes | memoryview) -> int | None:
         return _zstd_declared(data)
@@ -637,7 +648,23 @@ _LZ4_ONE_BLOCK_HEADER = struct.Struct("<B10xI")
 the block's size word."""
 
 
-class Lz4Cramjam(Compressor):
+class _Lz4Frames(Compressor):
+    """What both LZ4 implementations share: the content checksum a spec may ask for
+    (``lz4:1:checksum``), and the size the first frame states."""
+
+    takes_checksum = True
+    checked_integrity = LZ4_INTEGRITY
+
+    def __init__(self, level: int | None, checksum: bool = False) -> None:
+        super().__init__(level)
+        self.checksum = checksum
+        self.integrity = self.integrity_with(checksum)
+
+    def decoded_size(self, data: bytes | memoryview) -> int | None:
+        return _lz4_declared(data)
+
+
+class Lz4Cramjam(_Lz4Frames):
     """LZ4 *frame* format (not block): the frame is self-describing (magic, content size,
     checksum) and is what every lz4 implementation reads without a side-channel length, so
     codec servers in Go (pierrec/lz4), Java (lz4-java), Node (lz4js) or the ``lz4`` CLI can
@@ -653,16 +680,9 @@ class Lz4Cramjam(Compressor):
     compress payloads larger than that less well than ``Lz4Lz4``'s 4 MiB blocks."""
 
     implementation = "cramjam"
-    takes_checksum = True
-    checked_integrity = LZ4_INTEGRITY
     input_cost = 5.0
     costs: ClassVar[Costs] = {1: (4.5, 1.5), 3: (48.0, 1.5), 9: (200.0, 1.5), 12: (2600.0, 1.5)}
     library = f"{_CRAMJAM} (lz4 crate, bundled liblz4)"
-
-    def __init__(self, level: int | None, checksum: bool = False) -> None:
-        super().__init__(level)
-        self.checksum = checksum
-        self.integrity = self.checked_integrity if checksum else None
 
     def compress(self, data: bytes) -> bytes:
         writer = cramjam.lz4.Compressor(
@@ -689,13 +709,10 @@ class Lz4Cramjam(Compressor):
         if declared is not None and declared > max_size:
             raise DecodedSizeError(max_size, declared)
         decoded = _decompress_into(cramjam.lz4.decompress_into, data, declared, max_size)
-        return _counted(decoded, data, _LZ4_MAGIC, _LZ4_FRAMES, max_size)
-
-    def decoded_size(self, data: bytes | memoryview) -> int | None:
-        return _lz4_declared(data)
+        return _counted(decoded, data, (_LZ4_MAGIC, _SKIPPABLE), _LZ4_FRAMES, max_size)
 
 
-class Lz4Lz4(Compressor):
+class Lz4Lz4(_Lz4Frames):
     """LZ4 frame through python-lz4 (liblz4's own frame API), with the content size and, unless
     the spec asks for it (``lz4:1:checksum``), *without* a content checksum: verifying a 32-bit
     xxHash of the whole content doubled decoding time (+97 to +124 % from 16 KiB to 4 MiB,
@@ -709,18 +726,11 @@ class Lz4Lz4(Compressor):
     liblz4's frame decoder. The default implementation, for speed close to the C library."""
 
     implementation = "lz4"
-    takes_checksum = True
-    checked_integrity = LZ4_INTEGRITY
     costs: ClassVar[Costs] = {1: (4.0, 0.8), 3: (48.0, 0.8), 9: (200.0, 0.8), 12: (2600.0, 0.8)}
     library = (
         f"python-lz4 {lz4.__version__} (liblz4 {lz4.library_version_string()}); "
         f"one-block frames decoded by {_CRAMJAM} (lz4 crate, bundled liblz4)"
     )
-
-    def __init__(self, level: int | None, checksum: bool = False) -> None:
-        super().__init__(level)
-        self.checksum = checksum
-        self.integrity = self.checked_integrity if checksum else None
 
     def compress(self, data: bytes) -> bytes:
         out: bytes = lz4.frame.compress(
@@ -803,9 +813,6 @@ class Lz4Lz4(Compressor):
         except RuntimeError as error:
             raise CorruptInput(str(error)) from None
         return piece
-
-    def decoded_size(self, data: bytes | memoryview) -> int | None:
-        return _lz4_declared(data)
 
 
 _LZ4_FRAMES = Lz4Lz4(None)
@@ -910,7 +917,7 @@ class GzipCramjam(Compressor):
     def decompress(self, data: bytes | memoryview, max_size: int) -> memoryview:
         if not data:
             raise CorruptInput("no gzip member")
-        if _may_hold_more_frames(data, _GZIP_MAGIC, max_size):
+        if _may_hold_more_frames(data, (_GZIP_MAGIC,), max_size):
             # Counted first: flate2 spends some 6 us on each member.
             return _inflate(data, 31, max_size, members=True)  # which counts them
         hint = _gzip_isize(data)

@@ -17,12 +17,15 @@ class DecodedSizeError(PayloadDecodeError):
     """A payload would decode to more bytes than the codec's limit allows (a decompression bomb,
     or a payload larger than this worker or codec server was configured to accept)."""
 
-    def __init__(self, limit: int, declared: int | None = None) -> None:
+    def __init__(
+        self, limit: int, declared: int | None = None, *, message: str | None = None
+    ) -> None:
         self.limit = limit
         self.declared = declared
         stated = f"states {declared:,} bytes" if declared is not None else "decodes to more"
         super().__init__(
-            f"payload {stated}, over the decoded-size limit of {limit:,} bytes; raise "
+            message
+            or f"payload {stated}, over the decoded-size limit of {limit:,} bytes; raise "
             "CodecOptions.max_decoded_size if such payloads are expected"
         )
 
@@ -34,14 +37,12 @@ class FrameCountError(DecodedSizeError):
     put one frame in a payload, or one per 64 KiB or more of content."""
 
     def __init__(self, limit: int, frames: int) -> None:
-        PayloadDecodeError.__init__(
-            self,
-            f"payload holds more than {frames:,} frames, more than its decoded-size limit of "
-            f"{limit:,} bytes allows (16, and one more per 64 KiB); it is not what a "
+        super().__init__(
+            limit,
+            message=f"payload holds more than {frames:,} frames, more than its decoded-size "
+            f"limit of {limit:,} bytes allows (16, and one more per 64 KiB); it is not what a "
             "compressor writes",
         )
-        self.limit = limit
-        self.declared = None
         self.frames = frames
 
 
@@ -57,10 +58,8 @@ class TotalSizeError(DecodedSizeError):
     than their total limit allows, though each is within the per-payload limit."""
 
     def __init__(self, limit: int) -> None:
-        PayloadDecodeError.__init__(
-            self,
-            f"the payloads decode to more than {limit:,} bytes in all, over the limit for one "
-            "request; ask for fewer payloads at once, or raise the limit",
+        super().__init__(
+            limit,
+            message=f"the payloads decode to more than {limit:,} bytes in all, over the limit "
+            "for one request; ask for fewer payloads at once, or raise the limit",
         )
-        self.limit = limit
-        self.declared = None

@@ -31,8 +31,7 @@ class StageSpec:
             return EncryptionStage.integrity
         if self.implementation is None:
             return None
-        cls = self.family.implementations[self.implementation]
-        return cls.checked_integrity if self.checksum else cls.integrity
+        return self.family.implementations[self.implementation].integrity_with(self.checksum)
 
     def __str__(self) -> str:
         text = self.family.name
