@@ -53,8 +53,15 @@ class Case:
     is_async: bool
     same: Callable[[Any, Any], bool]
     size_of: Callable[[Any], int]
+    spread: bool = False
+    """Time each payload at its own place in the round (the reference workloads: a factor for
+    the whole round needs samples from all of it, not one moment)."""
     samples: InProcessSamples = field(default_factory=InProcessSamples)
     _encoded: list[Any] = field(default_factory=list)
+    _pending: list[Any] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._pending = _empty_round(len(self.inputs))
 
     def result(self) -> CaseResult:
         return case_result(
@@ -108,24 +115,37 @@ class Case:
             s.encode_repeats.append(_repeats(encode_ns))
             s.decode_repeats.append(_repeats(decode_ns))
 
-    async def run_round(self) -> None:
-        """Time every payload once (encode, then decode of that fresh output) and verify it."""
+    async def time_inputs(self, indices: Sequence[int]) -> None:
+        """Time the payloads at ``indices`` once each (encode, then decode of that fresh output)
+        and verify them; the round's row is kept only once :meth:`close_round` sees it whole."""
         s = self.samples
-        encode_row, decode_row = [], []
-        encode_cpu = decode_cpu = 0
-        for index, item in enumerate(self.inputs):
-            wall, cpu, encoded = await self._block(self.encode, item, s.encode_repeats[index])
-            encode_row.append(wall)
-            encode_cpu += cpu
+        for index in indices:
+            wall, cpu, encoded = await self._block(
+                self.encode, self.inputs[index], s.encode_repeats[index]
+            )
+            self._pending[0][index] = wall
+            self._pending[2] += cpu
             wall, cpu, decoded = await self._block(self.decode, encoded, s.decode_repeats[index])
-            decode_row.append(wall)
-            decode_cpu += cpu
+            self._pending[1][index] = wall
+            self._pending[3] += cpu
             self._check(index, decoded)
-        # Appended only when complete, so an interrupted round leaves no ragged row.
-        s.encode_ns.append(encode_row)
-        s.decode_ns.append(decode_row)
-        s.encode_cpu_ns.append(encode_cpu)
-        s.decode_cpu_ns.append(decode_cpu)
+
+    def close_round(self) -> None:
+        """Append the round's rows; an interrupted round leaves no ragged row."""
+        encode_row, decode_row, encode_cpu, decode_cpu = self._pending
+        self._pending = _empty_round(len(self.inputs))
+        if None in encode_row or None in decode_row:
+            return
+        self.samples.encode_ns.append(encode_row)
+        self.samples.decode_ns.append(decode_row)
+        self.samples.encode_cpu_ns.append(encode_cpu)
+        self.samples.decode_cpu_ns.append(decode_cpu)
+
+    def steps(self) -> list[list[int]]:
+        """How a round times this case: all payloads in one go, or, for a ``spread`` case, each
+        payload on its own, so that the round's shuffle scatters them across the round."""
+        indices = list(range(len(self.inputs)))
+        return [[i] for i in indices] if self.spread else [indices]
 
     async def measure_memory(self) -> None:
         """Peak Python-heap growth over one untimed pass (outputs are counted; scratch memory
@@ -140,6 +160,11 @@ class Case:
             self.samples.peak_memory_bytes = max(0, tracemalloc.get_traced_memory()[1] - base)
         finally:
             tracemalloc.stop()
+
+
+def _empty_round(payloads: int) -> list[Any]:
+    """A round's rows in the making: encode and decode times per payload, then CPU totals."""
+    return [[None] * payloads, [None] * payloads, 0, 0]
 
 
 def _repeats(single_ns: int) -> int:
@@ -229,15 +254,17 @@ async def run_rounds(
         on_step(f"calibrating {case.name}")
         await asyncio.sleep(0)
     completed = 0
+    steps = [(case, indices) for case in cases for indices in case.steps()]
     for _ in range(rounds):
-        shuffled = list(cases)
-        order.shuffle(shuffled)
-        for case in shuffled:
-            await case.run_round()
+        order.shuffle(steps)
+        for case, indices in steps:
+            await case.time_inputs(indices)
             on_step(f"round {completed + 1}: {case.name}")
             # Codec calls rarely suspend, so yield here: Ctrl-C (which asyncio turns into a
             # cancellation) is delivered between cases rather than never.
             await asyncio.sleep(0)
+        for case in cases:
+            case.close_round()
         completed += 1
     for case in cases:
         if case.layer is Layer.CODEC:

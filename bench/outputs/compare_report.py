@@ -7,7 +7,17 @@ import math
 from pathlib import Path
 
 from bench.outputs import render
-from bench.outputs.compare import ALPHA, FASTER, MIN_EFFECT, SLOWER, Comparison, Delta, Gate
+from bench.outputs.compare import (
+    ALPHA,
+    DESCRIPTIVE,
+    FASTER,
+    MIN_EFFECT,
+    PRIMARY,
+    SLOWER,
+    Comparison,
+    Delta,
+    Gate,
+)
 from bench.outputs.render import Block, Image, Section, Table
 
 PLOTTED_ROWS = 30
@@ -32,8 +42,9 @@ def _runs_section(comparison: Comparison) -> Section:
     blocks: list[Block] = [
         f"Reference: `{comparison.runs[0]}`; compared: "
         + ", ".join(f"`{r}`" for r in comparison.runs[1:])
-        + f". Samples are {unit}. A row is faster or slower when its Holm-corrected p < {ALPHA}"
-        f" and its whole 95 % interval lies {MIN_EFFECT:.0%} or more from no change.",
+        + f". Samples are {unit}; each side's primary rows (the gated metric on all payloads) "
+        "are tested with Welch's t on logs. A row is faster or slower when its adjusted p < "
+        f"{ALPHA} and its whole 95 % interval lies {MIN_EFFECT:.0%} or more from no change.",
         f"Machine drift (the reference workloads' time against the first side): {drift}. "
         + (
             "--normalize divides it out round by round where that tightens the rounds' spread "
@@ -86,11 +97,24 @@ _WHERE = ["layer", "codec", "corpus", "bucket", "metric", "first", "other", "cha
 """For timed rows the change is in speed (negative: slower, whatever the metric's unit)."""
 
 
+_FAMILIES = {
+    PRIMARY: "each codec's row of all payloads on its layer's gated metric, per corpus, layer "
+    "and direction; Holm-corrected, so the family holds at p < {alpha} together",
+    DESCRIPTIVE: "size buckets, throughput and CPU; the false-discovery rate held at {alpha} "
+    "(Benjamini-Hochberg)",
+}
+
+
+def _family_line(family: str, rows: list[Delta]) -> str:
+    verdicts = sorted({d.verdict for d in rows})
+    counts = ", ".join(f"{sum(d.verdict == v for d in rows)} {v}" for v in verdicts)
+    note = _FAMILIES[family].format(alpha=ALPHA)
+    return f"{family.capitalize()} rows ({note}): {len(rows)}: {counts or 'none'}."
+
+
 def _timed_blocks(comparison: Comparison, run: str) -> list[Block]:
     timed = [d for d in comparison.deltas if d.run == run and d.speedup is not None]
     flagged = [d for d in timed if d.verdict in (FASTER, SLOWER)]
-    verdicts = sorted({d.verdict for d in timed})
-    counts = ", ".join(f"{sum(d.verdict == v for d in timed)} {v}" for v in verdicts)
     blocks: list[Block] = [
         "Speed per layer and codec: encode and decode time per payload as a geometric mean "
         "over payloads and corpora (client layer: round trip), each round (or run) one "
@@ -98,15 +122,18 @@ def _timed_blocks(comparison: Comparison, run: str) -> list[Block]:
         "1 - 0.05 / gates). `--fail-on-regression PCT` fails when a whole "
         "interval lies below -PCT %.",
         _gate_table(comparison, run),
-        f"{len(timed)} timed rows: {counts}." if timed else "No timed rows in common.",
     ]
+    if not timed:
+        return [*blocks, "No timed rows in common."]
+    blocks += [_family_line(f, [d for d in timed if d.family == f]) for f in _FAMILIES]
     if flagged:
         rows = [
-            [*_where(d, 2), _interval(d.low, d.high), f"{d.p_value:.2g}", d.verdict]
+            [*_where(d, 2), _interval(d.low, d.high), f"{d.p_value:.2g}", d.family, d.verdict]
             for d in flagged
             if d.p_value is not None
         ]
-        blocks += ["Rows that changed:", Table([*_WHERE, "95% CI", "Holm p", "verdict"], rows)]
+        header = [*_WHERE, "95% CI", "adjusted p", "family", "verdict"]
+        blocks += ["Rows that changed:", Table(header, rows)]
     return blocks
 
 

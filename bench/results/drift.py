@@ -1,7 +1,10 @@
 """The machine's speed, round by round, from the reference workloads a run timed beside its
 codecs (see ``bench.layers.reference``): what compare divides out with ``--normalize``.
 
-The factor of a round is the geometric mean of the reference workloads' times in that round.
+The factor of a round is the geometric mean, over the reference workloads and both directions,
+of each one's median time over the slices timed in that round (a median, so that a slice that
+landed on a hiccup of the host does not move the round; runs written before slices existed
+have one slice, and their factor is what it was).
 Dividing a codec's time in a round by it takes out what slowed the whole machine at that moment;
 a change to the codecs cannot move it, so a slowdown of every codec still shows.
 """
@@ -19,6 +22,7 @@ Floats = np.ndarray[Any, np.dtype[np.float64]]
 
 
 def _round_seconds(samples: InProcessSamples, side: str) -> Floats:
+    """Per round, the median over the workload's slices of the seconds one call took."""
     times, repeats_of = (
         (samples.encode_ns, samples.encode_repeats)
         if side == "encode"
@@ -26,7 +30,7 @@ def _round_seconds(samples: InProcessSamples, side: str) -> Floats:
     )
     rows = np.asarray(times, dtype=np.float64)
     repeats = np.asarray(repeats_of, dtype=np.float64)
-    per_round: Floats = (rows / repeats).sum(axis=1) / 1e9
+    per_round: Floats = np.median(rows / repeats, axis=1) / 1e9
     return per_round
 
 
@@ -46,6 +50,20 @@ def round_factors(run: Results) -> Floats | None:
     rounds = min(len(s) for s in series)
     factors: Floats = np.exp(np.mean([s[:rounds] for s in series], axis=0))
     return factors
+
+
+def workloads(run: Results) -> tuple[tuple[str, int], ...]:
+    """The reference workloads a run timed (name, bytes per slice): two runs' factors compare
+    only when these match."""
+    return tuple(
+        sorted(
+            (case.codec, int(case.samples.original_bytes[0]))
+            for case in run.cases
+            if case.layer is Layer.REFERENCE
+            and isinstance(case.samples, InProcessSamples)
+            and case.samples.original_bytes
+        )
+    )
 
 
 def machine_seconds(run: Results) -> float | None:

@@ -83,8 +83,10 @@ class Plan:
         cases = len(self.client_rows) * len(self.client_corpora) * len(self.routes)
         client = (self.client.rounds + 1) * cases
         reading = self.reading.rounds + 1
+        per_round = sum(len(case.steps()) for case in self.cases)
         return (
-            len(self.cases) * (self.rounds + 2)
+            len(self.cases) * 2
+            + per_round * self.rounds
             + (client if self.run_client else 0)
             + (reading if self.run_reading else 0)
         )
