@@ -4,4 +4,4 @@ Modules follow the flow of data: corpus -> codec (``payload_codecs``) -> measure
 report / compare / recommend. ``cli`` is the ``codec-bench`` command.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -1,5 +1,12 @@
-"""The timing engine: every case (layer x codec x corpus) timed payload by payload, cases
-interleaved round by round, every round trip checked.
+"""The timing engine: every case (layer x codec x corpus) timed payload by payload, the payloads
+of all cases interleaved in a fresh random order each round, every round trip checked.
+
+Why payload by payload across the round, not case by case: on a shared host the machine's speed
+changes within seconds, so a case whose payloads ran back to back took one moment's speed as its
+round's figure. Measured on this project's 2-core machine with a CPU-bound neighbour (``ci``
+profile, 3 rounds a run, identical code), a codec's round-to-round spread fell from a log sd of
+0.067 to 0.018, and the spread of its run means from 0.045 to 0.016 once divided by the
+reference workloads (which are scattered over the round the same way).
 
 Why not pytest-benchmark's loop: it runs all rounds of one benchmark before the next starts, so
 on a shared machine drift lands on some codecs and not others; and it repeats one callable,
@@ -31,7 +38,7 @@ from payload_codecs import serialize
 MIN_BLOCK_NS = 20_000
 """Calls shorter than this are repeated and timed as a block (perf_counter resolution and the
 timer's own cost would otherwise dominate)."""
-MAX_REPEATS = 2_000
+MAX_REPEATS = 2_048
 
 
 Call = Callable[[Any], Any]
@@ -53,9 +60,6 @@ class Case:
     is_async: bool
     same: Callable[[Any, Any], bool]
     size_of: Callable[[Any], int]
-    spread: bool = False
-    """Time each payload at its own place in the round (the reference workloads: a factor for
-    the whole round needs samples from all of it, not one moment)."""
     samples: InProcessSamples = field(default_factory=InProcessSamples)
     _encoded: list[Any] = field(default_factory=list)
     _pending: list[Any] = field(default_factory=list)
@@ -107,8 +111,8 @@ class Case:
         for index, item in enumerate(self.inputs):
             encoded = await self._call(self.encode, item)  # warm-up call, not timed
             self._check(index, await self._call(self.decode, encoded))
-            encode_ns, _, _ = await self._block(self.encode, item, 1)
-            decode_ns, _, _ = await self._block(self.decode, encoded, 1)
+            encode_ns = min([(await self._block(self.encode, item, 1))[0] for _ in range(3)])
+            decode_ns = min([(await self._block(self.decode, encoded, 1))[0] for _ in range(3)])
             self._encoded.append(encoded)
             s.original_bytes.append(self.size_of(item))
             s.encoded_bytes.append(self.size_of(encoded))
@@ -142,10 +146,9 @@ class Case:
         self.samples.decode_cpu_ns.append(decode_cpu)
 
     def steps(self) -> list[list[int]]:
-        """How a round times this case: all payloads in one go, or, for a ``spread`` case, each
-        payload on its own, so that the round's shuffle scatters them across the round."""
-        indices = list(range(len(self.inputs)))
-        return [[i] for i in indices] if self.spread else [indices]
+        """How a round times this case: each payload on its own, so that the round's shuffle
+        scatters the case's payloads over the whole round."""
+        return [[index] for index in range(len(self.inputs))]
 
     async def measure_memory(self) -> None:
         """Peak Python-heap growth over one untimed pass (outputs are counted; scratch memory
@@ -168,7 +171,12 @@ def _empty_round(payloads: int) -> list[Any]:
 
 
 def _repeats(single_ns: int) -> int:
-    return max(1, min(MAX_REPEATS, math.ceil(MIN_BLOCK_NS / max(single_ns, 1))))
+    """Calls per timed block: a power of two, so that two runs calibrating the same payload
+    from slightly different timings still time it in the same blocks (the block's first call
+    is colder than the rest, so 3 calls a block against 4 is a difference between runs that no
+    code change made: 78 % of payloads differed so between runs of identical code)."""
+    wanted = max(1, math.ceil(MIN_BLOCK_NS / max(single_ns, 1)))
+    return min(MAX_REPEATS, 1 << (wanted - 1).bit_length())
 
 
 def _payload_size(item: Any) -> int:
@@ -244,10 +252,10 @@ async def run_rounds(
     seed: int = 0,
     on_step: Callable[[str], None] = lambda _: None,
 ) -> int:
-    """Prepare every case, then run ``rounds`` rounds with the cases in a fresh random order
-    each round (drift hits every case alike), then measure the codec layer's memory (what a
-    worker holds; the raw layer's is not reported, and tracing is slow). Returns rounds completed;
-    samples of completed work stay in the cases if interrupted."""
+    """Prepare every case, then run ``rounds`` rounds with every case's payloads in a fresh
+    random order each round (drift hits every case alike), then measure the codec layer's
+    memory (what a worker holds; the raw layer's is not reported, and tracing is slow). Returns
+    rounds completed; samples of completed work stay in the cases if interrupted."""
     order = random.Random(seed)
     for case in cases:
         await case.prepare()

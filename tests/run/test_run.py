@@ -36,7 +36,6 @@ def test_a_run_writes_results_csv_and_report(run_folder: Path) -> None:
         ("raw", "aes256gcm"),
         ("reference", "bz2"),
         ("reference", "lzma"),
-        ("reference", "memory"),
     }
     env = document["environment"]
     assert env["native"]["libzstd (zstandard)"]
