@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import bench
 import pytest
 from bench.cli import main
 
@@ -42,7 +43,7 @@ def test_describe_json_of_a_generated_corpus(
             "random-bytes": 8,
         },
         "buckets": None,
-        "tool_version": "0.1.0",
+        "tool_version": bench.__version__,
     }
     ratio = summary["zstd1_ratio"]
     assert isinstance(ratio, float)
