@@ -16,7 +16,38 @@ from bench.results import Results, load
 EXIT_REGRESSION = 1
 
 
-def _sides(runs: list[Results], per_side: int) -> list[list[Results]]:
+def series(path: str) -> list[Path]:
+    """The results files one argument names: a results file, a run's folder, or the folder of a
+    series of runs (``run --runs N`` writes ``run-1`` ... ``run-N``), in run order."""
+    folder = Path(path)
+    if not folder.is_dir():
+        return [folder]
+    if (folder / "results.json").exists():
+        return [folder / "results.json"]
+    runs = sorted(folder.glob("run-*/results.json"), key=lambda p: int(p.parent.name[4:]))
+    if not runs:
+        raise UserError(
+            f"{folder} holds no results.json and no run-N/results.json; give a results file, "
+            "a run's folder or the folder of codec-bench run --runs N"
+        )
+    return runs
+
+
+def _sides(arguments: list[str], per_side: int) -> list[list[Results]]:
+    named = [series(argument) for argument in arguments]
+    if any(len(files) > 1 for files in named):
+        if any(len(files) == 1 for files in named):
+            raise UserError(
+                "a series of runs is compared only with series: give a folder of runs (run "
+                "--runs N) for every side"
+            )
+        if per_side > 1:
+            raise UserError(
+                "--runs-per-side splits a list of results files; a folder of runs is one side "
+                "already: give one folder per side without it"
+            )
+        return [[load(path) for path in files] for files in named]
+    runs = [load(files[0]) for files in named]
     if len(runs) < 2 * per_side:
         raise UserError(
             "compare needs two or more results files: the reference first, then the runs to "
@@ -32,7 +63,7 @@ def _sides(runs: list[Results], per_side: int) -> list[list[Results]]:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    sides = _sides([load(path) for path in args.results], args.runs_per_side)
+    sides = _sides(args.results, args.runs_per_side)
     comparison = compare.compare(sides, min_effect=args.min_effect / 100, normalize=args.normalize)
     if args.json:
         print(json.dumps(comparison.to_json(), indent=2))
@@ -92,7 +123,8 @@ def add_parser(sub: Subparsers) -> None:
     parser.add_argument(
         "results",
         nargs="+",
-        help="results.json files: the reference side first, then each side to compare with it",
+        help="results files, run folders, or folders of runs (run --runs N: each is one side): "
+        "the reference side first, then each side to compare with it",
     )
     parser.add_argument(
         "--runs-per-side",

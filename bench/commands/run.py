@@ -5,6 +5,10 @@ interrupted."""
 from __future__ import annotations
 
 import argparse
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from bench.cluster import TRANSPORTS
@@ -19,7 +23,7 @@ from bench.commands.common import (
     size,
 )
 from bench.corpus import catalog
-from bench.errors import exit_code
+from bench.errors import Terminated, exit_code
 from bench.profiles import HISTORY_FRAME, PROFILES
 from bench.progress import say
 from bench.run.options import S3_BUCKET, ClientOptions, ReadingOptions, RunOptions
@@ -70,6 +74,9 @@ def _chosen(on: bool, off: bool) -> bool | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    runs = args.runs or PROFILES[args.profile].runs
+    if runs > 1:
+        return _in_processes(args, runs)
     from bench.run import run  # the layers and the Temporal client load only for a run
 
     outcome = run(options_from(args))
@@ -85,6 +92,38 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         return exit_code(outcome.stopped)
     print(f"results: {(folder / 'results.json').resolve()}\nreport:  {outcome.report.resolve()}")
+    return 0
+
+
+def _in_processes(args: argparse.Namespace, runs: int) -> int:
+    """``runs`` runs, each in a process of its own, one after another, into ``OUT/run-N``.
+    A run that fails or is stopped ends the series with its exit code; what was measured stays.
+    The child runs in a session of its own, so Ctrl-C or SIGTERM reaches it once, passed on
+    from here (a second signal would break off its cleanup), and none outlives this process."""
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("results") / time.strftime("%Y%m%d-%H%M%S-series", time.gmtime())
+    )
+    for index in range(1, runs + 1):
+        folder = out / f"run-{index}"
+        say(f"codec-bench: run {index} of {runs} into {folder}")
+        child = subprocess.Popen(
+            [sys.executable, "-m", "bench.cli", *args.argv, "--runs", "1", "--out", str(folder)],
+            start_new_session=True,
+        )
+        try:
+            code = child.wait()
+        except KeyboardInterrupt as stop:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, signal.SIG_IGN)  # wait out the child's cleanup
+            child.send_signal(signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT)
+            child.wait()
+            say(f"codec-bench: stopped in run {index} of {runs}; what was measured is in {out}")
+            return exit_code(stop)
+        if code:
+            return code
+    print(f"results: {out.resolve()} ({runs} runs; compare takes the folder as one side)")
     return 0
 
 
@@ -117,6 +156,12 @@ def add_parser(sub: Subparsers) -> None:
         help=f"built-in name ({', '.join(catalog.BUILTIN)}) or corpus file (repeatable)",
     )
     run.add_argument("--rounds", type=positive_int, help="measured rounds (default: the profile's)")
+    run.add_argument(
+        "--runs",
+        type=positive_int,
+        help="runs, each in its own process, into OUT/run-N (default: the profile's: 4 for "
+        "ci, 1 otherwise); compare takes OUT as one side",
+    )
     run.add_argument("--seed", type=int, default=0, help="seed of the case order")
     run.add_argument(
         "--dictionaries",

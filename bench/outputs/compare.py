@@ -44,7 +44,7 @@ from bench.results.drift import machine_seconds, round_factors
 from bench.results.metrics import CompareAs, of_layer, series_of
 from bench.results.metrics import metric as metric_named
 from bench.results.model import Environment
-from bench.results.stats import holm, smallest_rank_p
+from bench.results.stats import holm, moderated_variances, smallest_rank_p
 
 ALPHA = 0.01
 MIN_EFFECT = 0.05
@@ -442,23 +442,64 @@ def _oriented(row: _Row) -> tuple[Floats, Floats]:
 def _gates(label: str, rows: list[_Row], normalized: bool, grouped: bool) -> list[Gate]:
     groups: dict[tuple[Layer, str], list[_Row]] = {}
     for row in rows:
-        gated = GATED_METRICS.get(row.case.layer)
-        if gated and row.bucket == ALL and row.metric.endswith(gated):
+        if primary(row.case.layer, row.bucket, row.metric):
             groups.setdefault((row.case.layer, row.case.row), []).append(row)
-    gates = []
     # Bonferroni over the gates of this side: the chance that any of them fires on identical
     # code stays 2.5 % (one-sided) however many codecs and layers are gated.
     level = 1 - (1 - GATE_LEVEL) / max(1, len(groups))
-    for (layer, codec), members in groups.items():
-        pairs = [_oriented(r) for r in members]
-        samples = min(min(a.size, b.size) for a, b in pairs)
-        speedup, low, high = _geomean_of_samples(pairs, level)
-        if not grouped and samples < GATE_MIN_SAMPLES:
-            low, high = 0.0, math.inf
+    sides = [_per_sample([_oriented(r) for r in members]) for members in groups.values()]
+    intervals = (_moderated_intervals if grouped else _welch_intervals)(sides, level)
+    gates = []
+    for ((layer, codec), members), (first, other), (speedup, *bounds) in zip(
+        groups.items(), sides, intervals, strict=True
+    ):
+        samples = min(first.size, other.size)
+        low, high = (0.0, math.inf) if not grouped and samples < GATE_MIN_SAMPLES else bounds
         gates.append(
             Gate(label, layer.value, codec, speedup, low, high, len(members), normalized, samples)
         )
     return gates
+
+
+Interval = tuple[float, float, float]
+"""A speed ratio with its interval (0 and infinity when unbounded)."""
+
+
+def _welch_intervals(sides: list[tuple[Floats, Floats]], level: float) -> list[Interval]:
+    """Each gate on its own samples: Welch's t on logs."""
+    out = []
+    for first, other in sides:
+        ratio, low, high, _ = judge_runs(np.exp(first), np.exp(other), level)
+        out.append((ratio, 0.0 if low is None else low, math.inf if high is None else high))
+    return out
+
+
+def _moderated_intervals(sides: list[tuple[Floats, Floats]], level: float) -> list[Interval]:
+    """Gates over groups of runs: each gate's pooled variance of its run figures, moderated
+    toward the other gates' (``moderated_variances``), and a t interval on its degrees of
+    freedom. Runs are few (4 a side in the ``ci`` profile), so a gate's own variance has 6
+    degrees of freedom; the moderated one has more, while a codec noisier than the rest keeps
+    most of its own spread."""
+    from scipy import stats
+
+    own: list[float] = []
+    own_dof: list[float] = []
+    for first, other in sides:
+        spread = first.size > 1 and other.size > 1
+        squares = ((first - first.mean()) ** 2).sum() + ((other - other.mean()) ** 2).sum()
+        own_dof.append(float(first.size + other.size - 2) if spread else 0.0)
+        own.append(float(squares) / own_dof[-1] if spread else 0.0)
+    variances, dof = moderated_variances(own, own_dof)
+    out: list[Interval] = []
+    for (first, other), variance, df in zip(sides, variances, dof, strict=True):
+        shift = float(other.mean() - first.mean())
+        if df <= 0:
+            out.append((math.exp(shift), 0.0, math.inf))
+            continue
+        quantile = float(stats.t.ppf(1 - (1 - level) / 2, df))
+        half = quantile * math.sqrt(variance * (1 / first.size + 1 / other.size))
+        out.append((math.exp(shift), math.exp(shift - half), math.exp(shift + half)))
+    return out
 
 
 def _spread(rows: list[_Row]) -> float:
@@ -483,18 +524,15 @@ def _log_sides(pairs: list[tuple[Floats, Floats]]) -> tuple[Floats, Floats]:
     return first, other
 
 
-def _geomean_of_samples(
-    pairs: list[tuple[Floats, Floats]], level: float
-) -> tuple[float, float, float]:
-    """Each sample's geometric mean over the rows (a round's or a run's figure for the codec),
-    compared with Welch's t on logs; unbounded for fewer than two samples a side.
+def _per_sample(pairs: list[tuple[Floats, Floats]]) -> tuple[Floats, Floats]:
+    """Each side's samples (rounds or runs) as the mean over the gate's rows of their logs: the
+    sample's geometric-mean speed for the codec.
 
     Rows of one round share that round's machine state (on a shared host the speed of a whole
     round moves by tens of percent), so the round, not the row, is the unit: averaging its rows
     first keeps their shared noise in the test instead of counting it once per row."""
     first, other = _log_sides(pairs)
-    ratio, low, high, _ = judge_runs(np.exp(first.mean(axis=0)), np.exp(other.mean(axis=0)), level)
-    return ratio, 0.0 if low is None else low, math.inf if high is None else high
+    return first.mean(axis=0), other.mean(axis=0)
 
 
 def _size_deltas(label: str, first: Results, other: Results) -> list[Delta]:

@@ -148,3 +148,52 @@ def holm(p_values: Sequence[float]) -> list[float]:
         running = max(running, min(1.0, (len(p_values) - rank) * p_values[index]))
         adjusted[index] = running
     return adjusted
+
+
+def moderated_variances(
+    variances: Sequence[float], dof: Sequence[float]
+) -> tuple[list[float], list[float]]:
+    """Each sample variance shrunk toward a prior fitted to all of them, with its degrees of
+    freedom raised by the prior's: Smyth's empirical Bayes (2004, the "moderated t" of limma).
+
+    Why: a gate over groups of runs has one sample per run, so each codec's own variance rests
+    on a handful of degrees of freedom, and a t quantile at 4 degrees of freedom corrected over
+    a dozen gates is wide enough to miss a 20 % slowdown. The codecs of one comparison share a
+    machine and a method, so their variances inform each other; where they disagree, the prior
+    is weak (few degrees of freedom) and each keeps close to its own. With fewer than three
+    positive variances there is nothing to fit and each is returned as it was."""
+    s2 = np.asarray(variances, dtype=float)
+    d = np.asarray(dof, dtype=float)
+    usable = (s2 > 0) & (d > 0)
+    if usable.sum() < 3:
+        return s2.tolist(), d.tolist()
+    from scipy.special import digamma, polygamma
+
+    half = d[usable] / 2
+    e = np.log(s2[usable]) - digamma(half) + np.log(half)
+    excess = float(np.var(e, ddof=1) - np.mean(polygamma(1, half)))
+    if excess <= 0:  # no more spread than sampling alone gives: one common variance
+        prior = math.exp(float(e.mean()))
+        return [prior] * s2.size, [math.inf] * s2.size
+    d0 = 2 * _trigamma_inverse(excess)
+    prior = math.exp(float(e.mean() + digamma(d0 / 2) - math.log(d0 / 2)))
+    posterior = (d0 * prior + d * s2) / (d0 + d)
+    return posterior.tolist(), (d + d0).tolist()
+
+
+def _trigamma_inverse(x: float) -> float:
+    """``y`` with trigamma(y) = x, by Newton's method from Smyth's starting point."""
+    from scipy.special import polygamma
+
+    if x > 1e7:
+        return 1 / math.sqrt(x)
+    if x < 1e-6:
+        return 1 / x
+    y = 0.5 + 1 / x
+    for _ in range(50):
+        trigamma = float(polygamma(1, y))
+        step = trigamma * (1 - trigamma / x) / float(polygamma(2, y))
+        y += step
+        if -step / y < 1e-8:
+            break
+    return y
