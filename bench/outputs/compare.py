@@ -31,6 +31,7 @@ that noise, and the round-to-round spread is what the interval must carry.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -149,14 +150,15 @@ class Comparison:
         wanted = run in self.normalized_runs if normalized is None else normalized
         return [g for g in self.gates if g.run == run and g.normalized == wanted]
 
-    def regressions(self, percent: float) -> list[Gate]:
+    def regressions(self, percent: float, *, normalized: bool | None = None) -> list[Gate]:
         """Each layer and codec whose whole interval of size-neutral speed lies below
-        ``1 - percent / 100`` (normalised when the comparison is)."""
+        ``1 - percent / 100`` (normalised where normalising tightened the rounds, or as
+        asked)."""
         threshold = 1 - percent / 100
         return [
             g
             for run in self.runs[1:]
-            for g in self.gates_of(run)
+            for g in self.gates_of(run, normalized=normalized)
             if g.codec not in self.baselines and g.high < threshold
         ]
 
@@ -186,15 +188,20 @@ class _Side:
     def first(self) -> Results:
         return self.runs[0]
 
+    @functools.cached_property
+    def factors(self) -> list[Floats | None]:
+        """Each run's round factors (``bench.results.drift``), computed once per comparison."""
+        return [round_factors(run) for run in self.runs]
+
 
 def _series(side: _Side, case: CaseResult, bucket: str, metric: str, norm: bool) -> list[Floats]:
     """Per run of the side, the row's per-round values; divided by the round's machine factor
     when normalizing (in-process layers only: the client layer's time is the server's)."""
     out = []
-    for run in side.runs:
+    for run, run_factors in zip(side.runs, side.factors, strict=True):
         peer = run.case(case.layer, case.codec, case.corpus, case.variant)
         values = np.asarray(series_of(peer, bucket, metric) if peer else [], dtype=np.float64)
-        factors = round_factors(run) if norm and case.layer.in_process else None
+        factors = run_factors if norm and case.layer.in_process else None
         if factors is not None and values.size:
             rounds = min(values.size, factors.size)
             higher = bool(metric_named(metric).higher_is_better)
@@ -324,7 +331,9 @@ class _Row:
     """Samples of each side: rounds (one run a side) or run medians (groups)."""
 
 
-def _rows(first: _Side, other: _Side, grouped: bool, norm: bool) -> list[_Row]:
+def _rows(
+    first: _Side, other: _Side, grouped: bool, norm: bool, *, only_primary: bool = False
+) -> list[_Row]:
     rows = []
     for case in first.first.cases:
         if case.layer is Layer.REFERENCE or not any(
@@ -333,6 +342,8 @@ def _rows(first: _Side, other: _Side, grouped: bool, norm: bool) -> list[_Row]:
             continue
         for bucket in case.buckets:
             for m in of_layer(case.layer, CompareAs.TIMED):
+                if only_primary and not primary(case.layer, bucket, m.name):
+                    continue
                 a_runs = _series(first, case, bucket, m.name, norm)
                 b_runs = _series(other, case, bucket, m.name, norm)
                 if grouped:
@@ -503,14 +514,16 @@ def _moderated_intervals(sides: list[tuple[Floats, Floats]], level: float) -> li
 
 
 def _spread(rows: list[_Row]) -> float:
-    """The rounds' spread of the in-process rows (the ones normalising changes): per row, the
-    log standard deviation of the rounds of both sides together (a machine that ran slower in
-    one run, or in some rounds, widens it; a change of the code moves both ways of computing
-    it alike), pooled over rows."""
+    """The samples' spread of the in-process rows the gate judges (the primary rows, which
+    normalising changes): per row, the log standard deviation of the samples of both sides
+    together (a machine that ran slower in one run, or in some rounds, widens it; a change of
+    the code moves both ways of computing it alike), pooled over rows."""
     variances = [
         float(np.var(np.log(np.concatenate([row.first, row.other])), ddof=1))
         for row in rows
-        if row.case.layer.in_process and row.first.size + row.other.size > 2
+        if row.case.layer.in_process
+        and primary(row.case.layer, row.bucket, row.metric)
+        and row.first.size + row.other.size > 2
     ]
     return math.sqrt(float(np.mean(variances))) if variances else math.inf
 
@@ -577,9 +590,11 @@ def compare(
     min_effect: float = MIN_EFFECT,
     *,
     normalize: bool = False,
+    rows: bool = True,
 ) -> Comparison:
     """Every side against the first; a side is one run or several runs of the same code.
-    ``ValueError`` when no timed or size row is common to them."""
+    ``ValueError`` when no timed or size row is common to them. ``rows=False`` judges the
+    gates only (``experiments.gate_simulation`` judges thousands of comparisons)."""
     groups = [_Side(_label(runs), runs) for runs in sides]
     grouped = all(len(side.runs) > 1 for side in groups)
     first = groups[0]
@@ -596,11 +611,11 @@ def compare(
             )
         result.environment += _environment_changes(first.first, other.first)
         result.only_in[other.label] = _only_in(first.first, other.first)
-        raw = _rows(first, other, grouped, False)
+        raw = _rows(first, other, grouped, False, only_primary=not rows)
         result.gates += _gates(other.label, raw, False, grouped)
         timed = raw
         if normalize and drift is not None:
-            normed = _rows(first, other, grouped, True)
+            normed = _rows(first, other, grouped, True, only_primary=not rows)
             result.gates += _gates(other.label, normed, True, grouped)
             spread = (_spread(raw), _spread(normed))
             if spread[1] < spread[0]:
@@ -612,9 +627,10 @@ def compare(
                 f"{spread[1]:.3f} divided by the reference workloads' round factors, which "
                 + ("tightens it" if timed is normed else "would widen it and hide changes")
             )
-        result.deltas += _timed_deltas(other.label, timed, grouped, min_effect)
-        result.deltas += _size_deltas(other.label, first.first, other.first)
-    if not result.deltas:
+        if rows:
+            result.deltas += _timed_deltas(other.label, timed, grouped, min_effect)
+            result.deltas += _size_deltas(other.label, first.first, other.first)
+    if rows and not result.deltas:
         raise ValueError(
             "the runs have no rows in common (layer, codec, corpus); compare runs of the same "
             "codecs and corpora"
