@@ -4,8 +4,12 @@ constraints, as plain data (``bench.outputs.recommend_report`` renders it).
 Every objective compares like with like: sizes and CPU from the codec layer, on every corpus
 (weighted, the user's own first); round trips from the client layer, relative to the baseline,
 only among codecs that were measured there (the others are named, with how to measure them).
-Differences within this machine's noise floor (what the same codec measured twice, as replicas A
-and B, drifted apart) are ties, and the tie-break is stated.
+Differences within this run's noise floor are ties, and the tie-break is stated. The floor is the
+smallest difference two codecs' figures can show and be told apart: 1.96 standard errors of the
+difference of two medians over the run's rounds, from the round-to-round spread of every codec
+in the layer, pooled. It was once how far one noise-floor pair (the same codec measured twice)
+drifted apart: one draw, 2.5 % to 22 % across six identical runs, which made the ``cpu`` winner
+flip between identical runs.
 """
 
 from __future__ import annotations
@@ -14,15 +18,26 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from bench.outputs.ranking import cpu_us_per_kib, saved_share, saving_front
 from bench.results import ALL, CaseResult, CodecFacts, Layer, Results, Route
 from bench.results.buckets import BUCKETS, LIMIT_BYTES, size_text
+from bench.results.metrics import series_of
 
 OBJECTIVES = ("storage", "latency", "cpu", "balanced", "cost")
 SIZE_TIE = 0.01
 """Stored sizes are exact; within 1 % they are a tie all the same (metadata and levels)."""
 MIN_NOISE = 0.02
 """Ties are called within at least 2 %, even where the noise floor measured less."""
+MEDIAN_EFFICIENCY = math.sqrt(math.pi / 2)
+"""A median's standard error over a mean's, for normal noise: the figures are medians."""
+Z_95 = 1.959964
+FLOOR_METRICS = {
+    Layer.CODEC: ("encode_geomean_us", "decode_geomean_us"),
+    Layer.CLIENT: ("latency_ms",),
+}
+"""The per-round figures whose spread sets each layer's noise floor."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +112,7 @@ class Candidate:
     cpu_us_per_kib: float
     """Encode plus decode time per KiB of payload, CPU time (threads counted)."""
     cpu_noise: float
-    """Relative spread of the noise-floor pair on this figure: differences below it are ties."""
+    """This run's noise floor on CPU figures (``noise_floor``): differences below it are ties."""
     encode_us_per_kib_p99: float
     decode_us_per_kib_p99: float
     largest_stored: int
@@ -138,17 +153,25 @@ def _weighted(values: Mapping[str, float], weights: Mapping[str, float]) -> floa
     return sum(values[c] * weights[c] for c in values) / total
 
 
-def _noise(
-    results: Results, layer: Layer, corpus: str, figure: Callable[[CaseResult], float | None]
-) -> float:
-    """How far the noise-floor pair (the same codec as replicas A and B) drifted apart on a
-    figure, relative; at least ``MIN_NOISE``."""
-    spreads = []
-    for a, b in results.replicas(layer, corpus).values():
-        x, y = figure(a), figure(b)
-        if x and y:
-            spreads.append(abs(x / y - 1))
-    return max([MIN_NOISE, *spreads])
+def noise_floor(results: Results, layer: Layer) -> float:
+    """The smallest relative difference between two codecs' medians that this run's noise lets
+    it tell apart in ``layer``: 1.96 standard errors of a difference of two medians of its
+    rounds, the rounds' log spread pooled over every case of the layer (every codec's
+    dispersion, not one pair's); at least ``MIN_NOISE``."""
+    variances, rounds = [], []
+    for case in results.cases:
+        if case.layer is not layer:
+            continue
+        for metric in FLOOR_METRICS[layer]:
+            values = np.asarray(series_of(case, ALL, metric), dtype=float)
+            values = values[values > 0]
+            if values.size > 1:
+                variances.append(float(np.var(np.log(values), ddof=1)))
+                rounds.append(values.size)
+    if not variances:
+        return MIN_NOISE
+    error = MEDIAN_EFFICIENCY * math.sqrt(float(np.mean(variances)) * 2 / min(rounds))
+    return max(MIN_NOISE, math.exp(Z_95 * error) - 1)
 
 
 def _worst_bucket(case: CaseResult, metric: str) -> float:
@@ -352,7 +375,7 @@ def _candidate(
         ratio=1 / (1 - saved),
         saved=saved,
         cpu_us_per_kib=_weighted(cpu, weights),
-        cpu_noise=max(_noise(results, Layer.CODEC, c, cpu_us_per_kib) for c in found),
+        cpu_noise=noise_floor(results, Layer.CODEC),
         encode_us_per_kib_p99=max(
             _worst_bucket(case, "encode_us_per_kib") for case in found.values()
         ),
@@ -365,13 +388,7 @@ def _candidate(
         corpora=tuple(found),
         latency_vs_baseline=relative,
         latency_ms=latency_ms,
-        latency_noise=max(
-            [
-                _noise(results, Layer.CLIENT, c, lambda k: k.value(ALL, "latency_ms"))
-                for c in latency_ms
-            ]
-            or [MIN_NOISE]
-        ),
+        latency_noise=noise_floor(results, Layer.CLIENT),
         show_ms=_readings(results, facts.spec, "show_ms"),
         ui_ms=_readings(results, facts.spec, "ui_ms"),
         threshold=threshold,
@@ -406,6 +423,19 @@ def _latency_tolerance(a: Candidate, b: Candidate) -> float:
 
 def _cost(c: Candidate) -> float:
     return c.cost.total if c.cost else 0.0
+
+
+def _cost_tolerance(a: Candidate, b: Candidate) -> float:
+    """The same rule as the other objectives: a cost is as uncertain as what it is made of,
+    its CPU share within the CPU noise floor and the rest (bytes, exact) within ``SIZE_TIE``."""
+
+    def tolerance(c: Candidate) -> float:
+        if c.cost is None or c.cost.total <= 0:
+            return SIZE_TIE
+        cpu = c.cost.cpu / c.cost.total
+        return cpu * c.cpu_noise + (1 - cpu) * SIZE_TIE
+
+    return max(tolerance(a), tolerance(b))
 
 
 OBJECTIVE: dict[str, Objective] = {
@@ -444,7 +474,7 @@ OBJECTIVE: dict[str, Objective] = {
     "cost": Objective(
         score=lambda c: -_cost(c),
         figure=_cost,
-        tolerance=lambda a, b: MIN_NOISE,
+        tolerance=_cost_tolerance,
         tie_break="less CPU",
         tie_key=lambda c: c.cpu_us_per_kib,
         describe=lambda c: f"{_cost(c):,.2f} a month",

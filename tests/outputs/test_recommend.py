@@ -12,7 +12,14 @@ import numpy as np
 import pytest
 from bench import results
 from bench.cli import main
-from bench.outputs.recommend import Constraints, Costs, default_corpora, recommend
+from bench.outputs.recommend import (
+    MIN_NOISE,
+    Constraints,
+    Costs,
+    default_corpora,
+    noise_floor,
+    recommend,
+)
 from bench.outputs.recommend_report import deploy_snippet, snippet, to_json
 from bench.results import CodecFacts, CorpusInfo, Environment, Layer
 from bench.results.samples import ClientSamples, InProcessSamples, ReadingSamples
@@ -433,3 +440,75 @@ def test_the_recommended_snippet_compresses_from_the_break_even(tmp_path: Path) 
     assert "options=CodecOptions(min_size=1024)" in deploy_snippet(rec)
     assert to_json(rec)["min_size"] == 1024
     assert "compress from 1 KiB up" in rec.reason
+
+
+def test_the_cpu_cost_is_the_time_per_kib_times_the_kib_of_a_month_at_the_hourly_price() -> None:
+    """gzip spends 40 µs per KiB: 1000 GB a month is 1000 x 2^20 KiB, 41,943 s, 11.65 CPU
+    hours, 1,165.1 at 100 an hour (worked by hand)."""
+    rec = recommend(RUN, objective="cost", costs=Costs(volume_gb=1000, cpu_per_hour=100.0))
+    [gzip] = [c for c in rec.ranked if c.codec == "gzip:6@zlib"]
+    assert gzip.cost is not None
+    assert gzip.cost.cpu == pytest.approx(1000 * 2**20 * 40e-6 / 3600 * 100, rel=0.02)
+
+
+def _noisy(noise: float, codecs: dict[str, tuple[float, float]] = CODECS) -> results.Results:
+    run = _results(codecs=codecs)
+    cases = [
+        dataclasses.replace(
+            case,
+            samples=(samples := _codec(*codecs[case.codec], 50 + i, noise=noise)),
+            summary=results.case_result(
+                samples,
+                layer=case.layer,
+                codec=case.codec,
+                corpus=case.corpus,
+                library="-",
+                facts=case.facts,
+            ).summary,
+        )
+        if case.layer is Layer.CODEC
+        else case
+        for i, case in enumerate(run.cases)
+    ]
+    return dataclasses.replace(run, cases=cases)
+
+
+def test_the_noise_floor_comes_from_every_codecs_rounds_not_one_pair() -> None:
+    """The floor grows with the rounds' spread, is never below 2 %, and a noise-floor pair that
+    happened to land 22 % apart (as one did in six identical runs) does not move it."""
+    quiet, loud = noise_floor(_noisy(0.002), Layer.CODEC), noise_floor(_noisy(0.08), Layer.CODEC)
+    assert quiet == MIN_NOISE
+    assert loud > 0.05
+    apart = {**CODECS, "zstd:3@zstandard (B)": (0.50, 4.0 * 1.22)}
+    assert noise_floor(_noisy(0.08, apart), Layer.CODEC) == pytest.approx(loud, rel=0.1)
+    rec = recommend(_noisy(0.08, apart), objective="cpu", limits=Constraints(min_saved=0.40))
+    assert rec.winner is not None
+    assert rec.winner.codec == "zstd:3@zstandard"
+    assert rec.tied == []  # 4.0 against zstd+aes 5.0: 25 % apart, beyond the floor
+
+
+def test_cost_ties_follow_the_cpu_noise_in_proportion_to_the_cpu_share() -> None:
+    """Costs almost all CPU tie within the CPU noise floor; costs almost all storage tie within
+    the 1 % of exact sizes, whatever the CPU noise."""
+    rival = {**CODECS, "lz4:1@cramjam": (0.30, 2.0 * 1.04)}  # as snappy, 4 % more CPU
+    cpu_bound = Costs(volume_gb=1000, cpu_per_hour=100.0)
+    noisy = recommend(
+        _noisy(0.15, rival), objective="cost", costs=cpu_bound, limits=Constraints(min_saved=0.2)
+    )
+    quiet = recommend(
+        _noisy(0.002, rival), objective="cost", costs=cpu_bound, limits=Constraints(min_saved=0.2)
+    )
+    assert noisy.winner is not None
+    assert quiet.winner is not None
+    assert "lz4:1@cramjam" in noisy.tied
+    assert "lz4:1@cramjam" not in quiet.tied
+    storage_bound = Costs(volume_gb=1000, storage_per_gb_month=1.0, cpu_per_hour=1e-6)
+    both = recommend(
+        _noisy(0.15, rival),
+        objective="cost",
+        costs=storage_bound,
+        limits=Constraints(min_saved=0.2),
+    )
+    assert both.winner is not None
+    assert both.winner.codec == "gzip:6@zlib"
+    assert both.tied == []  # zstd saves 50 %, gzip 55 %: 11 % apart in storage
