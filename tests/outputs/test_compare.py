@@ -29,8 +29,10 @@ from bench.outputs.compare import (
     compare,
     judge,
     judge_runs,
+    verdict,
 )
 from bench.results import ALL, CodecFacts, CorpusInfo, Environment, Layer
+from bench.results.drift import round_factors
 from bench.results.samples import InProcessSamples, ReadingSamples
 from bench.results.stats import holm
 
@@ -156,13 +158,13 @@ def test_a_shifted_set_is_flagged_with_the_right_sign_and_size() -> None:
     slower = _run("b", {"zstd": (1.3, 3), "lz4": (1.0, 4)})  # zstd takes 30 % longer
     faster = _run("c", {"zstd": (0.7, 5), "lz4": (1.0, 6)})
     comparison = compare([[first], [slower], [faster]])
-    for run, verdict in (("b", SLOWER), ("c", FASTER)):
+    for run, call in (("b", SLOWER), ("c", FASTER)):
         flagged = {
             (d.codec, d.verdict)
             for d in comparison.deltas
             if d.run == run and d.verdict in (FASTER, SLOWER)
         }
-        assert ("zstd", verdict) in flagged
+        assert ("zstd", call) in flagged
         assert not any(codec == "lz4" for codec, _ in flagged)
     # 30 % more time is 1/1.3 of the speed; 2 % noise on 11 rounds keeps the medians close.
     assert _gate(comparison, "b", "zstd") == pytest.approx(1 / 1.3, rel=0.03)
@@ -570,3 +572,108 @@ def test_series_of_runs_gate_on_run_to_run_variation_and_catch_a_20_percent_slow
     every = dict.fromkeys(GATED, 1 / 0.7)
     assert flagged(every, normalize=True) == set(GATED)
     assert flagged(every, normalize=False) == set(GATED)
+
+
+def test_a_row_is_called_only_past_alpha_and_with_its_whole_interval_past_the_effect() -> None:
+    """Each condition of a row's call on its own: the adjusted p below ALPHA (0.01), the whole
+    interval beyond the minimum effect on the side it claims."""
+    assert verdict(0.8, 0.7, 0.9, 0.03, 0.05) == SAME  # interval clear of 1, p not below 0.01
+    assert verdict(0.8, 0.7, 0.9, 0.005, 0.05) == SLOWER
+    assert verdict(1.2, 1.1, 1.3, 0.005, 0.05) == FASTER
+    assert verdict(1.1, 1.02, 1.2, 0.005, 0.05) == SMALL  # its low end is within 5 %
+    assert verdict(0.9, 0.8, 0.98, 0.005, 0.05) == SMALL  # its high end is within 5 %
+    assert verdict(0.8, 0.7, 1.05, 0.005, 0.05) == SAME
+    assert verdict(0.8, None, None, None, 0.05) == FEW
+    assert verdict(0.5, 0.4, 0.6, 0.5, 0.05, reachable=False) == UNREACHABLE
+
+
+def test_runs_are_compared_by_welchs_t_on_logs() -> None:
+    """Two sides of unequal size and spread: the p-value and interval are Welch's (Student's
+    pooled variance gives other ones), on the logs of the samples."""
+    from scipy import stats
+
+    first = np.exp([0.0, 0.01, -0.01, 0.02, -0.02, 0.0])
+    other = np.exp([0.3, 0.0, 0.15, -0.1])
+    ratio, low, high, p = judge_runs(first, other)
+    welch = stats.ttest_ind(np.log(other), np.log(first), equal_var=False)
+    interval = welch.confidence_interval(0.95)
+    assert p == pytest.approx(welch.pvalue)
+    assert (low, high) == pytest.approx((math.exp(interval.low), math.exp(interval.high)))
+    assert ratio == pytest.approx(math.exp(np.log(other).mean() - np.log(first).mean()))
+    student = stats.ttest_ind(np.log(other), np.log(first), equal_var=True)
+    assert abs(student.pvalue - welch.pvalue) > 0.01
+
+
+def test_the_ratio_interval_of_one_run_a_side_covers_its_truth_about_95_percent_of_the_time() -> (
+    None
+):
+    """The bootstrap interval of the ratio of medians at 11 rounds a side: a range of the
+    samples' ratios would cover nearly always, a point never."""
+    rng = np.random.default_rng(5)
+    covered = 0
+    for _ in range(300):
+        first = np.exp(rng.normal(0, 0.1, 11))
+        other = 1.3 * np.exp(rng.normal(0, 0.1, 11))
+        _, low, high, _ = judge(first, other)
+        assert low is not None
+        assert high is not None
+        covered += low <= 1.3 <= high
+    assert 0.86 <= covered / 300 <= 0.985
+
+
+def test_each_family_is_adjusted_over_its_own_rows() -> None:
+    """Primary rows carry Holm over the primary rows' Welch p-values; descriptive rows carry
+    Benjamini-Hochberg over the descriptive rows' rank-test p-values: recomputed here from the
+    same samples."""
+    codecs = {f"c{i}": (1.0 + 0.02 * (i % 3), i) for i in range(12)}
+    first, other = _run("a", codecs, noise=0.1), _run("b", codecs, noise=0.1)
+    comparison = compare([[first], [other]])
+    rows = compare_module._rows(
+        compare_module._Side("a", [first]), compare_module._Side("b", [other]), False, False
+    )
+    for family, test, adjust in (
+        (PRIMARY, judge_runs, holm),
+        (DESCRIPTIVE, judge, compare_module._false_discovery),
+    ):
+        members = [
+            r
+            for r in rows
+            if compare_module.primary(r.case.layer, r.bucket, r.metric) == (family == PRIMARY)
+        ]
+        raw = [test(*compare_module._oriented(r))[3] for r in members]
+        expected = adjust([p for p in raw if p is not None])
+        got = [d.p_value for d in comparison.deltas if d.family == family and d.p_value is not None]
+        assert got == pytest.approx(expected)
+
+
+def test_a_codec_whose_runs_agree_by_chance_borrows_the_spread_of_the_others() -> None:
+    """Four runs a side, six codecs: five spread as runs do (log sd 0.03), one whose runs
+    happened to agree to within 0.1 % on each side, 3 % apart. Its own variance would make a
+    2 % gate fire on it; moderated toward the others', its interval is as wide as theirs."""
+    from bench.outputs.compare import _moderated_intervals
+
+    rng = np.random.default_rng(2)
+    sides = [(rng.normal(0, 0.03, 4), rng.normal(0, 0.03, 4)) for _ in range(5)]
+    sides.append((rng.normal(0, 0.001, 4), rng.normal(-0.03, 0.001, 4)))
+    intervals = _moderated_intervals(sides, 0.95)
+    widths = [high / low for _, low, high in intervals]
+    assert widths[-1] > 0.5 * min(widths[:-1])  # its own spread would give about 1.004
+
+
+def test_the_round_factor_is_the_median_of_its_slices_so_one_hiccup_does_not_move_it() -> None:
+    """The reference workloads are timed in slices scattered over a round: one slice ten times
+    slower (the host paused the process) leaves the round's factor where it was."""
+    run = _run("a", {"zstd": (1.0, 1)})
+    reference = [c for c in run.cases if c.layer is Layer.REFERENCE]
+    assert reference
+    base = round_factors(run)
+
+    def paused(case: results.CaseResult) -> results.CaseResult:
+        if case.layer is not Layer.REFERENCE or not isinstance(case.samples, InProcessSamples):
+            return case
+        times = [[*row[:-1], row[-1] * 10] for row in case.samples.encode_ns]
+        return dataclasses.replace(case, samples=dataclasses.replace(case.samples, encode_ns=times))
+
+    hiccup = [paused(case) for case in run.cases]
+    assert base is not None
+    assert round_factors(dataclasses.replace(run, cases=hiccup)) == pytest.approx(base, rel=0.01)
