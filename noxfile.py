@@ -34,7 +34,7 @@ worker than the machine's two cores keeps both busy."""
 def tests(session: nox.Session) -> None:
     """Run the test suite; extra arguments go to pytest (e.g. ``-m 'not temporal'``)."""
     session.install(*PROJECT, *TEST_DEPS)
-    session.run("pytest", "-n", WORKERS, "-m", "not languages", *session.posargs)
+    session.run("pytest", "-n", WORKERS, "-m", "not languages and not mutations", *session.posargs)
 
 
 @nox.session
@@ -47,6 +47,14 @@ def languages(session: nox.Session) -> None:
         node = "tests/languages/node"
         session.run("npm", "ci", "--prefix", node, "--no-audit", "--no-fund", external=True)
     session.run("pytest", "-n", "2", "-m", "languages", "tests/languages", *session.posargs)
+
+
+@nox.session
+def mutations(session: nox.Session) -> None:
+    """The mutation suite (``tests/test_mutations.py``): each mutation breaks one formula or
+    check in a scratch copy of the project, and the tests that pin it must then fail."""
+    session.install(*PROJECT, *TEST_DEPS)
+    session.run("pytest", "-n", "2", "-m", "mutations", "tests/test_mutations.py", *session.posargs)
 
 
 @nox.session

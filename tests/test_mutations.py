@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.mutations
+
 ROOT = Path(__file__).resolve().parents[1]
 
 MUTATIONS = {
     "no per-round round-trip check": (
         "bench/layers/inprocess.py",
-        "            decode_row.append(wall)\n            decode_cpu += cpu\n"
-        "            self._check(index, decoded)\n",
-        "            decode_row.append(wall)\n            decode_cpu += cpu\n",
+        "            self._pending[3] += cpu\n            self._check(index, decoded)\n",
+        "            self._pending[3] += cpu\n",
         "tests/run/test_run.py::test_a_codec_that_breaks_after_calibration_fails_the_run",
     ),
     "median interval is the whole range": (
@@ -51,8 +52,8 @@ MUTATIONS = {
     ),
     "rows counted as independent samples": (
         "bench/outputs/compare.py",
-        "judge_runs(np.exp(first.mean(axis=0)), np.exp(other.mean(axis=0)), level)",
-        "judge_runs(np.exp(first.ravel()), np.exp(other.ravel()), level)",
+        "    return first.mean(axis=0), other.mean(axis=0)",
+        "    return first.ravel(), other.ravel()",
         "tests/outputs/test_compare.py::test_the_gate_counts_rounds_not_rows_when_a_round_slows"
         "_all_its_rows",
     ),
@@ -61,6 +62,130 @@ MUTATIONS = {
         "    ratio: Floats = np.median(b, axis=axis) / np.median(a, axis=axis)",
         "    ratio: Floats = np.median(a, axis=axis) / np.median(b, axis=axis)",
         "tests/outputs/test_compare.py::test_a_shifted_set_is_flagged_with_the_right_sign_and_size",
+    ),
+    "Holm removed from the primary rows": (
+        "bench/outputs/compare.py",
+        "adjusted = iter(holm(tested) if family else _false_discovery(tested))",
+        "adjusted = iter(tested if family else _false_discovery(tested))",
+        "tests/outputs/test_compare.py::test_each_family_is_adjusted_over_its_own_rows",
+    ),
+    "no false-discovery control on the descriptive rows": (
+        "bench/outputs/compare.py",
+        "adjusted = iter(holm(tested) if family else _false_discovery(tested))",
+        "adjusted = iter(holm(tested) if family else tested)",
+        "tests/outputs/test_compare.py::test_each_family_is_adjusted_over_its_own_rows",
+    ),
+    "the p-value condition dropped from a row's call": (
+        "bench/outputs/compare.py",
+        "    if p_value >= ALPHA or low <= 1 <= high:",
+        "    if low <= 1 <= high:",
+        "tests/outputs/test_compare.py::test_a_row_is_called_only_past_alpha_and_with_its_whole"
+        "_interval_past_the_effect",
+    ),
+    "faster judged on the interval's upper end": (
+        "bench/outputs/compare.py",
+        "    if low >= 1 + min_effect:",
+        "    if high >= 1 + min_effect:",
+        "tests/outputs/test_compare.py::test_a_row_is_called_only_past_alpha_and_with_its_whole"
+        "_interval_past_the_effect",
+    ),
+    "alpha 0.05": (
+        "bench/outputs/compare.py",
+        "ALPHA = 0.01",
+        "ALPHA = 0.05",
+        "tests/outputs/test_compare.py::test_a_row_is_called_only_past_alpha_and_with_its_whole"
+        "_interval_past_the_effect",
+    ),
+    "the bootstrap interval replaced by the range": (
+        "bench/outputs/compare.py",
+        "    low, high = float(result.confidence_interval.low), "
+        "float(result.confidence_interval.high)",
+        "    low, high = float(samples[1].min() / samples[0].max()), "
+        "float(samples[1].max() / samples[0].min())",
+        "tests/outputs/test_compare.py::test_the_ratio_interval_of_one_run_a_side_covers_its"
+        "_truth_about_95_percent_of_the_time",
+    ),
+    "Student's t in place of Welch's": (
+        "bench/outputs/compare.py",
+        "stats.ttest_ind(b, a, equal_var=False)",
+        "stats.ttest_ind(b, a, equal_var=True)",
+        "tests/outputs/test_compare.py::test_runs_are_compared_by_welchs_t_on_logs",
+    ),
+    "no correction over the gates": (
+        "bench/outputs/compare.py",
+        "    level = 1 - (1 - GATE_LEVEL) / max(1, len(groups))",
+        "    level = GATE_LEVEL",
+        "tests/outputs/test_compare.py::test_the_gates_of_a_comparison_hold_together_however"
+        "_many_codecs_are_gated",
+    ),
+    "a series' variances not moderated": (
+        "bench/outputs/compare.py",
+        "    variances, dof = moderated_variances(own, own_dof)",
+        "    variances, dof = own, own_dof",
+        "tests/outputs/test_compare.py::test_a_codec_whose_runs_agree_by_chance_borrows_the"
+        "_spread_of_the_others",
+    ),
+    "normalising wherever asked, even where it widens": (
+        "bench/outputs/compare.py",
+        "            if spread[1] < spread[0]:",
+        "            if True:",
+        "tests/outputs/test_compare.py::test_normalising_is_applied_only_where_it_tightens_so_a"
+        "_slowdown_of_every_codec_is_caught",
+    ),
+    "the round factor a mean of its slices": (
+        "bench/results/drift.py",
+        "    per_round: Floats = np.median(rows / repeats, axis=1) / 1e9",
+        "    per_round: Floats = np.mean(rows / repeats, axis=1) / 1e9",
+        "tests/outputs/test_compare.py::test_the_round_factor_is_the_median_of_its_slices_so_one"
+        "_hiccup_does_not_move_it",
+    ),
+    "recommend's tie floor zero": (
+        "bench/outputs/recommend.py",
+        "MIN_NOISE = 0.02",
+        "MIN_NOISE = 0.0",
+        "tests/outputs/test_recommend.py::test_cpu_with_a_minimum_saving_calls_a_tie_within_the"
+        "_noise_and_breaks_it",
+    ),
+    "CPU cost off by a factor of 1000": (
+        "bench/outputs/recommend.py",
+        "c.cpu_us_per_kib / 1e6 / 3600",
+        "c.cpu_us_per_kib / 1e3 / 3600",
+        "tests/outputs/test_recommend.py::test_the_cpu_cost_is_the_time_per_kib_times_the_kib_of"
+        "_a_month_at_the_hourly_price",
+    ),
+    "cost ties at a fixed 2 %": (
+        "bench/outputs/recommend.py",
+        "        tolerance=_cost_tolerance,",
+        "        tolerance=lambda a, b: MIN_NOISE,",
+        "tests/outputs/test_recommend.py::test_cost_ties_follow_the_cpu_noise_in_proportion_to_the"
+        "_cpu_share",
+    ),
+    "ties from one noise-floor pair": (
+        "bench/outputs/recommend.py",
+        "    error = MEDIAN_EFFICIENCY * math.sqrt(float(np.mean(variances)) * 2 / min(rounds))",
+        "    error = MEDIAN_EFFICIENCY * math.sqrt(float(np.max(variances)) * 2 / min(rounds))",
+        "tests/outputs/test_recommend.py::test_the_noise_floor_is_196_standard_errors_of_a"
+        "_difference_of_medians_pooled",
+    ),
+    "the Pareto front keeps dominated codecs": (
+        "bench/outputs/ranking.py",
+        "            (ox >= x and oy >= y) and (ox > x or oy > y)",
+        "            (ox > x and oy > y)",
+        "tests/results/test_stats.py::test_pareto_front_keeps_only_undominated_points",
+    ),
+    "the raw layer's round-trip check always true": (
+        "bench/layers/inprocess.py",
+        "def _same_bytes(decoded: bytes | memoryview, original: bytes) -> bool:\n"
+        "    return decoded == original",
+        "def _same_bytes(decoded: bytes | memoryview, original: bytes) -> bool:\n    return True",
+        "tests/layers/test_inprocess.py::test_a_stage_that_decodes_one_byte_wrong_fails_its_layer",
+    ),
+    "the verdict's round trip tied whatever its interval": (
+        "bench/outputs/verdict.py",
+        '(" tied" if low <= 1 <= high else "")',
+        '" tied"',
+        "tests/outputs/test_verdict.py::test_the_round_trip_change_is_tied_only_where_its_interval"
+        "_holds_no_change",
     ),
     "zstandard ignores its level": (
         "codecs/src/payload_codecs/_compression.py",

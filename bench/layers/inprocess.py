@@ -39,6 +39,8 @@ MIN_BLOCK_NS = 20_000
 """Calls shorter than this are repeated and timed as a block (perf_counter resolution and the
 timer's own cost would otherwise dominate)."""
 MAX_REPEATS = 2_048
+CALIBRATION_CALLS = 3
+"""Single calls timed per payload and direction before the rounds; the fastest sets the block."""
 
 
 Call = Callable[[Any], Any]
@@ -111,8 +113,12 @@ class Case:
         for index, item in enumerate(self.inputs):
             encoded = await self._call(self.encode, item)  # warm-up call, not timed
             self._check(index, await self._call(self.decode, encoded))
-            encode_ns = min([(await self._block(self.encode, item, 1))[0] for _ in range(3)])
-            decode_ns = min([(await self._block(self.decode, encoded, 1))[0] for _ in range(3)])
+            encode_ns = min(
+                [(await self._block(self.encode, item, 1))[0] for _ in range(CALIBRATION_CALLS)]
+            )
+            decode_ns = min(
+                [(await self._block(self.decode, encoded, 1))[0] for _ in range(CALIBRATION_CALLS)]
+            )
             self._encoded.append(encoded)
             s.original_bytes.append(self.size_of(item))
             s.encoded_bytes.append(self.size_of(encoded))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,8 @@ from bench.outputs.recommend import (
     recommend,
 )
 from bench.outputs.recommend_report import deploy_snippet, snippet, to_json
-from bench.results import CodecFacts, CorpusInfo, Environment, Layer
+from bench.results import ALL, CodecFacts, CorpusInfo, Environment, Layer
+from bench.results.metrics import series_of
 from bench.results.samples import ClientSamples, InProcessSamples, ReadingSamples
 
 SIZES = [500, 2_000, 40_000]
@@ -512,3 +514,24 @@ def test_cost_ties_follow_the_cpu_noise_in_proportion_to_the_cpu_share() -> None
     assert both.winner is not None
     assert both.winner.codec == "gzip:6@zlib"
     assert both.tied == []  # zstd saves 50 %, gzip 55 %: 11 % apart in storage
+
+
+def test_the_noise_floor_is_196_standard_errors_of_a_difference_of_medians_pooled() -> None:
+    """From every codec-layer case's rounds: the log variances pooled by their mean (one noisy
+    codec counts as one of eight, not as the floor), a median's standard error sqrt(pi / 2)
+    times a mean's, over the run's rounds."""
+    noisy = {**CODECS, "gzip:6@zlib": (0.55, 40.0)}
+    run = _noisy(0.01, noisy)
+    loud = _codec(0.55, 40.0, 3, noise=0.3)
+    cases = [
+        dataclasses.replace(c, samples=loud) if c.codec == "gzip:6@zlib" else c for c in run.cases
+    ]
+    run = dataclasses.replace(run, cases=cases)
+    variances = [
+        np.var(np.log(series_of(c, ALL, metric)), ddof=1)
+        for c in run.cases
+        if c.layer is Layer.CODEC
+        for metric in ("encode_geomean_us", "decode_geomean_us")
+    ]
+    error = math.sqrt(math.pi / 2) * math.sqrt(np.mean(variances) * 2 / ROUNDS)
+    assert noise_floor(run, Layer.CODEC) == pytest.approx(math.exp(1.96 * error) - 1, rel=0.01)
