@@ -127,10 +127,17 @@ MUTATIONS = {
     ),
     "normalising wherever asked, even where it widens": (
         "bench/outputs/compare.py",
-        "            if spread[1] < spread[0]:",
-        "            if True:",
+        "    if normed < raw:",
+        "    if True:",
         "tests/outputs/test_compare.py::test_normalising_is_applied_only_where_it_tightens_so_a"
         "_slowdown_of_every_codec_is_caught",
+    ),
+    "the machine's move between the sides ignored": (
+        "bench/outputs/compare.py",
+        "    if p_value is not None and p_value < DRIFT_ALPHA:",
+        "    if False:",
+        "tests/outputs/test_compare.py::test_a_slowdown_of_every_codec_on_a_machine_that_got"
+        "_faster_is_caught_normalised",
     ),
     "the round factor a mean of its slices": (
         "bench/results/drift.py",

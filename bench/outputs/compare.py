@@ -514,18 +514,54 @@ def _moderated_intervals(sides: list[tuple[Floats, Floats]], level: float) -> li
 
 
 def _spread(rows: list[_Row]) -> float:
-    """The samples' spread of the in-process rows the gate judges (the primary rows, which
-    normalising changes): per row, the log standard deviation of the samples of both sides
-    together (a machine that ran slower in one run, or in some rounds, widens it; a change of
-    the code moves both ways of computing it alike), pooled over rows."""
-    variances = [
-        float(np.var(np.log(np.concatenate([row.first, row.other])), ddof=1))
-        for row in rows
-        if row.case.layer.in_process
-        and primary(row.case.layer, row.bucket, row.metric)
-        and row.first.size + row.other.size > 2
-    ]
-    return math.sqrt(float(np.mean(variances))) if variances else math.inf
+    """The samples' spread within each side, on the in-process rows the gate judges (the
+    primary rows, which normalising changes): per row, the log variance of each side's samples
+    about that side's mean, pooled over both sides and over rows. Within sides, so that the
+    difference being tested stays out of it: with the two sides together, a slowdown of every
+    codec on a machine that ran 10 % faster for the second side looked tighter raw (the machine
+    hid part of the slowdown) and the slowdown was judged on it, caught in 176 of 200
+    simulated pairs instead of all."""
+    squares, dof = 0.0, 0
+    for row in rows:
+        if not (row.case.layer.in_process and primary(row.case.layer, row.bucket, row.metric)):
+            continue
+        for side in (row.first, row.other):
+            if side.size > 1:
+                logs = np.log(side)
+                squares += float(((logs - logs.mean()) ** 2).sum())
+                dof += side.size - 1
+    return math.sqrt(squares / dof) if dof else math.inf
+
+
+DRIFT_ALPHA = 0.05
+"""A machine that moved between the sides by more than its reference workloads' own noise
+(Welch's t on their factors, p below this) is divided out whatever the spread."""
+
+
+def _normalising(first: _Side, other: _Side, grouped: bool, raw: float, normed: float) -> str:
+    """Whether to divide by the reference workloads, and why, as said in the comparison:
+    where the machine itself moved between the sides (a neighbour arrived between two CI
+    steps), dividing takes out a bias; otherwise only where it tightens the samples' spread
+    within the sides (noisy round factors would widen it and hide changes)."""
+
+    def samples(side: _Side) -> Floats:
+        factors = [f for f in side.factors if f is not None]
+        per_run = [float(np.median(f)) for f in factors] if grouped else list(factors[0])
+        return np.asarray(per_run, dtype=np.float64)
+
+    shift, _, _, p_value = judge_runs(samples(first), samples(other))
+    spread = (
+        f"the samples' spread within the sides (log sd, pooled over rows) is {raw:.3f} raw and "
+        f"{normed:.3f} divided by the reference workloads' factors"
+    )
+    if p_value is not None and p_value < DRIFT_ALPHA:
+        return (
+            f"normalised: the reference workloads ran {shift - 1:+.1%} against the first side "
+            f"(p = {p_value:.2g}), a move of the machine that dividing takes out; {spread}"
+        )
+    if normed < raw:
+        return f"normalised: {spread}, which tightens it"
+    return f"not normalised: {spread}, which would widen it and hide changes"
 
 
 def _log_sides(pairs: list[tuple[Floats, Floats]]) -> tuple[Floats, Floats]:
@@ -617,16 +653,11 @@ def compare(
         if normalize and drift is not None:
             normed = _rows(first, other, grouped, True, only_primary=not rows)
             result.gates += _gates(other.label, normed, True, grouped)
-            spread = (_spread(raw), _spread(normed))
-            if spread[1] < spread[0]:
+            line = _normalising(first, other, grouped, _spread(raw), _spread(normed))
+            if line.startswith("normalised"):
                 result.normalized_runs.add(other.label)
                 timed = normed
-            result.environment.append(
-                f"{other.label}: {'normalised' if timed is normed else 'not normalised'}: the "
-                f"rounds' spread (log sd, pooled over rows) is {spread[0]:.3f} raw and "
-                f"{spread[1]:.3f} divided by the reference workloads' round factors, which "
-                + ("tightens it" if timed is normed else "would widen it and hide changes")
-            )
+            result.environment.append(f"{other.label}: {line}")
         if rows:
             result.deltas += _timed_deltas(other.label, timed, grouped, min_effect)
             result.deltas += _size_deltas(other.label, first.first, other.first)
