@@ -78,15 +78,15 @@ class Plan:
 
     @property
     def steps(self) -> int:
-        """Progress steps: each case's warm-up, rounds and summary, each client case's warm-up
-        and rounds, and the reading layer's rounds and set-up."""
+        """Progress steps: each payload's calibration and rounds and each case's memory pass,
+        each client case's warm-up and rounds, and the reading layer's rounds and set-up."""
         cases = len(self.client_rows) * len(self.client_corpora) * len(self.routes)
         client = (self.client.rounds + 1) * cases
         reading = self.reading.rounds + 1
         per_round = sum(len(case.steps()) for case in self.cases)
         return (
-            len(self.cases) * 2
-            + per_round * self.rounds
+            len(self.cases)
+            + per_round * (self.rounds + 1)
             + (client if self.run_client else 0)
             + (reading if self.run_reading else 0)
         )

@@ -4,6 +4,7 @@ rounds."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from bench.codec_rows import codecs_under_test
@@ -12,6 +13,8 @@ from bench.errors import RoundTripError
 from bench.keys import run_keyring
 from bench.layers.inprocess import build_cases, run_rounds
 from bench.results import Layer
+from bench.run.options import ClientOptions, ReadingOptions, RunOptions
+from bench.run.plan import make_plan
 
 
 @pytest.mark.parametrize("layer", [Layer.RAW, Layer.CODEC])
@@ -42,3 +45,25 @@ def test_payloads_of_every_case_are_timed_once_a_round_in_whole_rows() -> None:
         assert len(case.samples.encode_ns) == 2
         assert all(len(row) == len(case.inputs) for row in case.samples.encode_ns)
         assert all(isinstance(t, int) and t > 0 for row in case.samples.decode_ns for t in row)
+
+
+def test_the_in_process_layers_advance_the_progress_by_exactly_the_plans_steps(
+    tmp_path: Path,
+) -> None:
+    """Calibration counts as a round's worth of payloads, so the time left is right from the
+    start; the steps the layers report add up to the plan's total."""
+    options = RunOptions(
+        profile="ci",
+        codecs=("lz4:1",),
+        corpora=("synthetic",),
+        rounds=2,
+        out=tmp_path / "run",
+        client=ClientOptions(run=False),
+        reading=ReadingOptions(run=False),
+    )
+    plan = make_plan(options)
+    done = []
+    asyncio.run(run_rounds(plan.cases, plan.rounds, on_step=lambda _, n: done.append(n)))
+    assert sum(done) == plan.steps
+    payloads = sum(len(case.inputs) for case in plan.cases)
+    assert sum(done[: len(plan.cases)]) == payloads  # the calibration: one a payload
