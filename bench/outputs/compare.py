@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from bench.results import ALL, CaseResult, Layer, Results
-from bench.results.drift import machine_seconds, round_factors
+from bench.results.drift import machine_seconds, round_factors, workloads
 from bench.results.metrics import CompareAs, of_layer, series_of
 from bench.results.metrics import metric as metric_named
 from bench.results.model import Environment
@@ -138,6 +138,8 @@ class Comparison:
     """Normalised and raw when ``normalized``; raw only otherwise."""
     only_in: dict[str, list[str]] = field(default_factory=dict)
     environment: list[str] = field(default_factory=list)
+    normalizing: list[str] = field(default_factory=list)
+    """Per compared side, whether normalising was applied and why (with ``--normalize``)."""
     normalized_runs: set[str] = field(default_factory=set)
     """The sides whose rounds normalising tightened, so it was applied (``--normalize`` asks
     for it; it is applied only where the reference workloads' round factors reduce the rounds'
@@ -176,6 +178,7 @@ class Comparison:
             ],
             "only_in": self.only_in,
             "environment": self.environment,
+            "normalizing": self.normalizing,
         }
 
 
@@ -194,18 +197,23 @@ class _Side:
         return [round_factors(run) for run in self.runs]
 
 
-def _series(side: _Side, case: CaseResult, bucket: str, metric: str, norm: bool) -> list[Floats]:
-    """Per run of the side, the row's per-round values; divided by the round's machine factor
-    when normalizing (in-process layers only: the client layer's time is the server's)."""
+def _series(
+    side: _Side, case: CaseResult, bucket: str, metric: str, base: float | None
+) -> list[Floats]:
+    """Per run of the side, the row's per-round values; when normalizing (``base``: the first
+    side's median round factor), each round's divided by its machine factor relative to
+    ``base``, so the figures keep their unit, at the first side's machine speed (in-process
+    layers only: the client layer's time is the server's)."""
     out = []
     for run, run_factors in zip(side.runs, side.factors, strict=True):
         peer = run.case(case.layer, case.codec, case.corpus, case.variant)
         values = np.asarray(series_of(peer, bucket, metric) if peer else [], dtype=np.float64)
-        factors = run_factors if norm and case.layer.in_process else None
-        if factors is not None and values.size:
+        factors = run_factors if base and case.layer.in_process else None
+        if factors is not None and base and values.size:
             rounds = min(values.size, factors.size)
+            relative = factors[:rounds] / base
             higher = bool(metric_named(metric).higher_is_better)
-            values = values[:rounds] * (factors[:rounds] if higher else 1 / factors[:rounds])
+            values = values[:rounds] * (relative if higher else 1 / relative)
         out.append(values)
     return out
 
@@ -335,6 +343,8 @@ def _rows(
     first: _Side, other: _Side, grouped: bool, norm: bool, *, only_primary: bool = False
 ) -> list[_Row]:
     rows = []
+    known = [f for f in first.factors if f is not None]
+    base = float(np.median(np.concatenate(known))) if norm and known else None
     for case in first.first.cases:
         if case.layer is Layer.REFERENCE or not any(
             run.case(case.layer, case.codec, case.corpus, case.variant) for run in other.runs
@@ -344,8 +354,8 @@ def _rows(
             for m in of_layer(case.layer, CompareAs.TIMED):
                 if only_primary and not primary(case.layer, bucket, m.name):
                     continue
-                a_runs = _series(first, case, bucket, m.name, norm)
-                b_runs = _series(other, case, bucket, m.name, norm)
+                a_runs = _series(first, case, bucket, m.name, base)
+                b_runs = _series(other, case, bucket, m.name, base)
                 if grouped:
                     a = np.asarray([np.median(r) for r in a_runs if r.size])
                     b = np.asarray([np.median(r) for r in b_runs if r.size])
@@ -610,6 +620,11 @@ def _only_in(first: Results, other: Results) -> list[str]:
 
 
 def _drift(first: _Side, other: _Side) -> float | None:
+    """How much slower the reference workloads ran on ``other``; ``None`` where a run timed
+    none, or other workloads than the first side's (runs of codec-bench 0.1 timed zlib and a
+    memory copy, whose times say nothing about bz2's)."""
+    if len({workloads(run) for run in (*first.runs, *other.runs)}) > 1:
+        return None
     a = [machine_seconds(run) for run in first.runs]
     b = [machine_seconds(run) for run in other.runs]
     if None in a or None in b:
@@ -641,9 +656,9 @@ def compare(
         if drift is not None:
             result.drift[other.label] = drift
         elif normalize:
-            result.environment.append(
-                f"{other.label}: not normalised: a run timed no reference workload (written "
-                "by an earlier codec-bench)"
+            result.normalizing.append(
+                f"{other.label}: not normalised: a run timed no reference workloads, or other "
+                "ones than the first side's (written by an earlier codec-bench)"
             )
         result.environment += _environment_changes(first.first, other.first)
         result.only_in[other.label] = _only_in(first.first, other.first)
@@ -657,7 +672,7 @@ def compare(
             if line.startswith("normalised"):
                 result.normalized_runs.add(other.label)
                 timed = normed
-            result.environment.append(f"{other.label}: {line}")
+            result.normalizing.append(f"{other.label}: {line}")
         if rows:
             result.deltas += _timed_deltas(other.label, timed, grouped, min_effect)
             result.deltas += _size_deltas(other.label, first.first, other.first)

@@ -47,12 +47,14 @@ def _runs_section(comparison: Comparison) -> Section:
         f"{ALPHA} and its whole 95 % interval lies {MIN_EFFECT:.0%} or more from no change.",
         f"Machine drift (the reference workloads' time against the first side): {drift}. "
         + (
-            "--normalize divides it out round by round where that tightens the rounds' spread "
-            "(said per run under Environment); the gate table shows both."
+            "--normalize divides each round by the reference workloads' factor where the "
+            "machine moved between the sides or where that tightens the spread within them; "
+            "the gate table shows both:"
             if comparison.normalized
-            else "Not divided out; --normalize divides it out round by round where that "
-            "tightens the rounds' spread."
+            else "Not divided out (--normalize would, where the machine moved between the "
+            "sides or where that tightens the spread within them)."
         ),
+        *[f"- {line}" for line in comparison.normalizing],
     ]
     return Section("Runs", blocks)
 

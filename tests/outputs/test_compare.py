@@ -498,14 +498,14 @@ def test_normalising_is_applied_only_where_it_tightens_so_a_slowdown_of_every_co
     normal = compare([[first], [slower]], normalize=True)
     assert {g.codec for g in normal.regressions(10)} == {"zstd", "lz4"}
     assert normal.normalized_runs == set()
-    [said] = [line for line in normal.environment if line.startswith("b: ")]
+    [said] = [line for line in normal.normalizing if line.startswith("b: ")]
     assert said.startswith("b: not normalised: the samples' spread within the sides")
     assert "would widen it" in said
     drifted = _run("c", {"zstd": (1.0, 5), "lz4": (1.0, 6)}, machine=1.3)
     steady = compare([[_run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)})], [drifted]], normalize=True)
     assert steady.normalized_runs == {"c"}
     assert steady.regressions(10) == []
-    [said] = [line for line in steady.environment if line.startswith("c: ")]
+    [said] = [line for line in steady.normalizing if line.startswith("c: ")]
     assert re.match(r"c: normalised: the reference workloads ran \+(29|30)\.\d% against", said)
 
 
@@ -695,3 +695,17 @@ def test_the_round_factor_is_the_median_of_its_slices_so_one_hiccup_does_not_mov
     hiccup = [paused(case) for case in run.cases]
     assert base is not None
     assert round_factors(dataclasses.replace(run, cases=hiccup)) == pytest.approx(base, rel=0.01)
+
+
+def test_runs_that_timed_other_reference_workloads_are_not_normalised_against_each_other() -> None:
+    """A run of codec-bench 0.1 timed zlib and a memory copy as its reference: its factors say
+    nothing about bz2's, so the comparison is not normalised and says why."""
+    old = _run("a", {"zstd": (1.0, 1)})
+    old.cases[:] = [
+        dataclasses.replace(c, codec="zlib") if c.codec == "bz2" else c for c in old.cases
+    ]
+    comparison = compare([[old], [_run("b", {"zstd": (1.0, 2)})]], normalize=True)
+    assert comparison.normalized_runs == set()
+    assert comparison.drift == {}
+    [said] = comparison.normalizing
+    assert "other ones than the first side's" in said
