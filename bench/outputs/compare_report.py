@@ -119,10 +119,15 @@ def _timed_blocks(comparison: Comparison, run: str) -> list[Block]:
     flagged = [d for d in timed if d.verdict in (FASTER, SLOWER)]
     blocks: list[Block] = [
         "Speed per layer and codec: encode and decode time per payload as a geometric mean "
-        "over payloads and corpora (client layer: round trip), each round (or run) one "
-        "sample, with a Welch interval; the gates of a run hold 95 % together (each at "
-        "1 - 0.05 / gates). `--fail-on-regression PCT` fails when a whole "
-        "interval lies below -PCT %.",
+        "over payloads and corpora (client layer: round trip), each "
+        + (
+            "run one sample, with a t interval on the codec's variance moderated toward the "
+            "other codecs' (empirical Bayes)"
+            if comparison.grouped
+            else "round one sample, with a Welch interval"
+        )
+        + "; the gates of a side hold 95 % together (each at 1 - 0.05 / gates). "
+        "`--fail-on-regression PCT` fails when a whole interval lies below -PCT %.",
         _gate_table(comparison, run),
     ]
     if not timed:
