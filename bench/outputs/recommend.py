@@ -411,6 +411,9 @@ class Objective:
     tie_break: str
     tie_key: Callable[[Candidate], float]
     describe: Callable[[Candidate], str]
+    tie_tolerance: Callable[[Candidate, Candidate], float] = lambda a, b: SIZE_TIE
+    """How close two tie-break figures may be and still not decide (bytes saved: exact, so
+    ``SIZE_TIE``; CPU: the noise floor)."""
 
 
 def _cpu_tolerance(a: Candidate, b: Candidate) -> float:
@@ -446,6 +449,7 @@ OBJECTIVE: dict[str, Objective] = {
         tie_break="less CPU",
         tie_key=lambda c: c.cpu_us_per_kib,
         describe=lambda c: f"saves {c.saved:.1%} of the bytes stored",
+        tie_tolerance=_cpu_tolerance,
     ),
     "latency": Objective(
         score=lambda c: -(c.latency_vs_baseline or math.inf),
@@ -477,20 +481,47 @@ OBJECTIVE: dict[str, Objective] = {
         tolerance=_cost_tolerance,
         tie_break="less CPU",
         tie_key=lambda c: c.cpu_us_per_kib,
+        tie_tolerance=_cpu_tolerance,
         describe=lambda c: f"{_cost(c):,.2f} a month",
     ),
 }
 
 
-def _within_noise(a: Candidate, b: Candidate, objective: Objective) -> bool:
-    """Whether two candidates' figures on the objective differ by no more than this machine's
-    noise floor (a tie, broken by the objective's stated rule)."""
-    x, y = objective.figure(a), objective.figure(b)
+NOISY_TIE_BREAK = "the better figure, then the name (their {} is within the noise too)"
+
+
+def _break_tie(tied: list[Candidate], rule: Objective) -> tuple[list[Candidate], str]:
+    """The tied candidates in the tie-break's order, and what decided. Where the tie-break's
+    own figure is also within its noise (gzip:6 and zlib:6 tie on storage and spend the same
+    CPU: one library), the noise would pick; the better score, then the name, decide instead,
+    so identical runs name one winner (gzip once, then zlib five times, in six identical
+    runs before)."""
+    tied = sorted(tied, key=rule.tie_key)
+    if len(tied) < 2:
+        return tied, rule.tie_break
+    lead = tied[0]
+    still = [
+        c for c in tied if _close(rule.tie_key(c), rule.tie_key(lead), rule.tie_tolerance(c, lead))
+    ]
+    if len(still) < 2:
+        return tied, rule.tie_break
+    first = min(still, key=lambda c: (-rule.score(c), c.codec))
+    figure = rule.tie_break.removeprefix("less ").removeprefix("more ")
+    return [first, *(c for c in tied if c is not first)], NOISY_TIE_BREAK.format(figure)
+
+
+def _close(x: float, y: float, tolerance: float) -> bool:
     if x == y:
         return True
     if not (math.isfinite(x) and math.isfinite(y)) or y == 0:
         return False
-    return abs(x / y - 1) <= objective.tolerance(a, b)
+    return abs(x / y - 1) <= tolerance
+
+
+def _within_noise(a: Candidate, b: Candidate, objective: Objective) -> bool:
+    """Whether two candidates' figures on the objective differ by no more than this machine's
+    noise floor (a tie, broken by the objective's stated rule)."""
+    return _close(objective.figure(a), objective.figure(b), objective.tolerance(a, b))
 
 
 def _failures(c: Candidate, limits: Constraints) -> list[str]:
@@ -616,7 +647,7 @@ def recommend(
         for c in pool
     ]
     ranked = sorted((c for c in scored if not c.failed), key=lambda c: -c.score)
-    tied = sorted((c for c in ranked if _within_noise(c, ranked[0], rule)), key=rule.tie_key)
+    tied, decided = _break_tie([c for c in ranked if _within_noise(c, ranked[0], rule)], rule)
     ranked = tied + [c for c in ranked if c not in tied]
     return Recommendation(
         weights,
@@ -625,8 +656,8 @@ def recommend(
         [c for c in scored if c.failed],
         missing,
         [c.codec for c in tied[1:]] if ranked else [],
-        rule.tie_break,
-        _reason(ranked, tied, rule, objective),
+        decided,
+        _reason(ranked, tied, rule, objective, decided),
         costs if costs.given else None,
     )
 
@@ -672,7 +703,9 @@ def _frontier(pool: list[Candidate]) -> set[str]:
     return set(saving_front({c.codec: (c.cpu_us_per_kib, c.saved) for c in pool}))
 
 
-def _reason(ranked: list[Candidate], tied: list[Candidate], rule: Objective, objective: str) -> str:
+def _reason(
+    ranked: list[Candidate], tied: list[Candidate], rule: Objective, objective: str, decided: str
+) -> str:
     if not ranked:
         return "No measured codec meets every constraint; relax one (see the excluded codecs)."
     win = ranked[0]
@@ -684,7 +717,7 @@ def _reason(ranked: list[Candidate], tied: list[Candidate], rule: Objective, obj
         )
     if len(tied) > 1:
         others = ", ".join(f"{c.codec} ({rule.describe(c)})" for c in tied[1:])
-        text += f"; tied within this machine's noise with {others}, and chosen for {rule.tie_break}"
+        text += f"; tied within this machine's noise with {others}, and chosen for {decided}"
     elif len(ranked) > 1:
         text += f", against {rule.describe(ranked[1])} for the runner-up {ranked[1].codec}"
     return text + "."
