@@ -33,8 +33,8 @@ PINNED = (
     "--no-ui --no-storage"
 )
 """Appended to every ``codec-bench run`` of the docs, after the block's own flags so these win
-(the block's flags are still parsed and checked), with one round (five for the CI profile, the
-fewest the regression gate judges), one codec and the ``histories`` corpus (small payloads:
+(the block's flags are still parsed and checked), with one round (two runs of two rounds for the
+CI profile: a series' gate needs two runs a side), one codec and the ``histories`` corpus (small payloads:
 the quickest to measure) where the block names none, and no reading layer unless the block
 sets one of its flags (tests/layers/test_reading.py measures it): the test checks that a block
 runs, not what it measures."""
@@ -45,7 +45,7 @@ pip() {{ for arg in "$@"; do case "$arg" in ./*|.) test -e "{ROOT}/${{arg%%\\[*}
 pytest-benchmark() {{ "{sys.executable}" -m pytest_benchmark "$@"; }}
 codec-bench() {{
   if [ "$1" = run ]; then
-    shift; pins=(--rounds 1); case " $* " in *" --profile ci "*) pins=(--rounds 5);; esac
+    shift; pins=(--rounds 1); case " $* " in *" --profile ci "*) pins=(--rounds 2 --runs 2);; esac
     case " $* " in *" --codec "*) ;; *) pins+=(--codec zstd:3);; esac
     case " $* " in *" --corpus "*) ;; *) pins+=(--corpus histories);; esac
     case " $* " in *" --reading"*|*" --history-size "*|*" --codec-endpoint "*|*" --ui-url "*) ;;
