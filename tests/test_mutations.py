@@ -167,7 +167,7 @@ MUTATIONS = {
         "tests/outputs/test_recommend.py::test_cost_ties_follow_the_cpu_noise_in_proportion_to_the"
         "_cpu_share",
     ),
-    "ties from one noise-floor pair": (
+    "the noise floor set by the noisiest codec, not pooled": (
         "bench/outputs/recommend.py",
         "    error = MEDIAN_EFFICIENCY * math.sqrt(float(np.mean(variances)) * 2 / min(rounds))",
         "    error = MEDIAN_EFFICIENCY * math.sqrt(float(np.max(variances)) * 2 / min(rounds))",
