@@ -33,11 +33,11 @@ PINNED = (
     "--no-ui --no-storage"
 )
 """Appended to every ``codec-bench run`` of the docs, after the block's own flags so these win
-(the block's flags are still parsed and checked), with one round (two runs of two rounds for the
-CI profile: a series' gate needs two runs a side), one codec and the ``histories`` corpus (small payloads:
-the quickest to measure) where the block names none, and no reading layer unless the block
-sets one of its flags (tests/layers/test_reading.py measures it): the test checks that a block
-runs, not what it measures."""
+(the block's flags are still parsed and checked), with one round (two runs of two rounds for
+the CI profile: a series' gate needs two runs a side), one codec and the ``histories`` corpus
+(small payloads: the quickest to measure) where the block names none, and no reading layer
+unless the block sets one of its flags (tests/layers/test_reading.py measures it): the test
+checks that a block runs, not what it measures."""
 PRELUDE = f"""
 set -euo pipefail
 nox() {{ [ "$1" = -s ] && grep -q "^def $2(" "{ROOT}/noxfile.py"; }}
