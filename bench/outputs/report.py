@@ -144,8 +144,9 @@ def _noise_floor(results: Results, corpus: str) -> list[Block]:
     return [
         Table(["", f"{a.codec} MB/s", f"{b.codec} MB/s", "A/B difference"], rows),
         f"The same codec measured twice, as replicas A and B in the same rounds, differs by up "
-        f"to {max(spreads):.1%} here: smaller differences between codecs on this corpus are "
-        "within this machine's noise, and the verdict calls them ties.",
+        f"to {max(spreads):.1%} here: one draw of how far identical work drifts apart on this "
+        "machine. The verdict's ties come from every codec's round-to-round spread instead "
+        "(`recommend`'s noise floor), which one pair cannot settle.",
     ]
 
 

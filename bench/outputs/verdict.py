@@ -123,8 +123,9 @@ def verdict_blocks(results: Results) -> list[Block]:
     reading = reading_verdict(results)
     return [
         "**The codec to deploy**, by goal, over all corpora (equal weights). Tied: within this "
-        "machine's noise floor (the same codec measured twice); the first named wins the "
-        "tie-break `recommend` states. Sizes and CPU from the codec layer; round trip from the "
+        "run's noise floor (1.96 standard errors of a difference of two medians, from every "
+        "codec's round-to-round spread); the first named wins the tie-break `recommend` "
+        "states. Sizes and CPU from the codec layer; round trip from the "
         f"client layer against no codec, with its 95 % interval. Behind it: one run, {rounds}, "
         f"{client_rounds}.",
         Table(
