@@ -178,9 +178,11 @@ def _empty_round(payloads: int) -> list[Any]:
 
 def _repeats(single_ns: int) -> int:
     """Calls per timed block: a power of two, so that two runs calibrating the same payload
-    from slightly different timings still time it in the same blocks (the block's first call
+    from slightly different timings tend to time it in the same blocks (the block's first call
     is colder than the rest, so 3 calls a block against 4 is a difference between runs that no
-    code change made: 78 % of payloads differed so between runs of identical code)."""
+    code change made). It helps less than hoped on a loaded host: two runs of identical code
+    with a CPU-bound neighbour gave 38 % of payloads different blocks with any count, 35 % with
+    powers of two, because the fastest of three calibration calls itself moves by 2x there."""
     wanted = MIN_BLOCK_NS / max(single_ns, 1)
     # The nearest power of two (blocks of 14-28 µs), not the next one up: rounding up took
     # 40 % more calls on average and made the quick run 20 s longer.
