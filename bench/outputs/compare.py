@@ -67,12 +67,12 @@ proportion; byte-weighted MB/s would let a few large payloads decide), the round
 client layer (its ``all`` is already a geometric mean over size buckets)."""
 RESAMPLES = 2000
 GATE_MIN_SAMPLES = 5
-GATE_LEVEL = 0.95
-"""The gate's intervals hold this much together, over every gate of a side (each is wider,
-at ``1 - 0.05 / gates``)."""
 """Rounds a side (one run a side) below which the gate gives no interval: with one round a side
 there is no spread to test against, and with a few the noise of a shared host is not yet in
 the sample, so the gate would fire on it."""
+GATE_LEVEL = 0.95
+"""The gate's intervals hold this much together, over every gate of a side (each is wider,
+at ``1 - 0.05 / gates``)."""
 Floats = np.ndarray[Any, np.dtype[np.float64]]
 Samples = Sequence[float] | Floats
 
@@ -141,21 +141,20 @@ class Comparison:
     normalizing: list[str] = field(default_factory=list)
     """Per compared side, whether normalising was applied and why (with ``--normalize``)."""
     normalized_runs: set[str] = field(default_factory=set)
-    """The sides whose rounds normalising tightened, so it was applied (``--normalize`` asks
-    for it; it is applied only where the reference workloads' round factors reduce the rounds'
-    spread: noisy ones widened it 1.4-fold on this host and hid a slowdown of every codec)."""
+    """The sides normalising was applied to (``--normalize`` asks for it; it is applied where
+    the machine moved between the sides, or where it tightens the spread within them: noisy
+    round factors widened it 1.4-fold on this host and hid a slowdown of every codec)."""
     baselines: set[str] = field(default_factory=set)
     """Row labels of the identity baseline: an instrument, reported but never gated on."""
 
     def gates_of(self, run: str, *, normalized: bool | None = None) -> list[Gate]:
-        """``run``'s gates, normalised where normalising tightened its rounds (or as asked)."""
+        """``run``'s gates, normalised where normalising was applied (or as asked)."""
         wanted = run in self.normalized_runs if normalized is None else normalized
         return [g for g in self.gates if g.run == run and g.normalized == wanted]
 
     def regressions(self, percent: float, *, normalized: bool | None = None) -> list[Gate]:
         """Each layer and codec whose whole interval of size-neutral speed lies below
-        ``1 - percent / 100`` (normalised where normalising tightened the rounds, or as
-        asked)."""
+        ``1 - percent / 100`` (normalised where normalising was applied, or as asked)."""
         threshold = 1 - percent / 100
         return [
             g
@@ -208,10 +207,9 @@ def _series(
     for run, run_factors in zip(side.runs, side.factors, strict=True):
         peer = run.case(case.layer, case.codec, case.corpus, case.variant)
         values = np.asarray(series_of(peer, bucket, metric) if peer else [], dtype=np.float64)
-        factors = run_factors if base and case.layer.in_process else None
-        if factors is not None and base and values.size:
-            rounds = min(values.size, factors.size)
-            relative = factors[:rounds] / base
+        if base and run_factors is not None and case.layer.in_process and values.size:
+            rounds = min(values.size, run_factors.size)
+            relative = run_factors[:rounds] / base
             higher = bool(metric_named(metric).higher_is_better)
             values = values[:rounds] * (relative if higher else 1 / relative)
         out.append(values)
@@ -270,14 +268,14 @@ def verdict(
     p_value: float | None,
     min_effect: float,
     *,
-    reachable: bool = True,
+    apart: bool = False,
 ) -> str:
     """The call on one row from its speedup interval (oriented: above 1 is better);
-    ``reachable``: whether the corrected p-value could reach ``ALPHA`` at all with this many
-    samples and rows."""
+    ``apart``: the row's rank-tested samples do not overlap at all, as clear as that many can
+    be, so a p-value that still misses ``ALPHA`` means more rounds would tell."""
     if low is None or high is None or p_value is None:
         return FEW
-    if not reachable:
+    if apart and p_value >= ALPHA:
         return UNREACHABLE
     if p_value >= ALPHA or low <= 1 <= high:
         return SAME
@@ -399,9 +397,9 @@ def _timed_deltas(label: str, rows: list[_Row], grouped: bool, min_effect: float
             p = next(adjusted) if p_value is not None else None
             # A rank test cannot go below its smallest p-value: samples that do not overlap
             # at all and still do not pass the correction are as clear as this many can be.
-            floor = not parametric and _apart(row.first, row.other)
+            apart = not parametric and _apart(row.first, row.other)
             deltas.append(
-                _delta(label, row, speedup, (low, high, p), min_effect, family=family, floor=floor)
+                _delta(label, row, speedup, (low, high, p), min_effect, family=family, apart=apart)
             )
     return deltas
 
@@ -426,13 +424,11 @@ def _delta(
     min_effect: float,
     *,
     family: bool,
-    floor: bool,
+    apart: bool,
 ) -> Delta:
     low, high, p = interval
     higher = bool(metric_named(row.metric).higher_is_better)
-    call = verdict(
-        speedup, low, high, p, min_effect, reachable=not (floor and p is not None and p >= ALPHA)
-    )
+    call = verdict(speedup, low, high, p, min_effect, apart=apart)
     return Delta(
         label,
         row.case.layer.value,
@@ -548,7 +544,9 @@ DRIFT_ALPHA = 0.05
 (Welch's t on their factors, p below this) is divided out whatever the spread."""
 
 
-def _normalising(first: _Side, other: _Side, grouped: bool, raw: float, normed: float) -> str:
+def _normalising(
+    first: _Side, other: _Side, grouped: bool, raw: float, normed: float
+) -> tuple[bool, str]:
     """Whether to divide by the reference workloads, and why, as said in the comparison:
     where the machine itself moved between the sides (a neighbour arrived between two CI
     steps), dividing takes out a bias; otherwise only where it tightens the samples' spread
@@ -565,13 +563,13 @@ def _normalising(first: _Side, other: _Side, grouped: bool, raw: float, normed: 
         f"{normed:.3f} divided by the reference workloads' factors"
     )
     if p_value is not None and p_value < DRIFT_ALPHA:
-        return (
+        return True, (
             f"normalised: the reference workloads ran {shift - 1:+.1%} against the first side "
             f"(p = {p_value:.2g}), a move of the machine that dividing takes out; {spread}"
         )
     if normed < raw:
-        return f"normalised: {spread}, which tightens it"
-    return f"not normalised: {spread}, which would widen it and hide changes"
+        return True, f"normalised: {spread}, which tightens it"
+    return False, f"not normalised: {spread}, which would widen it and hide changes"
 
 
 def _log_sides(pairs: list[tuple[Floats, Floats]]) -> tuple[Floats, Floats]:
@@ -668,8 +666,8 @@ def compare(
         if normalize and drift is not None:
             normed = _rows(first, other, grouped, True, only_primary=not rows)
             result.gates += _gates(other.label, normed, True, grouped)
-            line = _normalising(first, other, grouped, _spread(raw), _spread(normed))
-            if line.startswith("normalised"):
+            applied, line = _normalising(first, other, grouped, _spread(raw), _spread(normed))
+            if applied:
                 result.normalized_runs.add(other.label)
                 timed = normed
             result.normalizing.append(f"{other.label}: {line}")

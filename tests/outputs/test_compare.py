@@ -601,7 +601,7 @@ def test_a_row_is_called_only_past_alpha_and_with_its_whole_interval_past_the_ef
     assert verdict(0.9, 0.8, 0.98, 0.005, 0.05) == SMALL  # its high end is within 5 %
     assert verdict(0.8, 0.7, 1.05, 0.005, 0.05) == SAME
     assert verdict(0.8, None, None, None, 0.05) == FEW
-    assert verdict(0.5, 0.4, 0.6, 0.5, 0.05, reachable=False) == UNREACHABLE
+    assert verdict(0.5, 0.4, 0.6, 0.5, 0.05, apart=True) == UNREACHABLE
 
 
 def test_runs_are_compared_by_welchs_t_on_logs() -> None:
