@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 MUTATIONS = {
     "no per-round round-trip check": (
         "bench/layers/inprocess.py",
-        "            self._pending[3] += cpu\n            self._check(index, decoded)\n",
-        "            self._pending[3] += cpu\n",
+        "        now.decode_cpu_ns += cpu\n        self._check(index, decoded)\n",
+        "        now.decode_cpu_ns += cpu\n",
         "tests/run/test_run.py::test_a_codec_that_breaks_after_calibration_fails_the_run",
     ),
     "median interval is the whole range": (

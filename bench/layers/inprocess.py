@@ -64,10 +64,10 @@ class Case:
     size_of: Callable[[Any], int]
     samples: InProcessSamples = field(default_factory=InProcessSamples)
     _encoded: list[Any] = field(default_factory=list)
-    _pending: list[Any] = field(default_factory=list)
+    _round: _Round = field(init=False)
 
     def __post_init__(self) -> None:
-        self._pending = _empty_round(len(self.inputs))
+        self._round = _Round(len(self.inputs))
 
     def result(self) -> CaseResult:
         return case_result(
@@ -125,36 +125,29 @@ class Case:
             s.encode_repeats.append(_repeats(encode_ns))
             s.decode_repeats.append(_repeats(decode_ns))
 
-    async def time_inputs(self, indices: Sequence[int]) -> None:
-        """Time the payloads at ``indices`` once each (encode, then decode of that fresh output)
-        and verify them; the round's row is kept only once :meth:`close_round` sees it whole."""
-        s = self.samples
-        for index in indices:
-            wall, cpu, encoded = await self._block(
-                self.encode, self.inputs[index], s.encode_repeats[index]
-            )
-            self._pending[0][index] = wall
-            self._pending[2] += cpu
-            wall, cpu, decoded = await self._block(self.decode, encoded, s.decode_repeats[index])
-            self._pending[1][index] = wall
-            self._pending[3] += cpu
-            self._check(index, decoded)
+    async def time_input(self, index: int) -> None:
+        """Time the payload at ``index`` once (encode, then decode of that fresh output) and
+        verify it; the round's row is kept only once :meth:`close_round` sees it whole."""
+        s, now = self.samples, self._round
+        wall, cpu, encoded = await self._block(
+            self.encode, self.inputs[index], s.encode_repeats[index]
+        )
+        now.encode_ns[index] = wall
+        now.encode_cpu_ns += cpu
+        wall, cpu, decoded = await self._block(self.decode, encoded, s.decode_repeats[index])
+        now.decode_ns[index] = wall
+        now.decode_cpu_ns += cpu
+        self._check(index, decoded)
 
     def close_round(self) -> None:
         """Append the round's rows; an interrupted round leaves no ragged row."""
-        encode_row, decode_row, encode_cpu, decode_cpu = self._pending
-        self._pending = _empty_round(len(self.inputs))
-        if None in encode_row or None in decode_row:
+        done, self._round = self._round, _Round(len(self.inputs))
+        if None in done.encode_ns or None in done.decode_ns:
             return
-        self.samples.encode_ns.append(encode_row)
-        self.samples.decode_ns.append(decode_row)
-        self.samples.encode_cpu_ns.append(encode_cpu)
-        self.samples.decode_cpu_ns.append(decode_cpu)
-
-    def steps(self) -> list[list[int]]:
-        """How a round times this case: each payload on its own, so that the round's shuffle
-        scatters the case's payloads over the whole round."""
-        return [[index] for index in range(len(self.inputs))]
+        self.samples.encode_ns.append(done.encode_ns)  # type: ignore[arg-type]
+        self.samples.decode_ns.append(done.decode_ns)  # type: ignore[arg-type]
+        self.samples.encode_cpu_ns.append(done.encode_cpu_ns)
+        self.samples.decode_cpu_ns.append(done.decode_cpu_ns)
 
     async def measure_memory(self) -> None:
         """Peak Python-heap growth over one untimed pass (outputs are counted; scratch memory
@@ -171,9 +164,15 @@ class Case:
             tracemalloc.stop()
 
 
-def _empty_round(payloads: int) -> list[Any]:
-    """A round's rows in the making: encode and decode times per payload, then CPU totals."""
-    return [[None] * payloads, [None] * payloads, 0, 0]
+class _Round:
+    """A case's round in the making: wall time per payload (``None`` until timed) and CPU
+    totals, for each direction."""
+
+    def __init__(self, payloads: int) -> None:
+        self.encode_ns: list[int | None] = [None] * payloads
+        self.decode_ns: list[int | None] = [None] * payloads
+        self.encode_cpu_ns = 0
+        self.decode_cpu_ns = 0
 
 
 def _repeats(single_ns: int) -> int:
@@ -275,11 +274,12 @@ async def run_rounds(
         on_step(f"calibrating {case.name}", len(case.inputs))
         await asyncio.sleep(0)
     completed = 0
-    steps = [(case, indices) for case in cases for indices in case.steps()]
+    # Every payload of every case at its own place in the round (see the module's docstring).
+    steps = [(case, index) for case in cases for index in range(len(case.inputs))]
     for _ in range(rounds):
         order.shuffle(steps)
-        for case, indices in steps:
-            await case.time_inputs(indices)
+        for case, index in steps:
+            await case.time_input(index)
             on_step(f"round {completed + 1}: {case.name}", 1)
             # Codec calls rarely suspend, so yield here: Ctrl-C (which asyncio turns into a
             # cancellation) is delivered between cases rather than never.

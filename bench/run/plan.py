@@ -83,7 +83,7 @@ class Plan:
         cases = len(self.client_rows) * len(self.client_corpora) * len(self.routes)
         client = (self.client.rounds + 1) * cases
         reading = self.reading.rounds + 1
-        per_round = sum(len(case.steps()) for case in self.cases)
+        per_round = sum(len(case.inputs) for case in self.cases)
         return (
             len(self.cases)
             + per_round * (self.rounds + 1)
