@@ -352,9 +352,13 @@ def _candidate(
     results: Results,
     codec: str,
     corpora: Mapping[str, float],
-    allow_storage: bool = False,
-    costs: Costs = Costs(),
+    allow_storage: bool,
+    costs: Costs,
+    *,
+    floors: tuple[float, float],
 ) -> Candidate | None:
+    """One codec's figures; ``floors``: the run's noise floors in the codec and client layers
+    (``noise_floor``), the same for every candidate."""
     cases = {c: results.case(Layer.CODEC, codec, c) for c in corpora}
     found = {
         c: case for c, case in cases.items() if case is not None and case.has(ALL, "encode_mbps")
@@ -375,7 +379,7 @@ def _candidate(
         ratio=1 / (1 - saved),
         saved=saved,
         cpu_us_per_kib=_weighted(cpu, weights),
-        cpu_noise=noise_floor(results, Layer.CODEC),
+        cpu_noise=floors[0],
         encode_us_per_kib_p99=max(
             _worst_bucket(case, "encode_us_per_kib") for case in found.values()
         ),
@@ -388,7 +392,7 @@ def _candidate(
         corpora=tuple(found),
         latency_vs_baseline=relative,
         latency_ms=latency_ms,
-        latency_noise=noise_floor(results, Layer.CLIENT),
+        latency_noise=floors[1],
         show_ms=_readings(results, facts.spec, "show_ms"),
         ui_ms=_readings(results, facts.spec, "ui_ms"),
         threshold=threshold,
@@ -679,10 +683,11 @@ def _measured_candidates(
         and case.facts.replica in (None, "A")
     ]
     labels = list(dict.fromkeys(labels))
+    floors = (noise_floor(results, Layer.CODEC), noise_floor(results, Layer.CLIENT))
     found = [
         c
-        for c in (_candidate(results, label, weights, allow_storage, costs) for label in labels)
-        if c
+        for label in labels
+        if (c := _candidate(results, label, weights, allow_storage, costs, floors=floors))
     ]
     if objective != "latency":
         return found, []
