@@ -24,20 +24,16 @@ from bench.outputs.ranking import cpu_us_per_kib
 from bench.results import Layer, Results, load
 
 RUNS = 6
-OBJECTIVES: dict[str, dict[str, Any]] = {
-    "storage": {},
-    "cpu, saving 10 % or more": {"limits": rec.Constraints(min_saved=0.10)},
-    "balanced": {},
-    "cost, storage and CPU priced": {
-        "costs": rec.Costs(volume_gb=2000, storage_per_gb_month=0.023, cpu_per_hour=0.05)
-    },
+OBJECTIVES: dict[str, tuple[str, dict[str, Any]]] = {
+    "storage": ("storage", {}),
+    "cpu, saving 10 % or more": ("cpu", {"limits": rec.Constraints(min_saved=0.10)}),
+    "balanced": ("balanced", {}),
+    "cost, storage and CPU priced": (
+        "cost",
+        {"costs": rec.Costs(volume_gb=2000, storage_per_gb_month=0.023, cpu_per_hour=0.05)},
+    ),
 }
-OBJECTIVE_NAMES = {
-    "storage": "storage",
-    "cpu, saving 10 % or more": "cpu",
-    "balanced": "balanced",
-    "cost, storage and CPU priced": "cost",
-}
+"""What is printed: (the objective recommend is asked for, its options)."""
 
 
 def _pair_floor(results: Results) -> float:
@@ -52,8 +48,7 @@ def _pair_floor(results: Results) -> float:
 
 
 def _judge(results: Results, objective: str, *, earlier: bool) -> str:
-    options = OBJECTIVES[objective]
-    name = OBJECTIVE_NAMES[objective]
+    name, options = OBJECTIVES[objective]
     if earlier:
         floor = _pair_floor(results)
         original = rec.noise_floor
