@@ -76,10 +76,7 @@ def build_codec(
     ``ValueError`` that says how to give keys."""
     if is_factory(text):
         return load_factory(text)
-    if keyring is None and any(
-        stage.family.kind is payload_codecs.Kind.ENCRYPTION
-        for stage in payload_codecs.parse_spec(text)
-    ):
+    if keyring is None and payload_codecs.needs_keyring(text):
         raise ValueError(
             f"codec {text!r} encrypts but no keys were given; set PAYLOAD_CODEC_KEYS to the "
             "run's keys (id=BASE64KEY)"

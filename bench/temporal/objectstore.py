@@ -94,8 +94,9 @@ class LocalS3(S3Target):
 
 
 @contextlib.contextmanager
-def local_s3(bucket: str) -> Iterator[LocalS3]:
-    """moto's S3 server on a free loopback port with ``bucket`` created; stopped on exit."""
+def moto_server(what: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """moto's server (every AWS API it mocks) on a free loopback port, answering: its endpoint
+    and process; stopped on exit. ``what`` names it in errors ("S3", "KMS")."""
     [port] = free_ports(1)
     process = spawn(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -103,20 +104,30 @@ def local_s3(bucket: str) -> Iterator[LocalS3]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    watched = Watched(process, "the local S3 server (moto)")
-    target = LocalS3(f"http://127.0.0.1:{port}", bucket, process.pid, watched)
+    endpoint = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + READY_TIMEOUT_S
-        while not answers(target.endpoint):
+        while not answers(endpoint):
             if process.poll() is not None:
-                raise ObjectStoreError(f"the local S3 server exited with code {process.returncode}")
+                raise ObjectStoreError(
+                    f"the local {what} server (moto) exited with code {process.returncode}"
+                )
             if time.monotonic() > deadline:
-                raise ObjectStoreError(f"no S3 server answered at {target.endpoint} within 30 s")
+                raise ObjectStoreError(f"no {what} server answered at {endpoint} within 30 s")
             time.sleep(0.1)
-        _boto_client(target, LOCAL_CREDENTIALS).create_bucket(Bucket=bucket)
-        yield target
+        yield endpoint, process
     finally:
         stop(process)
+
+
+@contextlib.contextmanager
+def local_s3(bucket: str) -> Iterator[LocalS3]:
+    """moto's S3 server on a free loopback port with ``bucket`` created; stopped on exit."""
+    with moto_server("S3") as (endpoint, process):
+        watched = Watched(process, "the local S3 server (moto)")
+        target = LocalS3(endpoint, bucket, process.pid, watched)
+        _boto_client(target, LOCAL_CREDENTIALS).create_bucket(Bucket=bucket)
+        yield target
 
 
 def _plain_env() -> dict[str, str]:

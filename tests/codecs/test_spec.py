@@ -12,7 +12,8 @@ from payload_codecs import Keyring, Kind, from_spec, parse_spec
 
 def test_every_family_is_listed_with_its_levels_and_implementations() -> None:
     names = [family.name for family in payload_codecs.families()]
-    assert names == ["none", "snappy", "zstd", "lz4", "gzip", "zlib", "aes256gcm"]
+    assert names == ["none", "snappy", "zstd", "lz4", "gzip", "zlib", "aes256gcm", "envelope"]
+    assert payload_codecs.family("envelope").choices == ("aws-kms", "local")
     zstd = payload_codecs.family("zstd")
     assert zstd.levels is not None
     assert zstd.levels.default == 3
@@ -76,8 +77,29 @@ def test_bad_specs_raise_value_error_naming_the_valid_choices(spec: str, message
 
 
 def test_a_chain_that_encrypts_needs_a_keyring() -> None:
-    with pytest.raises(ValueError, match="encrypts but no keyring was given"):
+    with pytest.raises(ValueError, match="encrypts with a keyring but none was given"):
         from_spec("zstd:3+aes256gcm")
+    with pytest.raises(ValueError, match="encrypts with a keyring but none was given"):
+        from_spec("zstd:3+envelope@local")
+
+
+def test_envelope_encryption_names_its_key_service_and_needs_keys_only_from_a_keyring(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert [payload_codecs.needs_keyring(s) for s in ("zstd:3", "aes256gcm")] == [False, True]
+    assert payload_codecs.needs_keyring("lz4+envelope@local")
+    assert not payload_codecs.needs_keyring("lz4+envelope@aws-kms")
+    assert str(payload_codecs.parse_spec("envelope")[0]) == "envelope@aws-kms"
+    with pytest.raises(ValueError, match="unknown implementation 'vault' of 'envelope'"):
+        payload_codecs.parse_spec("zstd:3+envelope@vault")
+    with pytest.raises(ValueError, match="compresses after encrypting"):
+        payload_codecs.parse_spec("envelope@local+zstd:3")
+    monkeypatch.delenv(payload_codecs.KMS_KEY_ENV, raising=False)
+    with pytest.raises(ValueError, match="set PAYLOAD_CODEC_KMS_KEY_ID"):
+        from_spec("zstd:3+envelope@aws-kms")
+    local = payload_codecs.LocalKeys(payload_codecs.Keyring.generate())
+    with pytest.raises(ValueError, match="names envelope@aws-kms but the key provider given is"):
+        from_spec("zstd:3+envelope@aws-kms", kms=local)
 
 
 @pytest.mark.parametrize(

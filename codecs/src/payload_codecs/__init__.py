@@ -1,5 +1,6 @@
 """Production Temporal payload codecs: snappy, zstd, lz4, gzip and zlib compression, each with or
-without AES-256-GCM, in the wire formats that real Temporal deployments already write.
+without AES-256-GCM (static keys, or data keys from a KMS), in the wire formats that real
+Temporal deployments already write.
 
 Build one from a spec string and deploy it as is::
 
@@ -24,9 +25,20 @@ from payload_codecs._dictionaries import (
     save_dictionary,
     train_dictionary,
 )
+from payload_codecs._envelope import (
+    KMS_KEY_ENV,
+    AwsKms,
+    DataKey,
+    DataKeyPolicy,
+    EnvelopeStage,
+    KeyNotReady,
+    KeyProvider,
+    LocalKeys,
+)
 from payload_codecs._errors import (
     DecodedSizeError,
     FrameCountError,
+    KeyServiceError,
     PayloadDecodeError,
     PayloadDecryptionError,
     TotalSizeError,
@@ -34,7 +46,7 @@ from payload_codecs._errors import (
 from payload_codecs._keyring import KEY_SIZE, Keyring
 from payload_codecs._recording import RecordingCodec, RecordingError
 from payload_codecs._registry import Family, Kind, Levels, families, family
-from payload_codecs._spec import StageSpec, from_spec, integrity, parse_spec
+from payload_codecs._spec import StageSpec, from_spec, integrity, needs_keyring, parse_spec
 from payload_codecs._stages import (
     MAX_DECODED_SIZE,
     CodecOptions,
@@ -48,8 +60,10 @@ __all__ = [
     "CORPUS_FORMAT_VERSION",
     "DICTIONARIES_ENV",
     "KEY_SIZE",
+    "KMS_KEY_ENV",
     "MAX_DECODED_SIZE",
     "SNAPPY_STREAM_IDENTIFIER",
+    "AwsKms",
     "ChainCodec",
     "CodecOptions",
     "CompressionStage",
@@ -57,15 +71,22 @@ __all__ = [
     "CorpusFormatError",
     "CorpusReader",
     "CorpusWriter",
+    "DataKey",
+    "DataKeyPolicy",
     "DecodedSizeError",
     "Dictionaries",
     "Dictionary",
     "EncryptionStage",
+    "EnvelopeStage",
     "Family",
     "FrameCountError",
+    "KeyNotReady",
+    "KeyProvider",
+    "KeyServiceError",
     "Keyring",
     "Kind",
     "Levels",
+    "LocalKeys",
     "PayloadDecodeError",
     "PayloadDecryptionError",
     "RecordingCodec",
@@ -78,6 +99,7 @@ __all__ = [
     "family",
     "from_spec",
     "integrity",
+    "needs_keyring",
     "parse_spec",
     "save_dictionary",
     "serialize",

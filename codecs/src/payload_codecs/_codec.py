@@ -12,8 +12,9 @@ from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
+from payload_codecs._envelope import EnvelopeStage, KeyNotReady
 from payload_codecs._errors import DecodedSizeError, PayloadDecodeError, TotalSizeError
-from payload_codecs._stages import ENCODING, CodecOptions, EncryptionStage, Stage, serialize
+from payload_codecs._stages import ENCODING, CodecOptions, Stage, serialize
 
 
 class ChainCodec(PayloadCodec):
@@ -41,7 +42,8 @@ class ChainCodec(PayloadCodec):
     experiments.preemption``); one in ``TIME_EVERY`` such calls on the loop is timed, for
     the clock's own cost. A payload is decoded on the loop within the loop's share of decoded
     bytes; one that decodes to more (its format refuses it at once when it states its size) is
-    decoded again on the executor.
+    decoded again on the executor. A call that needs the key management service (a new data
+    key, or one not cached) runs on the executor too: no KMS call ever waits on the loop.
     """
 
     def __init__(
@@ -53,6 +55,7 @@ class ChainCodec(PayloadCodec):
         # Where decoding starts for each encoding: the index of its stage in decode order.
         self._starts = {stage.encoding: index for index, stage in enumerate(self._decode_order)}
         self._hinted = tuple(stage.hints_size for stage in self._decode_order)
+        self._keyed = tuple(stage for stage in self._stages if isinstance(stage, EnvelopeStage))
         self.spec = spec
         """Canonical spec string: every level and implementation spelled out."""
         self.options = options or CodecOptions()
@@ -80,7 +83,7 @@ class ChainCodec(PayloadCodec):
     @property
     def encrypts(self) -> bool:
         """Whether some stage encrypts (then failure messages should be encoded too)."""
-        return any(isinstance(stage, EncryptionStage) for stage in self._stages)
+        return any(stage.encrypts for stage in self._stages)
 
     def __repr__(self) -> str:
         return f"ChainCodec({self.spec!r})"
@@ -100,16 +103,22 @@ class ChainCodec(PayloadCodec):
             payload = payloads[0]
             blob = serialize(payload)
             if len(blob) < self._encode_quietly_below:
-                return [self._encode_one(payload, blob)]
+                try:
+                    return [self._encode_one(payload, blob)]
+                except KeyNotReady:  # a new data key first: on the executor
+                    pass
             blobs, size = [blob], len(blob)
         elif not self._stages:
             return list(payloads)
         else:
             blobs, size = _serialize(payloads)
         if size < self._encode_on_loop_below:
-            if size < LEARN_FROM_BYTES or not next(self._time_encode):
-                return self._encode_blobs(payloads, blobs)
-            return self._encode_timed(payloads, blobs, size)
+            try:
+                if size < LEARN_FROM_BYTES or not next(self._time_encode):
+                    return self._encode_blobs(payloads, blobs)
+                return self._encode_timed(payloads, blobs, size)
+            except KeyNotReady:
+                pass
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, self._encode_timed, payloads, blobs, size)
 
@@ -131,7 +140,7 @@ class ChainCodec(PayloadCodec):
             ):
                 try:
                     return [self._decode_one(payload, start, data, self._loop_limit)]
-                except _OverLoopLimit:
+                except (_OverLoopLimit, KeyNotReady):
                     on_loop = False
             owned: list[_Owned | None] = [(start, data)]
             size, data_size = self._decode_order[start].decoded_size(data), len(data)
@@ -144,12 +153,13 @@ class ChainCodec(PayloadCodec):
                 if not timed:
                     return self._decode_owned(payloads, owned, self._loop_limit)
                 return self._decode_timed(payloads, owned, self._loop_limit)
-            except _OverLoopLimit:
+            except (_OverLoopLimit, KeyNotReady):
                 pass
-        # Expected to take the budget or more, or larger than it looked (then decoded again
-        # with the full limit): on the executor, where it cannot stall the loop.
+        # Expected to take the budget or more, larger than it looked (then decoded again with
+        # the full limit), or waiting for the KMS: on the executor, where it cannot stall the
+        # loop.
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, self._decode_timed, payloads, owned, self._limit)
+        return await loop.run_in_executor(None, self._decode_off_loop, payloads, owned)
 
     def encode_sync(self, payloads: Sequence[Payload]) -> list[Payload]:
         """:meth:`encode` on the calling thread, for code without an event loop (a codec server
@@ -165,6 +175,7 @@ class ChainCodec(PayloadCodec):
         decode to at most that many bytes, enforced while decoding as the per-payload limit is
         (:class:`TotalSizeError` past it): what a codec server bounds a request by."""
         owned = self._own_data(payloads)[0]
+        self._new_call()
         if max_total is None:
             return self._decode_owned(payloads, owned, self._limit)
         out, left = [], max_total
@@ -180,6 +191,17 @@ class ChainCodec(PayloadCodec):
                 raise TotalSizeError(max_total) from None
             left -= sizes[0]
         return out
+
+    def _decode_off_loop(
+        self, payloads: Sequence[Payload], owned: list[_Owned | None]
+    ) -> list[Payload]:
+        self._new_call()
+        return self._decode_timed(payloads, owned, self._limit)
+
+    def _new_call(self) -> None:
+        """One decode call starts on this thread: envelope stages count its KMS calls anew."""
+        for stage in self._keyed:
+            stage.new_call()
 
     def _set_costs(self, encode: float, decode: float) -> None:
         """Keep the cost per byte and what follows from it, so that the hot path compares one

@@ -12,6 +12,7 @@ from temporalio.converter import (
 )
 
 from payload_codecs._dictionaries import Dictionaries
+from payload_codecs._envelope import DataKeyPolicy, KeyProvider
 from payload_codecs._keyring import Keyring
 from payload_codecs._spec import from_spec
 from payload_codecs._stages import CodecOptions
@@ -23,19 +24,31 @@ def data_converter(
     keyring: Keyring | None = None,
     options: CodecOptions | None = None,
     dictionaries: Dictionaries | None = None,
+    kms: KeyProvider | None = None,
+    data_keys: DataKeyPolicy | None = None,
 ) -> DataConverter:
     """The SDK's default data converter with a codec: a spec string (built with
-    :func:`from_spec`) or any ``PayloadCodec``, such as one that wraps ours.
+    :func:`from_spec`, which the keyword arguments go to) or any ``PayloadCodec``, such as one
+    that wraps ours.
 
     When the codec encrypts (its ``encrypts`` attribute is true), failure messages and stack
     traces are moved into an encoded attributes payload too, so the codec encrypts them;
     otherwise they would reach the server in clear text.
     """
+    given = (keyring, options, dictionaries, kms, data_keys)
     if isinstance(codec, str):
-        codec = from_spec(codec, keyring=keyring, options=options, dictionaries=dictionaries)
-    elif keyring is not None or options is not None or dictionaries is not None:
+        codec = from_spec(
+            codec,
+            keyring=keyring,
+            options=options,
+            dictionaries=dictionaries,
+            kms=kms,
+            data_keys=data_keys,
+        )
+    elif any(value is not None for value in given):
         raise ValueError(
-            "keyring, options and dictionaries apply to a spec string, not to a built codec"
+            "keyring, options, dictionaries, kms and data_keys apply to a spec string, not to "
+            "a built codec"
         )
     failure_converter_class = (
         DefaultFailureConverterWithEncodedAttributes

@@ -13,6 +13,13 @@ class PayloadDecryptionError(PayloadDecodeError):
     keyring does not hold. Never silently returns garbage."""
 
 
+class KeyServiceError(RuntimeError):
+    """The key management service could not be reached, timed out, or refused (a disabled key,
+    missing permissions, a quota): nothing was encoded or decoded, and nothing falls back to
+    plaintext. Not the payload's fault: the same call may succeed later (the SDK retries the
+    task; a codec server answers 503)."""
+
+
 class DecodedSizeError(PayloadDecodeError):
     """A payload would decode to more bytes than the codec's limit allows (a decompression bomb,
     or a payload larger than this worker or codec server was configured to accept)."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from payload_codecs import _compression as c
+from payload_codecs._envelope import AwsKms, KeyProvider, LocalKeys
 
 
 class Kind(Enum):
@@ -45,20 +46,28 @@ class Family:
     """``None`` for families without levels."""
     implementations: Mapping[str, type[c.Compressor]] = field(default_factory=dict)
     """Compression implementations by name; the first one is the default."""
+    providers: Mapping[str, type[KeyProvider]] = field(default_factory=dict)
+    """Key management services by name, for envelope encryption; the first one is the
+    default."""
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """What ``@implementation`` may name: compressors or key providers."""
+        return (*self.implementations, *self.providers)
 
     @property
     def default_implementation(self) -> str | None:
-        return next(iter(self.implementations), None)
+        return next(iter(self.choices), None)
 
     def describe(self) -> str:
         """One line for listings: name, encoding, levels and implementations."""
         parts = [self.name.ljust(10), (self.encoding or "-").ljust(18)]
         if self.levels is not None:
             parts.append(f"levels {self.levels} (default {self.levels.default})")
-        if self.implementations:
+        if self.choices:
             impls = ", ".join(
                 f"{name} (default)" if name == self.default_implementation else name
-                for name in self.implementations
+                for name in self.choices
             )
             parts.append(f"implementations {impls}")
         return "  ".join([*parts, f"- {self.summary}"])
@@ -115,6 +124,14 @@ FAMILIES: tuple[Family, ...] = (
         Kind.ENCRYPTION,
         "AES-256-GCM, wire format of the official encryption samples; needs a keyring",
         encoding="binary/encrypted",
+    ),
+    Family(
+        "envelope",
+        Kind.ENCRYPTION,
+        "AES-256-GCM under data keys a KMS makes and wraps (envelope encryption); "
+        "@local wraps with a keyring, for development",
+        encoding="binary/encrypted-envelope",
+        providers={AwsKms.name: AwsKms, LocalKeys.name: LocalKeys},
     ),
 )
 

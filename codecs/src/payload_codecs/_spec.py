@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from payload_codecs._codec import ChainCodec
 from payload_codecs._dictionaries import Dictionaries
+from payload_codecs._envelope import AwsKms, DataKeyPolicy, EnvelopeStage, KeyProvider, LocalKeys
 from payload_codecs._keyring import Keyring
 from payload_codecs._registry import Family, Kind, family
 from payload_codecs._stages import CodecOptions, CompressionStage, EncryptionStage, Stage
@@ -28,10 +29,15 @@ class StageSpec:
         """What detects a corrupted payload of this stage when decoding (see
         ``Compressor.integrity``); ``None`` for nothing."""
         if self.family.kind is Kind.ENCRYPTION:
-            return EncryptionStage.integrity
+            return EncryptionStage.integrity  # envelope encryption seals payloads alike
         if self.implementation is None:
             return None
         return self.family.implementations[self.implementation].integrity_with(self.checksum)
+
+    @property
+    def needs_keyring(self) -> bool:
+        """Whether building this stage takes a keyring (``aes256gcm``, ``envelope@local``)."""
+        return self.family.kind is Kind.ENCRYPTION and self.implementation in (None, "local")
 
     def __str__(self) -> str:
         text = self.family.name
@@ -92,16 +98,17 @@ def _parse_stage(text: str, spec: str) -> StageSpec:
     elif fam.levels is not None:
         level = fam.levels.default
     impl: str | None = implementation.strip() or None
-    if impl is not None and impl not in fam.implementations:
-        valid = ", ".join(fam.implementations) or "none (it has a single built-in one)"
+    if impl is not None and impl not in fam.choices:
+        valid = ", ".join(fam.choices) or "none (it has a single built-in one)"
         raise ValueError(f"unknown implementation {impl!r} of {fam.name!r}; valid: {valid}")
     impl = impl or fam.default_implementation
-    if dictionary is not None and not (impl and fam.implementations[impl].takes_dictionaries):
+    compressor = fam.implementations.get(impl) if impl else None
+    if dictionary is not None and not (compressor and compressor.takes_dictionaries):
         raise ValueError(
             f"codec spec {spec!r}: {fam.name}@{impl} cannot use a dictionary; "
             + ("use zstd@zstandard" if fam.name == "zstd" else "only zstd can")
         )
-    if checksum and not (impl and fam.implementations[impl].takes_checksum):
+    if checksum and not (compressor and compressor.takes_checksum):
         raise ValueError(
             f"codec spec {spec!r}: {fam.name}@{impl} takes no :checksum option; only lz4 leaves "
             "its checksum out by default (zstd, gzip, zlib and framed snappy always check)"
@@ -136,21 +143,32 @@ def integrity(spec: str) -> str | None:
     return "; ".join(found) or None
 
 
+def needs_keyring(spec: str) -> bool:
+    """Whether :func:`from_spec` needs a keyring for ``spec`` (``ValueError`` as
+    :func:`parse_spec`)."""
+    return any(stage.needs_keyring for stage in parse_spec(spec))
+
+
 def from_spec(
     spec: str,
     *,
     keyring: Keyring | None = None,
     options: CodecOptions | None = None,
     dictionaries: Dictionaries | None = None,
+    kms: KeyProvider | None = None,
+    data_keys: DataKeyPolicy | None = None,
 ) -> ChainCodec:
     """The PayloadCodec that ``spec`` names, ready to deploy in a worker or codec server.
 
     Examples: ``none``, ``snappy``, ``zstd:3``, ``zstd:3@cramjam``, ``gzip:6@zlib``,
-    ``zstd:3+aes256gcm``, ``zstd:3:dict=orders`` (with ``dictionaries``). Levels and
-    implementations default to those :func:`families` lists. Every zstd stage that can decodes
-    frames naming any dictionary of ``dictionaries``; one with ``dict=NAME`` also encodes with
-    it. Raises ``ValueError`` for an unknown name, level, implementation or dictionary, or a
-    chain that encrypts without a ``keyring``.
+    ``zstd:3+aes256gcm``, ``zstd:3:dict=orders`` (with ``dictionaries``),
+    ``zstd:3+envelope@aws-kms``. Levels and implementations default to those :func:`families`
+    lists. Every zstd stage that can decodes frames naming any dictionary of ``dictionaries``;
+    one with ``dict=NAME`` also encodes with it. ``aes256gcm`` and ``envelope@local`` take their
+    keys from ``keyring``; ``envelope@aws-kms`` speaks to the KMS that ``kms`` is, by default
+    ``AwsKms()`` (its key and endpoint from the environment), with data keys bounded by
+    ``data_keys`` (default ``DataKeyPolicy.from_env()``). Raises ``ValueError`` for an unknown
+    name, level, implementation or dictionary, or a chain that lacks its keys.
     """
     options = options or CodecOptions()
     parsed = parse_spec(spec)
@@ -158,26 +176,56 @@ def from_spec(
     for stage in parsed:
         fam = stage.family
         if fam.kind is Kind.COMPRESSION:
-            assert fam.encoding is not None
-            assert stage.implementation is not None
-            cls = fam.implementations[stage.implementation]
-            if stage.dictionary is not None and dictionaries is None:
-                raise ValueError(
-                    f"codec spec {spec!r} names dictionary {stage.dictionary!r} but no "
-                    "dictionaries were given; pass dictionaries=Dictionaries.from_dir(FOLDER)"
-                )
-            extras: dict[str, object] = {}
-            if cls.takes_dictionaries:
-                extras.update(dictionaries=dictionaries, active=stage.dictionary)
-            if stage.checksum:
-                extras["checksum"] = True
-            compressor = cls(stage.level, **extras)
-            stages.append(CompressionStage(compressor, fam.encoding, options))
-        elif fam.kind is Kind.ENCRYPTION:
-            if keyring is None:
-                raise ValueError(
-                    f"codec spec {spec!r} encrypts but no keyring was given; pass "
-                    "keyring=Keyring.from_env() (or from_file) to from_spec"
-                )
+            stages.append(_compression(stage, spec, options, dictionaries))
+            continue
+        if fam.kind is not Kind.ENCRYPTION:
+            continue
+        if stage.needs_keyring and keyring is None:
+            raise ValueError(
+                f"codec spec {spec!r} encrypts with a keyring but none was given; pass "
+                "keyring=Keyring.from_env() (or from_file) to from_spec"
+            )
+        if fam.providers:
+            provider = _provider(stage, spec, keyring, kms)
+            stages.append(EnvelopeStage(provider, data_keys or DataKeyPolicy.from_env()))
+        else:
+            assert keyring is not None
             stages.append(EncryptionStage(keyring))
     return ChainCodec(stages, spec="+".join(map(str, parsed)), options=options)
+
+
+def _compression(
+    stage: StageSpec, spec: str, options: CodecOptions, dictionaries: Dictionaries | None
+) -> CompressionStage:
+    fam = stage.family
+    assert fam.encoding is not None
+    assert stage.implementation is not None
+    cls = fam.implementations[stage.implementation]
+    if stage.dictionary is not None and dictionaries is None:
+        raise ValueError(
+            f"codec spec {spec!r} names dictionary {stage.dictionary!r} but no "
+            "dictionaries were given; pass dictionaries=Dictionaries.from_dir(FOLDER)"
+        )
+    extras: dict[str, object] = {}
+    if cls.takes_dictionaries:
+        extras.update(dictionaries=dictionaries, active=stage.dictionary)
+    if stage.checksum:
+        extras["checksum"] = True
+    return CompressionStage(cls(stage.level, **extras), fam.encoding, options)
+
+
+def _provider(
+    stage: StageSpec, spec: str, keyring: Keyring | None, kms: KeyProvider | None
+) -> KeyProvider:
+    """The key provider of an envelope stage: ``kms`` when it is of the kind the spec names."""
+    if kms is not None:
+        if kms.name != stage.implementation:
+            raise ValueError(
+                f"codec spec {spec!r} names envelope@{stage.implementation} but the key "
+                f"provider given is {kms.name!r}"
+            )
+        return kms
+    if stage.implementation == LocalKeys.name:
+        assert keyring is not None
+        return LocalKeys(keyring)
+    return AwsKms()

@@ -81,6 +81,9 @@ class Stage(ABC):
     library: str
     """The library doing the work, with versions, for results."""
 
+    encrypts: bool = False
+    """Whether the stage encrypts (then failure messages should be encoded too)."""
+
     hints_size: bool = False
     """Whether :meth:`decoded_size` tells more than :meth:`decode` enforces on its own before
     any work: then the codec asks it before decoding even one payload, to send a payload that
@@ -197,6 +200,7 @@ class EncryptionStage(Stage):
     tag(16)``, no associated data, key id in the ``encryption-key-id`` metadata."""
 
     encoding = b"binary/encrypted"
+    encrypts = True
     library = f"cryptography {_CRYPTOGRAPHY} AESGCM ({_OPENSSL})"
     integrity = "AES-GCM tag (any change is an authentication error)"
 

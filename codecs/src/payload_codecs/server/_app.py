@@ -38,6 +38,7 @@ from temporalio.converter import PayloadCodec
 from payload_codecs._codec import ChainCodec
 from payload_codecs._errors import (
     DecodedSizeError,
+    KeyServiceError,
     PayloadDecodeError,
     PayloadDecryptionError,
     TotalSizeError,
@@ -190,6 +191,8 @@ def _work(
         return codec.decode_sync(payloads, max_total=limits.max_request_decoded_bytes)
     except PayloadDecodeError as error:
         raise Refusal(*_reason(error)) from None
+    except KeyServiceError as error:  # the KMS's state, not the request's fault: it may pass
+        raise Refusal(503, f"the key service failed: {str(error)[:300]}") from None
 
 
 def _json(payloads: list[Payload]) -> bytes:

@@ -20,8 +20,7 @@ from temporalio.converter import PayloadCodec
 
 from payload_codecs._dictionaries import Dictionaries
 from payload_codecs._keyring import Keyring
-from payload_codecs._registry import Kind
-from payload_codecs._spec import from_spec, parse_spec
+from payload_codecs._spec import from_spec, needs_keyring
 from payload_codecs._stages import MAX_DECODED_SIZE, CodecOptions
 from payload_codecs.server._app import ANY_NAMESPACE, Limits, ServerConfig, create_app
 from payload_codecs.server._auth import Authenticator, JwtVerifier, NoAuth, StaticTokens
@@ -149,10 +148,6 @@ def _keyring(path: Path | None, env: str = "PAYLOAD_CODEC_KEYS") -> Keyring:
     return Keyring.from_file(path) if path else Keyring.from_env(env)
 
 
-def _needs_keys(spec: str) -> bool:
-    return any(stage.family.kind is Kind.ENCRYPTION for stage in parse_spec(spec))
-
-
 def codecs_from(args: argparse.Namespace) -> dict[str, PayloadCodec]:
     """Namespace -> codec from ``--spec`` or ``--config``."""
     options = CodecOptions(max_decoded_size=args.max_decoded_bytes)
@@ -162,7 +157,7 @@ def codecs_from(args: argparse.Namespace) -> dict[str, PayloadCodec]:
     if (args.spec is None) == (args.config is None):
         raise ValueError("give exactly one of --spec and --config")
     if args.spec is not None:
-        keys = _keyring(args.keyring) if _needs_keys(args.spec) else None
+        keys = _keyring(args.keyring) if needs_keyring(args.spec) else None
         return {
             ANY_NAMESPACE: from_spec(
                 args.spec, keyring=keys, options=options, dictionaries=dictionaries
@@ -181,7 +176,7 @@ def codecs_from(args: argparse.Namespace) -> dict[str, PayloadCodec]:
             raise ValueError(f'config: [namespaces.{name}] needs spec = "..."')
         spec = table["spec"]
         keys = None
-        if _needs_keys(spec):
+        if needs_keyring(spec):
             file = table.get("keyring")
             keys = _keyring(
                 Path(file) if file else None, table.get("keys_env", "PAYLOAD_CODEC_KEYS")
