@@ -66,8 +66,12 @@ class DelayProxy:
         while not self._closed.is_set():
             try:
                 client, _ = self._listener.accept()
-                server = socket.create_connection(self.upstream)
             except OSError:
+                continue
+            try:
+                server = socket.create_connection(self.upstream)
+            except OSError:  # the KMS is gone: its clients see the connection refused at once
+                client.close()
                 continue
             self._open.update((client, server))
             turn = threading.Event()  # set while a request waits for its answer

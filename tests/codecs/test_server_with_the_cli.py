@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 from bench.layers.reading import show_command
 from bench.temporal.devserver import DevServer
+from bench.temporal.kms import local_kms
 
+from payload_codecs import data_converter
 from tests.temporal.codec_server import SPEC, codec_server, run_echo
 
 pytestmark = pytest.mark.temporal
@@ -95,3 +97,32 @@ async def test_token_auth_lets_the_right_token_through_and_the_cli_fails_on_a_wr
         assert refused.returncode != 0, name
         assert not refused.stdout.strip(), name
         assert statuses == {401}, name
+
+
+async def test_the_cli_reads_an_envelope_encrypted_history_through_a_kms_backed_codec_server(
+    dev_server: DevServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker, client and codec server each reach the same KMS (moto's, on loopback) through the
+    standard AWS variables; when the KMS goes away, the server answers 503 and shows nothing."""
+    spec = "zstd:3+envelope@aws-kms"
+    with local_kms() as kms:
+        for name, value in kms.env.items():
+            monkeypatch.setenv(name, value)
+        workflow_id, _ = await run_echo(dev_server, {"marker": MARKER}, data_converter(spec))
+        stored = _show(dev_server, workflow_id)
+        assert stored.returncode == 0, stored.stderr
+        assert not [text for text in _plaintexts(stored.stdout) if MARKER in text]
+        with codec_server("--spec", spec, log=tmp_path / "server.log", env=kms.env) as served:
+            endpoint = ["--codec-endpoint", f"{served.url}/{{namespace}}"]
+            shown = _show(dev_server, workflow_id, *endpoint)
+            assert shown.returncode == 0, shown.stderr
+            shown_values = [json.loads(t) for t in _plaintexts(shown.stdout) if MARKER in t]
+            assert shown_values == [{"marker": MARKER}] * 4
+            assert kms.proxy.calls.take()["Decrypt"] >= 1
+            kms.process.kill()
+            kms.process.wait()
+            with codec_server("--spec", spec, log=tmp_path / "cold.log", env=kms.env) as cold:
+                gone = _show(dev_server, workflow_id, "--codec-endpoint", f"{cold.url}/default")
+            assert gone.returncode != 0
+            assert MARKER not in gone.stdout
+            assert 503 in cold.statuses()

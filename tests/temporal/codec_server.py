@@ -16,6 +16,7 @@ from typing import Any
 from bench.temporal.codecserver import serving
 from bench.temporal.devserver import DevServer
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 from temporalio.worker import Worker
 
 from payload_codecs import Keyring, data_converter
@@ -46,11 +47,14 @@ def codec_server(*args: str, log: Path, env: Mapping[str, str] | None = None) ->
         yield Served(url, log)
 
 
-async def run_echo(server: DevServer, value: dict[str, Any]) -> tuple[str, str]:
-    """Run EchoWorkflow with ``value`` under the test codec; its workflow and run ids."""
+async def run_echo(
+    server: DevServer, value: dict[str, Any], converter: DataConverter | None = None
+) -> tuple[str, str]:
+    """Run EchoWorkflow with ``value`` under ``converter`` (default: the test codec); its
+    workflow and run ids."""
     keyring = Keyring.from_mapping({"ui-test": base64.b64encode(KEY).decode()})
     client = await Client.connect(
-        server.address, data_converter=data_converter(SPEC, keyring=keyring)
+        server.address, data_converter=converter or data_converter(SPEC, keyring=keyring)
     )
     task_queue = f"codec-server-{uuid.uuid4()}"
     async with Worker(client, task_queue=task_queue, workflows=[EchoWorkflow], activities=[echo]):

@@ -105,9 +105,8 @@ class DataKeyPolicy:
             try:
                 given[name] = kind(text)
             except ValueError:
-                raise ValueError(
-                    f"{prefix + name.upper()} is {text!r}, not a {kind.__name__}"
-                ) from None
+                what = "number" if kind is float else "whole number"
+                raise ValueError(f"{prefix + name.upper()} is {text!r}, not a {what}") from None
         return cls(**given)
 
 
