@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from bench.commands.common import Subparsers, add_json_flag, amount, command
+from bench.commands.common import Subparsers, add_json_flag, amount, command, positive_int
 from bench.outputs import recommend, recommend_report, render
+from bench.outputs.kms_report import kms_load
 from bench.results import load
 
 EXIT_NO_WINNER = 1
@@ -42,18 +43,25 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         min_saved=None if args.min_saved is None else args.min_saved / 100,
         headroom=None if args.headroom is None else args.headroom / 100,
     )
+    results = load(args.results)
     rec = recommend.recommend(
-        load(args.results),
+        results,
         corpora=dict(args.corpus) if args.corpus else None,
         objective=args.objective or ("cost" if costs.given else "balanced"),
         limits=limits,
         costs=costs,
         allow_external_storage=args.allow_external_storage,
     )
+    load_lines = (
+        kms_load(results, volume_gb=args.volume_gb, processes=args.processes)
+        if args.must_encrypt
+        else []
+    )
     if args.json:
-        print(json.dumps(recommend_report.to_json(rec), indent=2))
+        print(json.dumps({**recommend_report.to_json(rec), "kms_load": load_lines}, indent=2))
     else:
-        print(render.markdown(recommend_report.sections(rec), "Codec recommendation"))
+        kms = [render.Section("Key management service", list(load_lines))] if load_lines else []
+        print(render.markdown([*recommend_report.sections(rec), *kms], "Codec recommendation"))
     return 0 if rec.winner else EXIT_NO_WINNER
 
 
@@ -73,7 +81,18 @@ def add_parser(sub: Subparsers) -> None:
         choices=recommend.OBJECTIVES,
         help="default: cost when a price is given, else balanced (bytes saved per CPU)",
     )
-    parser.add_argument("--must-encrypt", action="store_true")
+    parser.add_argument(
+        "--must-encrypt",
+        action="store_true",
+        help="encrypting codecs only; with envelope codecs measured, also the KMS calls a "
+        "second the workload (--volume-gb, --processes) would make against the KMS quota",
+    )
+    parser.add_argument(
+        "--processes",
+        type=positive_int,
+        default=10,
+        help="worker and client processes that encode and decode (for the KMS load)",
+    )
     parser.add_argument(
         "--max-encode-us-per-kib",
         type=amount,

@@ -15,6 +15,7 @@ from bench.cluster import TRANSPORTS
 from bench.commands.common import (
     Subparsers,
     add_cluster_arguments,
+    amount,
     cluster_options,
     command,
     positive_int,
@@ -64,6 +65,7 @@ def options_from(args: argparse.Namespace) -> RunOptions:
             ui_url=args.ui_url,
             codec_endpoint=args.codec_endpoint,
         ),
+        kms_delay_ms=args.kms_delay_ms,
         command=("codec-bench", *redact(args.argv, secrets_of(args))),
     )
 
@@ -216,6 +218,13 @@ def _add_client_arguments(run: argparse.ArgumentParser) -> None:
     )
     client.add_argument(
         "--s3-bucket", default=S3_BUCKET, help="bucket for offloaded payloads (must exist)"
+    )
+    run.add_argument(
+        "--kms-delay-ms",
+        type=amount,
+        default=0.0,
+        help="envelope@aws-kms without PAYLOAD_CODEC_KMS_KEY_ID runs against a local KMS "
+        "(moto); add this much to each of its calls, as a KMS that far away would",
     )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.outputs import plots, render
+from bench.outputs.kms_report import kms_section
 from bench.outputs.large_report import large_section
 from bench.outputs.ranking import cpu_us_per_kib, front, saved_share
 from bench.outputs.reading_report import reading_section
@@ -456,10 +457,12 @@ def build_sections(results: Results, folder: Path) -> list[Section]:
     """Every section of the report, the verdict first; figures are written into ``folder``."""
     reading = reading_section(results, folder)
     large = large_section(results, folder)
+    kms = kms_section(results)
     rest = [
         _run_section(results),
         *(_corpus_section(results, corpus, folder) for corpus in results.corpus_names),
         *([large] if large is not None else []),
+        *([kms] if kms is not None else []),
         *([reading] if reading is not None else []),
         Section("Codecs", [_codec_table(results)]),
         Section("Corpora", [_corpus_table(results)]),

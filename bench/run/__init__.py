@@ -52,18 +52,19 @@ def run(options: RunOptions) -> RunOutcome:
     from bench.progress import warn
     from bench.results import save, save_csv
     from bench.results.environment import utc_now
-    from bench.run.measure import measure, reach
+    from bench.run.measure import key_service, measure, reach
     from bench.run.plan import make_plan
     from bench.run.results import build_results
 
-    plan = make_plan(options)
-    for note in plan.reading_notes:
-        warn(f"reading layer: {note}")
-    if plan.reading_skip is not None:
-        warn(f"reading layer: not run: {plan.reading_skip}")
-    reach(plan)
-    started = utc_now()
-    outcome = measure(plan)
+    with key_service(options) as kms:
+        plan = make_plan(options)
+        for note in plan.reading_notes:
+            warn(f"reading layer: {note}")
+        if plan.reading_skip is not None:
+            warn(f"reading layer: not run: {plan.reading_skip}")
+        reach(plan)
+        started = utc_now()
+        outcome = measure(plan, kms)
     results = build_results(plan, outcome, started)
     save(results, plan.out / "results.json")
     save_csv(results, plan.out / "results.csv")

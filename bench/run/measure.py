@@ -10,7 +10,7 @@ import contextlib
 import os
 import shlex
 import signal
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -20,6 +20,7 @@ from bench.errors import InfrastructureFailure, RoundTripError, Terminated, User
 from bench.keys import KEYS_ENV
 from bench.layers.client import ClientCase, Route, run_client_layer
 from bench.layers.inprocess import run_rounds
+from bench.layers.kms import kms_costs
 from bench.layers.reading import (
     DecodeLoad,
     Reading,
@@ -30,14 +31,18 @@ from bench.layers.reading import (
     run_reading_layer,
     write_histories,
 )
+from bench.outputs.kms_report import KMS
+from bench.profiles import PROFILES
 from bench.progress import Progress, say
 from bench.results import Layer
 from bench.results.buckets import size_text
 from bench.results.samples import keep_complete_rounds
+from bench.run.options import RunOptions
 from bench.run.plan import Plan
 from bench.temporal.codecserver import library_server
 from bench.temporal.connect import connect
 from bench.temporal.devserver import LIMITS, DevServer, free_ports
+from bench.temporal.kms import LocalKms, kms_in, local_kms
 from bench.temporal.objectstore import (
     LOCAL_CREDENTIALS,
     LocalS3,
@@ -48,6 +53,7 @@ from bench.temporal.objectstore import (
 )
 from bench.temporal.processes import Watchable, Watched, while_alive
 from bench.temporal.worker_process import WORKER_MODULE, WorkerProcess, worker_argv
+from payload_codecs import EnvelopeStage, parse_spec
 
 T = TypeVar("T")
 REACH_TIMEOUT_S = 15.0
@@ -98,7 +104,54 @@ def reach(plan: Plan) -> None:
         ) from None
 
 
-def measure(plan: Plan) -> Outcome:
+@contextlib.contextmanager
+def key_service(options: RunOptions) -> Iterator[LocalKms | None]:
+    """The embedded KMS, when a codec of the run names ``envelope@aws-kms`` and the environment
+    names no KMS key of the user's: moto's, behind a proxy of ``options.kms_delay_ms``, given
+    to this process and every child through the standard AWS variables; stopped on exit."""
+    profile = PROFILES.get(options.profile)
+    texts = [*(options.codecs or (profile.codecs if profile else ()))]
+    if profile is not None and not options.codecs:
+        texts += [*profile.client.codecs, *profile.reading.codecs]
+    wanted = any(_uses_aws_kms(text) for text in texts)
+    if not wanted or kms_in(os.environ):
+        if options.kms_delay_ms:
+            raise UserError(
+                "--kms-delay-ms delays the local KMS of envelope@aws-kms codecs; "
+                + ("PAYLOAD_CODEC_KMS_KEY_ID names a KMS of yours" if wanted else "none is run")
+            )
+        yield None
+        return
+    with local_kms(options.kms_delay_ms) as kms, _environment(kms.env):
+        delay = f", {options.kms_delay_ms:g} ms added to each call" if options.kms_delay_ms else ""
+        say(f"started local KMS (moto) pid {kms.pid} at {kms.endpoint}{delay}")
+        yield kms
+
+
+def _uses_aws_kms(text: str) -> bool:
+    try:
+        stages = parse_spec(text)
+    except ValueError:  # a user's factory, or a spec make_plan will refuse with one line
+        return False
+    return any(stage.family.providers and stage.implementation == "aws-kms" for stage in stages)
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``values`` for the block, as it was after."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def measure(plan: Plan, kms: LocalKms | None = None) -> Outcome:
     """Every layer the plan asks for. A server layer that fails ends the measuring with
     ``Outcome.failure`` set; a round trip that does not match raises ``RoundTripError``."""
     outcome = Outcome(layers=plan.skipped())
@@ -112,8 +165,10 @@ def measure(plan: Plan) -> Outcome:
             run_stoppable(
                 run_rounds(plan.cases, plan.rounds, seed=plan.options.seed, on_step=progress.step)
             )
+            _kms_costs(plan, outcome, kms)
             if plan.servers:
                 _server_layers(plan, outcome, progress)
+                _kms_calls(plan, outcome, kms)
         except KeyboardInterrupt as stop:
             outcome.stopped = stop
             for layer in (Layer.CLIENT, Layer.READING):
@@ -141,6 +196,40 @@ def measure(plan: Plan) -> Outcome:
                 status = f"failed: {reason}"
             outcome.layers.setdefault(running, {})["status"] = status
     return outcome
+
+
+def _kms_costs(plan: Plan, outcome: Outcome, kms: LocalKms | None) -> None:
+    """Cold and warm cost and KMS calls of every encrypting codec (see ``bench.layers.kms``)."""
+    chains = [(row.label, row.chain) for row in plan.rows if row.chain and row.chain.encrypts]
+    if not any(isinstance(s, EnvelopeStage) for _, chain in chains for s in chain.stages):
+        return
+    corpus = plan.corpora[0]
+    say(f"measuring what the KMS costs: cold and warm encryption on corpus {corpus.name}")
+    info = outcome.layers.setdefault(KMS, {})
+    if kms is not None:
+        info["service"] = f"local KMS (moto) at {kms.endpoint}"
+        info["delay_ms"] = plan.options.kms_delay_ms
+        kms.proxy.calls.take()
+    info.update(corpus=corpus.name, codec=kms_costs(chains, corpus.payloads))
+
+
+def _kms_calls(plan: Plan, outcome: Outcome, kms: LocalKms | None) -> None:
+    """The KMS calls the client layer made (client, worker and codec servers together), as the
+    embedded KMS's proxy counted them."""
+    enveloped = {
+        row.label
+        for row in plan.client_rows
+        if row.chain and any(isinstance(s, EnvelopeStage) for s in row.chain.stages)
+    }
+    if kms is not None and plan.run_client and enveloped:
+        workflows = sum(
+            len(r)
+            for case in outcome.client_cases
+            if case.row.label in enveloped
+            for r in case.samples.latency_ns
+        )
+        calls = kms.proxy.calls.take()
+        outcome.layers.setdefault(KMS, {})["servers"] = {"workflows": workflows, "calls": calls}
 
 
 def _keep_complete_rounds(outcome: Outcome, layer: str) -> int:

@@ -73,5 +73,8 @@ class RunOptions:
     cluster: ClusterOptions = field(default_factory=ClusterOptions)
     client: ClientOptions = field(default_factory=ClientOptions)
     reading: ReadingOptions = field(default_factory=ReadingOptions)
+    kms_delay_ms: float = 0.0
+    """Delay added to each call to the embedded KMS (``envelope@aws-kms`` without a key of the
+    user's), standing in for a KMS that far away."""
     command: tuple[str, ...] = ()
     """The command line to record in the results, credentials already redacted."""

@@ -180,7 +180,7 @@ def from_spec(
             continue
         if fam.kind is not Kind.ENCRYPTION:
             continue
-        if stage.needs_keyring and keyring is None:
+        if stage.needs_keyring and keyring is None and not (fam.providers and kms):
             raise ValueError(
                 f"codec spec {spec!r} encrypts with a keyring but none was given; pass "
                 "keyring=Keyring.from_env() (or from_file) to from_spec"
