@@ -88,12 +88,6 @@ def add_parser(sub: Subparsers) -> None:
         "second the workload (--volume-gb, --processes) would make against the KMS quota",
     )
     parser.add_argument(
-        "--processes",
-        type=positive_int,
-        default=10,
-        help="worker and client processes that encode and decode (for the KMS load)",
-    )
-    parser.add_argument(
         "--max-encode-us-per-kib",
         type=amount,
         help="encode time per KiB of payload, p99 within every size bucket",
@@ -145,3 +139,9 @@ def _add_cost_arguments(parser: argparse.ArgumentParser) -> None:
         "--retention-days", type=amount, default=30.0, help="how long histories are kept"
     )
     cost.add_argument("--currency", default="USD", help="the prices' currency, for the output")
+    cost.add_argument(
+        "--processes",
+        type=positive_int,
+        default=10,
+        help="worker and client processes that encode and decode (for the KMS load)",
+    )
