@@ -38,10 +38,10 @@ from payload_codecs._stages import (
     ENCODING,
     KEY_ID,
     NONCE_SIZE,
-    TAG_SIZE,
     Envelope,
     Stage,
     _text,
+    open_sealed,
 )
 
 ENVELOPE_ENCODING = b"binary/encrypted-envelope"
@@ -338,7 +338,7 @@ class EnvelopeStage(Stage):
         sealing = self._sealing
         if sealing is None:
             raise PayloadDecryptionError("no data key yet: raw_decode follows raw_encode")
-        return _open(sealing.cipher, data, "the current data key")
+        return open_sealed(sealing.cipher, data, "the current data key")
 
     def cost(self) -> tuple[float, float]:
         return 1.0, 1.0  # AES-GCM, as aes256gcm
@@ -396,7 +396,7 @@ class EnvelopeStage(Stage):
             )
         raw_id, wrapped = metadata[KEY_ID], metadata[DATA_KEY]
         cipher = self._cipher(raw_id, wrapped, metadata)
-        return _open(cipher, data, f"a data key under {_text(raw_id)!r}")
+        return open_sealed(cipher, data, f"a data key under {_text(raw_id)!r}")
 
     def _cipher(self, raw_id: bytes, wrapped: bytes, metadata: Any) -> AESGCM:
         """The unwrapped data key ``wrapped`` names: from the cache, else from the KMS."""
@@ -450,21 +450,6 @@ class EnvelopeStage(Stage):
     def cached_keys(self) -> int:
         """Unwrapped data keys held now."""
         return len(self._cache)
-
-
-def _open(cipher: AESGCM, data: bytes, which: str) -> bytes:
-    if len(data) < NONCE_SIZE + TAG_SIZE:
-        raise PayloadDecryptionError(
-            f"encrypted payload ({which}) is {len(data)} bytes, shorter than nonce and tag "
-            f"({NONCE_SIZE + TAG_SIZE}); it is truncated"
-        )
-    view = memoryview(data)
-    try:
-        return cipher.decrypt(view[:NONCE_SIZE], view[NONCE_SIZE:], None)
-    except InvalidTag:
-        raise PayloadDecryptionError(
-            f"encrypted payload ({which}) failed authentication: it was altered or truncated"
-        ) from None
 
 
 def _on_event_loop() -> bool:

@@ -256,19 +256,25 @@ class EncryptionStage(Stage):
 
     def _open(self, cipher: AESGCM, raw_id: bytes, data: bytes) -> bytes:
         """``data`` decrypted with ``cipher``, the key that ``raw_id`` names in errors."""
-        if len(data) < NONCE_SIZE + TAG_SIZE:
-            raise PayloadDecryptionError(
-                f"encrypted payload (key id {_text(raw_id)!r}) is {len(data)} bytes, shorter than "
-                f"nonce and tag ({NONCE_SIZE + TAG_SIZE}); it is truncated"
-            )
-        view = memoryview(data)
-        try:
-            return cipher.decrypt(view[:NONCE_SIZE], view[NONCE_SIZE:], None)
-        except InvalidTag:
-            raise PayloadDecryptionError(
-                f"encrypted payload (key id {_text(raw_id)!r}) failed authentication: it was "
-                "altered, truncated, or encrypted with another key under this id"
-            ) from None
+        return open_sealed(cipher, data, f"key id {_text(raw_id)!r}")
+
+
+def open_sealed(cipher: AESGCM, data: bytes, which: str) -> bytes:
+    """``nonce(12) || ciphertext || tag(16)`` decrypted with ``cipher``; ``which`` names the
+    key in errors (never the key itself)."""
+    if len(data) < NONCE_SIZE + TAG_SIZE:
+        raise PayloadDecryptionError(
+            f"encrypted payload ({which}) is {len(data)} bytes, shorter than nonce and tag "
+            f"({NONCE_SIZE + TAG_SIZE}); it is truncated"
+        )
+    view = memoryview(data)
+    try:
+        return cipher.decrypt(view[:NONCE_SIZE], view[NONCE_SIZE:], None)
+    except InvalidTag:
+        raise PayloadDecryptionError(
+            f"encrypted payload ({which}) failed authentication: it was altered, truncated, or "
+            "encrypted with another key under this id"
+        ) from None
 
 
 def _text(raw_id: bytes) -> str:
