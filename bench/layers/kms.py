@@ -19,8 +19,7 @@ from typing import Any
 
 from temporalio.api.common.v1 import Payload
 
-from payload_codecs import ChainCodec, EnvelopeStage
-from payload_codecs import from_spec as _from_spec
+from payload_codecs import ChainCodec, EnvelopeStage, from_spec
 
 COLD_STARTS = 5
 """Fresh codecs timed for the first call; the median is reported."""
@@ -50,13 +49,13 @@ def _fresh_maker(codec: ChainCodec) -> Callable[[], ChainCodec]:
     def fresh() -> ChainCodec:
         if envelope is None:
             return codec  # static keys: nothing to fetch, so the same codec is as fresh
-        return _from_spec(codec.spec, kms=envelope.provider, data_keys=envelope.policy)
+        return from_spec(codec.spec, kms=envelope.provider, data_keys=envelope.policy)
 
     return fresh
 
 
 def _envelope(codec: ChainCodec) -> EnvelopeStage | None:
-    return next((s for s in codec.stages if isinstance(s, EnvelopeStage)), None)
+    return codec.keyed[0] if codec.keyed else None
 
 
 async def _measure(fresh: Callable[[], ChainCodec], sample: list[Payload]) -> dict[str, Any]:

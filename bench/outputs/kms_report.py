@@ -55,8 +55,9 @@ def kms_section(results: Results) -> Section | None:
     if client:
         calls = ", ".join(f"{name} {n}" for name, n in sorted(client["calls"].items())) or "none"
         blocks.append(
-            f"Client layer: {calls} over {client['workflows']} envelope-encrypted workflows "
-            "(client, worker and codec servers together, counted at the KMS). Each process "
+            f"Client and reading layers: {calls}, for {client['workflows']} envelope-encrypted "
+            "client-layer workflows and any histories read (clients, workers and codec servers "
+            "together, counted at the KMS). Each process "
             "makes a data key when its last one runs out and unwraps each key once; AWS's "
             f"default quota is {QUOTA_PER_S:,} such calls a second per account and region."
         )

@@ -10,9 +10,10 @@ import contextlib
 import os
 import shlex
 import signal
-from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
+from unittest import mock
 
 from bench.cluster import API_KEY_ENV, ClusterOptions
 from bench.codec_rows import CodecUnderTest
@@ -53,7 +54,7 @@ from bench.temporal.objectstore import (
 )
 from bench.temporal.processes import Watchable, Watched, while_alive
 from bench.temporal.worker_process import WORKER_MODULE, WorkerProcess, worker_argv
-from payload_codecs import EnvelopeStage, parse_spec
+from payload_codecs import AwsKms, parse_spec
 
 T = TypeVar("T")
 REACH_TIMEOUT_S = 15.0
@@ -122,7 +123,7 @@ def key_service(options: RunOptions) -> Iterator[LocalKms | None]:
             )
         yield None
         return
-    with local_kms(options.kms_delay_ms) as kms, _environment(kms.env):
+    with local_kms(options.kms_delay_ms) as kms, mock.patch.dict(os.environ, kms.env):
         delay = f", {options.kms_delay_ms:g} ms added to each call" if options.kms_delay_ms else ""
         say(f"started local KMS (moto) pid {kms.pid} at {kms.endpoint}{delay}")
         yield kms
@@ -133,22 +134,7 @@ def _uses_aws_kms(text: str) -> bool:
         stages = parse_spec(text)
     except ValueError:  # a user's factory, or a spec make_plan will refuse with one line
         return False
-    return any(stage.family.providers and stage.implementation == "aws-kms" for stage in stages)
-
-
-@contextlib.contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    """``os.environ`` with ``values`` for the block, as it was after."""
-    before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    return any(stage.family.providers and stage.implementation == AwsKms.name for stage in stages)
 
 
 def measure(plan: Plan, kms: LocalKms | None = None) -> Outcome:
@@ -200,8 +186,8 @@ def measure(plan: Plan, kms: LocalKms | None = None) -> Outcome:
 
 def _kms_costs(plan: Plan, outcome: Outcome, kms: LocalKms | None) -> None:
     """Cold and warm cost and KMS calls of every encrypting codec (see ``bench.layers.kms``)."""
-    chains = [(row.label, row.chain) for row in plan.rows if row.chain and row.chain.encrypts]
-    if not any(isinstance(s, EnvelopeStage) for _, chain in chains for s in chain.stages):
+    chains = [(row.label, row.chain) for row in plan.rows if row.chain]
+    if not any(chain.keyed for _, chain in chains):
         return
     corpus = plan.corpora[0]
     say(f"measuring what the KMS costs: cold and warm encryption on corpus {corpus.name}")
@@ -216,11 +202,7 @@ def _kms_costs(plan: Plan, outcome: Outcome, kms: LocalKms | None) -> None:
 def _kms_calls(plan: Plan, outcome: Outcome, kms: LocalKms | None) -> None:
     """The KMS calls the client layer made (client, worker and codec servers together), as the
     embedded KMS's proxy counted them."""
-    enveloped = {
-        row.label
-        for row in plan.client_rows
-        if row.chain and any(isinstance(s, EnvelopeStage) for s in row.chain.stages)
-    }
+    enveloped = {row.label for row in plan.client_rows if row.chain and row.chain.keyed}
     if kms is not None and plan.run_client and enveloped:
         workflows = sum(
             len(r)

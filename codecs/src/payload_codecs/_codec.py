@@ -81,6 +81,11 @@ class ChainCodec(PayloadCodec):
         return self._encode_cost, self._decode_cost
 
     @property
+    def keyed(self) -> tuple[EnvelopeStage, ...]:
+        """The stages that call a key management service (envelope encryption)."""
+        return self._keyed
+
+    @property
     def encrypts(self) -> bool:
         """Whether some stage encrypts (then failure messages should be encoded too)."""
         return any(stage.encrypts for stage in self._stages)

@@ -33,15 +33,15 @@ from temporalio.api.common.v1 import Payload
 from payload_codecs._errors import KeyServiceError, PayloadDecryptionError
 from payload_codecs._keyring import KEY_SIZE, Keyring
 from payload_codecs._stages import (
-    _CRYPTOGRAPHY,
-    _OPENSSL,
     ENCODING,
     KEY_ID,
     NONCE_SIZE,
+    EncryptionStage,
     Envelope,
     Stage,
     _text,
     open_sealed,
+    seal,
 )
 
 ENVELOPE_ENCODING = b"binary/encrypted-envelope"
@@ -308,8 +308,8 @@ class EnvelopeStage(Stage):
 
     encoding = ENVELOPE_ENCODING
     encrypts = True
-    library = f"cryptography {_CRYPTOGRAPHY} AESGCM ({_OPENSSL}) under KMS data keys"
-    integrity = "AES-GCM tag (any change is an authentication error)"
+    library = f"{EncryptionStage.library} under KMS data keys"
+    integrity = EncryptionStage.integrity
 
     def __init__(self, provider: KeyProvider, policy: DataKeyPolicy | None = None) -> None:
         self.provider = provider
@@ -345,8 +345,7 @@ class EnvelopeStage(Stage):
 
     def _seal(self, data: bytes) -> tuple[_Sealing, bytes]:
         sealing = self._admit(len(data))
-        nonce = os.urandom(NONCE_SIZE)
-        return sealing, nonce + sealing.cipher.encrypt(nonce, data, None)
+        return sealing, seal(sealing.cipher, data)
 
     def _admit(self, size: int) -> _Sealing:
         """The data key to encrypt ``size`` more bytes with, counted; a new one from the KMS

@@ -37,7 +37,7 @@ class StageSpec:
     @property
     def needs_keyring(self) -> bool:
         """Whether building this stage takes a keyring (``aes256gcm``, ``envelope@local``)."""
-        return self.family.kind is Kind.ENCRYPTION and self.implementation in (None, "local")
+        return self.family.kind is Kind.ENCRYPTION and self.implementation in (None, LocalKeys.name)
 
     def __str__(self) -> str:
         text = self.family.name
@@ -180,17 +180,11 @@ def from_spec(
             continue
         if fam.kind is not Kind.ENCRYPTION:
             continue
-        if stage.needs_keyring and keyring is None and not (fam.providers and kms):
-            raise ValueError(
-                f"codec spec {spec!r} encrypts with a keyring but none was given; pass "
-                "keyring=Keyring.from_env() (or from_file) to from_spec"
-            )
         if fam.providers:
             provider = _provider(stage, spec, keyring, kms)
             stages.append(EnvelopeStage(provider, data_keys or DataKeyPolicy.from_env()))
         else:
-            assert keyring is not None
-            stages.append(EncryptionStage(keyring))
+            stages.append(EncryptionStage(_given(keyring, spec)))
     return ChainCodec(stages, spec="+".join(map(str, parsed)), options=options)
 
 
@@ -226,6 +220,15 @@ def _provider(
             )
         return kms
     if stage.implementation == LocalKeys.name:
-        assert keyring is not None
-        return LocalKeys(keyring)
+        return LocalKeys(_given(keyring, spec))
     return AwsKms()
+
+
+def _given(keyring: Keyring | None, spec: str) -> Keyring:
+    """``keyring``, which a stage of ``spec`` encrypts with; ``ValueError`` when there is none."""
+    if keyring is None:
+        raise ValueError(
+            f"codec spec {spec!r} encrypts with a keyring but none was given; pass "
+            "keyring=Keyring.from_env() (or from_file) to from_spec"
+        )
+    return keyring

@@ -216,7 +216,6 @@ class EncryptionStage(Stage):
         self._warn_at = keyring.rotation_warning
 
     def raw_encode(self, data: bytes) -> bytes:
-        nonce = os.urandom(NONCE_SIZE)
         if next(self._uses) == self._warn_at:
             _LOG.warning(
                 "key id %r has encrypted %d payloads in this process; with random 96-bit "
@@ -225,7 +224,7 @@ class EncryptionStage(Stage):
                 self._keyring.active,
                 self._warn_at,
             )
-        return nonce + self._cipher.encrypt(nonce, data, None)
+        return seal(self._cipher, data)
 
     def raw_decode(self, data: bytes) -> bytes:
         return self._open(self._cipher, self._active_id, data)
@@ -257,6 +256,13 @@ class EncryptionStage(Stage):
     def _open(self, cipher: AESGCM, raw_id: bytes, data: bytes) -> bytes:
         """``data`` decrypted with ``cipher``, the key that ``raw_id`` names in errors."""
         return open_sealed(cipher, data, f"key id {_text(raw_id)!r}")
+
+
+def seal(cipher: AESGCM, data: bytes) -> bytes:
+    """``nonce(12) || ciphertext || tag(16)``: ``data`` encrypted with ``cipher`` under a fresh
+    random nonce, as the official samples lay it out."""
+    nonce = os.urandom(NONCE_SIZE)
+    return nonce + cipher.encrypt(nonce, data, None)
 
 
 def open_sealed(cipher: AESGCM, data: bytes, which: str) -> bytes:
