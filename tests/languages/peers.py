@@ -88,9 +88,11 @@ OUR_SPECS = [
     "zstd+aes256gcm",
     "snappy+aes256gcm",
     "lz4+aes256gcm",
+    "envelope@local",
+    "zstd+envelope@local",
 ]
 """What we write and a peer must read: every implementation of every family, a dictionary,
-encryption alone and after each fast compressor."""
+encryption alone and after each fast compressor, envelope encryption with a local keyring."""
 
 PEER_SPECS = {
     "zstd": ["zstd@zstandard", "zstd@cramjam"],
@@ -103,6 +105,8 @@ PEER_SPECS = {
     "aes256gcm": ["aes256gcm"],
     "zstd+aes256gcm": ["zstd@zstandard+aes256gcm", "zstd@cramjam+aes256gcm"],
     "snappy+aes256gcm": ["snappy+aes256gcm"],
+    "envelope@local": ["envelope@local"],
+    "zstd+envelope@local": ["zstd@zstandard+envelope@local", "zstd@cramjam+envelope@local"],
 }
 """What a peer writes, and the specs of ours that must read it: every implementation of the
 family."""

@@ -1,7 +1,9 @@
 // payloadcodec encodes and decodes Temporal payloads the way a Go team's PayloadCodec would,
 // with Debian's packaged libraries: klauspost/compress (zstd), golang/snappy, pierrec/lz4,
 // the standard library's gzip, zlib and AES-GCM (laid out as the Temporal Go encryption sample
-// does: nonce || ciphertext || tag, key id in "encryption-key-id").
+// does: nonce || ciphertext || tag, key id in "encryption-key-id"), and envelope encryption with
+// a local key-encryption key: a fresh data key per payload, wrapped with the -key key (AES-GCM,
+// associated data "payload-codecs envelope data key") into "encryption-data-key".
 //
 // It reads jobs as JSON lines on stdin and answers one JSON line per job on stdout:
 //
@@ -158,13 +160,78 @@ func (c *codec) decodeData(encoding string, data []byte, metadata map[string][]b
 		if string(metadata["encryption-key-id"]) != c.keyID {
 			return nil, fmt.Errorf("unknown key id %q", metadata["encryption-key-id"])
 		}
-		if len(data) < c.gcm.NonceSize() {
-			return nil, fmt.Errorf("ciphertext too short")
+		return open(c.gcm, data, nil)
+	case "binary/encrypted-envelope":
+		if string(metadata["encryption-key-provider"]) != "local" {
+			return nil, fmt.Errorf("data key wrapped by %q", metadata["encryption-key-provider"])
 		}
-		nonce, sealed := data[:c.gcm.NonceSize()], data[c.gcm.NonceSize():]
-		return c.gcm.Open(nil, nonce, sealed, nil)
+		if string(metadata["encryption-key-id"]) != c.keyID {
+			return nil, fmt.Errorf("unknown key id %q", metadata["encryption-key-id"])
+		}
+		dataKey, err := open(c.gcm, metadata["encryption-data-key"], wrapContext)
+		if err != nil {
+			return nil, err
+		}
+		gcm, err := newGCM(dataKey)
+		if err != nil {
+			return nil, err
+		}
+		return open(gcm, data, nil)
 	}
 	return nil, errNotOurs
+}
+
+var wrapContext = []byte("payload-codecs envelope data key")
+
+// open reads nonce || ciphertext || tag.
+func open(gcm cipher.AEAD, data, aad []byte) ([]byte, error) {
+	if len(data) < gcm.NonceSize() {
+		return nil, fmt.Errorf("ciphertext too short")
+	}
+	return gcm.Open(nil, data[:gcm.NonceSize()], data[gcm.NonceSize():], aad)
+}
+
+// seal writes nonce || ciphertext || tag under a random nonce.
+func seal(gcm cipher.AEAD, data, aad []byte) ([]byte, error) {
+	nonce := make([]byte, gcm.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return gcm.Seal(nonce, nonce, data, aad), nil
+}
+
+func newGCM(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// envelope encrypts under a fresh data key, wrapped with the key-encryption key.
+func (c *codec) envelope(blob []byte) (payload, error) {
+	dataKey := make([]byte, 32)
+	if _, err := rand.Read(dataKey); err != nil {
+		return payload{}, err
+	}
+	wrapped, err := seal(c.gcm, dataKey, wrapContext)
+	if err != nil {
+		return payload{}, err
+	}
+	gcm, err := newGCM(dataKey)
+	if err != nil {
+		return payload{}, err
+	}
+	data, err := seal(gcm, blob, nil)
+	if err != nil {
+		return payload{}, err
+	}
+	return payload{metadata: map[string][]byte{
+		"encoding":                []byte("binary/encrypted-envelope"),
+		"encryption-key-id":       []byte(c.keyID),
+		"encryption-data-key":     wrapped,
+		"encryption-key-provider": []byte("local"),
+	}, data: data}, nil
 }
 
 var errNotOurs = fmt.Errorf("not an encoding of ours")
@@ -194,11 +261,8 @@ func (c *codec) encodeData(stage string, data []byte) (string, []byte, error) {
 	case "zlib":
 		return written("binary/zlib", zlib.NewWriter(&buf), &buf, data)
 	case "aes256gcm":
-		nonce := make([]byte, c.gcm.NonceSize())
-		if _, err := rand.Read(nonce); err != nil {
-			return "", nil, err
-		}
-		return "binary/encrypted", c.gcm.Seal(nonce, nonce, data, nil), nil
+		sealed, err := seal(c.gcm, data, nil)
+		return "binary/encrypted", sealed, err
 	}
 	return "", nil, fmt.Errorf("unknown stage %q", stage)
 }
@@ -234,6 +298,14 @@ func (c *codec) decode(blob []byte) ([]byte, error) {
 
 func (c *codec) encode(spec string, blob []byte) ([]byte, error) {
 	for _, stage := range strings.Split(spec, "+") {
+		if stage == "envelope@local" {
+			outer, err := c.envelope(blob)
+			if err != nil {
+				return nil, err
+			}
+			blob = serialize(outer)
+			continue
+		}
 		encoding, data, err := c.encodeData(stage, blob)
 		if err != nil {
 			return nil, err
@@ -266,12 +338,11 @@ func main() {
 			fmt.Fprintln(os.Stderr, "bad -key:", err)
 			os.Exit(2)
 		}
-		block, err := aes.NewCipher(key)
+		c.gcm, err = newGCM(key)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "bad -key:", err)
 			os.Exit(2)
 		}
-		c.gcm, _ = cipher.NewGCM(block)
 	}
 	if *dictPath != "" {
 		dict, err := os.ReadFile(*dictPath)

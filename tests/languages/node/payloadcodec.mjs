@@ -3,7 +3,9 @@
 // with a dictionary), lz4js, snappyjs (raw blocks; the framing format around them, which no
 // maintained npm package writes, is a few lines below, with crc-32's CRC-32C), Node's zlib, and
 // WebCrypto AES-GCM laid out as the Temporal TypeScript encryption sample does:
-// nonce || ciphertext || tag, key id in "encryption-key-id".
+// nonce || ciphertext || tag, key id in "encryption-key-id"; and envelope encryption with a local
+// key-encryption key (a fresh data key per payload, wrapped with the --key key under associated
+// data "payload-codecs envelope data key" into "encryption-data-key").
 //
 // It reads jobs as JSON lines on stdin and answers one JSON line per job on stdout, exactly as
 // ../go/payloadcodec.go does:
@@ -116,15 +118,50 @@ async function decodeData(encoding, data, metadata) {
     case "binary/encrypted": {
       const id = Buffer.from(metadata["encryption-key-id"] ?? []).toString();
       if (id !== keyId) throw new Error(`unknown key id ${id}`);
-      const plain = await webcrypto.subtle.decrypt(
-        { name: "AES-GCM", iv: data.subarray(0, 12) },
-        key,
-        data.subarray(12),
-      );
-      return Buffer.from(plain);
+      return open(key, data);
+    }
+    case "binary/encrypted-envelope": {
+      const provider = Buffer.from(metadata["encryption-key-provider"] ?? []).toString();
+      if (provider !== "local") throw new Error(`data key wrapped by ${provider}`);
+      const id = Buffer.from(metadata["encryption-key-id"] ?? []).toString();
+      if (id !== keyId) throw new Error(`unknown key id ${id}`);
+      const wrapped = Buffer.from(metadata["encryption-data-key"] ?? []);
+      const dataKey = await aesKey(await open(key, wrapped, WRAP_CONTEXT));
+      return open(dataKey, data);
     }
   }
   return null;
+}
+
+const WRAP_CONTEXT = Buffer.from("payload-codecs envelope data key");
+
+function aesKey(raw) {
+  return webcrypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
+}
+
+// nonce || ciphertext || tag
+async function open(aes, data, additionalData) {
+  const params = { name: "AES-GCM", iv: data.subarray(0, 12) };
+  if (additionalData) params.additionalData = additionalData;
+  return Buffer.from(await webcrypto.subtle.decrypt(params, aes, data.subarray(12)));
+}
+
+async function seal(aes, data, additionalData) {
+  const nonce = webcrypto.getRandomValues(new Uint8Array(12));
+  const params = { name: "AES-GCM", iv: nonce };
+  if (additionalData) params.additionalData = additionalData;
+  return Buffer.concat([nonce, Buffer.from(await webcrypto.subtle.encrypt(params, aes, data))]);
+}
+
+async function envelope(data) {
+  const raw = webcrypto.getRandomValues(new Uint8Array(32));
+  const metadata = {
+    encoding: Buffer.from("binary/encrypted-envelope"),
+    "encryption-key-id": Buffer.from(keyId),
+    "encryption-data-key": await seal(key, raw, WRAP_CONTEXT),
+    "encryption-key-provider": Buffer.from("local"),
+  };
+  return { metadata, data: await seal(await aesKey(raw), data) };
 }
 
 async function encodeData(stage, data) {
@@ -145,11 +182,8 @@ async function encodeData(stage, data) {
       return ["binary/gzip", zlib.gzipSync(data)];
     case "zlib":
       return ["binary/zlib", zlib.deflateSync(data)];
-    case "aes256gcm": {
-      const nonce = webcrypto.getRandomValues(new Uint8Array(12));
-      const sealed = await webcrypto.subtle.encrypt({ name: "AES-GCM", iv: nonce }, key, data);
-      return ["binary/encrypted", Buffer.concat([nonce, Buffer.from(sealed)])];
-    }
+    case "aes256gcm":
+      return ["binary/encrypted", await seal(key, data)];
   }
   throw new Error(`unknown stage ${stage}`);
 }
@@ -166,10 +200,16 @@ async function decode(blob) {
 
 async function encode(spec, blob) {
   for (const stage of spec.split("+")) {
-    const [encoding, data] = await encodeData(stage, blob);
-    const metadata = { encoding: Buffer.from(encoding) };
-    if (stage === "aes256gcm") metadata["encryption-key-id"] = Buffer.from(keyId);
-    blob = Buffer.from(Payload.encode(Payload.create({ metadata, data })).finish());
+    let outer;
+    if (stage === "envelope@local") {
+      outer = await envelope(blob);
+    } else {
+      const [encoding, data] = await encodeData(stage, blob);
+      const metadata = { encoding: Buffer.from(encoding) };
+      if (stage === "aes256gcm") metadata["encryption-key-id"] = Buffer.from(keyId);
+      outer = { metadata, data };
+    }
+    blob = Buffer.from(Payload.encode(Payload.create(outer)).finish());
   }
   return blob;
 }
