@@ -49,7 +49,7 @@ from bench.temporal.objectstore import (
 from bench.temporal.processes import Watchable, while_alive
 from bench.temporal.worker_process import WorkerProcess
 from bench.temporal.workflows import RoundTripWorkflow, task_queue
-from payload_codecs import data_converter
+from payload_codecs import KeyServiceError, data_converter
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3.client import S3Client
@@ -165,6 +165,15 @@ async def _one(case: ClientCase, payload: Payload, workflow_id: str) -> int:
 UNREACHABLE = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.UNAUTHENTICATED})
 
 
+def _stops_the_run(error: Exception) -> bool:
+    """Whether ``error`` is no outcome of the codec: a wrong answer, the cluster gone, or the
+    key management service failing (a codec that cannot get its keys fails closed, which says
+    nothing of the codec)."""
+    if isinstance(error, RPCError):
+        return error.status in UNREACHABLE
+    return isinstance(error, RoundTripError | KeyServiceError)
+
+
 def _failed(s: ClientSamples, error: Exception, latency: list[int], history: list[int]) -> None:
     s.errors += 1
     text = f"{type(error).__name__}: {error}"
@@ -191,13 +200,9 @@ async def _sequential(case: ClientCase, worker: WorkerProcess, round_no: int) ->
             latency.append(await _one(case, payload, workflow_id))
             described = await case.client.get_workflow_handle(workflow_id).describe()
             history.append(described.raw_info.history_size_bytes)
-        except RoundTripError:
-            raise
-        except RPCError as error:
-            if error.status in UNREACHABLE:
-                raise  # the cluster is gone: not an outcome of this codec
-            _failed(s, error, latency, history)
         except Exception as error:  # a failed workflow is a measured outcome, not a crash
+            if _stops_the_run(error):
+                raise
             _failed(s, error, latency, history)
         spent = case.timed.take()
         client_ns.append(spent.encode_ns + spent.decode_ns)
@@ -247,13 +252,9 @@ async def _warm(case: ClientCase, payload: Payload, workflow_id: str) -> None:
     recorded rounds, which record why; only a lost cluster or a wrong answer stops the run."""
     try:
         await _one(case, payload, workflow_id)
-    except RPCError as error:
-        if error.status in UNREACHABLE:
+    except Exception as error:
+        if _stops_the_run(error):
             raise
-    except RoundTripError:
-        raise
-    except Exception:
-        pass
 
 
 async def _concurrent(case: ClientCase, round_no: int, concurrency: int) -> None:
@@ -265,13 +266,9 @@ async def _concurrent(case: ClientCase, round_no: int, concurrency: int) -> None
         async with gate:
             try:
                 await _one(case, payload, case.workflow_id(f"c{round_no}-{position}"))
-            except RPCError as error:
-                if error.status in UNREACHABLE:
+            except Exception as error:
+                if _stops_the_run(error):
                     raise
-                return False
-            except RoundTripError:
-                raise
-            except Exception:
                 return False  # counted as not completed; the sequential pass records why
             return True
 

@@ -54,7 +54,7 @@ from bench.temporal.objectstore import (
 )
 from bench.temporal.processes import Watchable, Watched, while_alive
 from bench.temporal.worker_process import WORKER_MODULE, WorkerProcess, worker_argv
-from payload_codecs import AwsKms, parse_spec
+from payload_codecs import AwsKms, KeyServiceError, parse_spec
 
 T = TypeVar("T")
 REACH_TIMEOUT_S = 15.0
@@ -153,7 +153,7 @@ def measure(plan: Plan, kms: LocalKms | None = None) -> Outcome:
             )
             _kms_costs(plan, outcome, kms)
             if plan.servers:
-                _server_layers(plan, outcome, progress)
+                _server_layers(plan, outcome, progress, kms)
                 _kms_calls(plan, outcome, kms)
         except KeyboardInterrupt as stop:
             outcome.stopped = stop
@@ -168,7 +168,7 @@ def measure(plan: Plan, kms: LocalKms | None = None) -> Outcome:
                 Layer.CLIENT if plan.run_client else Layer.READING,
             )
             kept = _keep_complete_rounds(outcome, running)
-            if isinstance(error, InfrastructureFailure):
+            if isinstance(error, InfrastructureFailure | KeyServiceError):
                 # Not a property of any codec or route: said as what it is, and the round it
                 # broke off is dropped, so that no failure it caused is read as one.
                 rounds = f"{kept} complete round{'s' * (kept != 1)} kept, "
@@ -272,6 +272,8 @@ class Site:
     server: DevServer | None
     ui_url: str | None
     stack: contextlib.ExitStack
+    kms: LocalKms | None = None
+    """The run's local KMS, when it started one."""
 
     @property
     def where(self) -> str:
@@ -280,16 +282,16 @@ class Site:
         return "embedded temporal server start-dev (in memory)"
 
 
-def _server_layers(plan: Plan, outcome: Outcome, progress: Progress) -> None:
+def _server_layers(plan: Plan, outcome: Outcome, progress: Progress, kms: LocalKms | None) -> None:
     """The client and reading layers against the user's cluster or an embedded dev server; the
     server, worker, codec servers and browser are always stopped, whatever happens."""
     cluster = plan.options.cluster
     with contextlib.ExitStack() as stack:
-        site = Site(cluster, None, plan.options.reading.ui_url, stack)
+        site = Site(cluster, None, plan.options.reading.ui_url, stack, kms)
         if cluster.address is None:
             [ui_port] = free_ports(1) if plan.browser else [None]
             server = stack.enter_context(DevServer(namespace=cluster.namespace, ui_port=ui_port))
-            site = Site(cluster.at(server.address), server, server.ui_url or None, stack)
+            site = Site(cluster.at(server.address), server, server.ui_url or None, stack, kms)
             say(f"started Temporal dev server pid {server.pid} at {server.address}")
         if plan.run_client:
             _client_layer(plan, outcome, progress=progress, site=site)
@@ -368,10 +370,12 @@ def _client_layer(plan: Plan, outcome: Outcome, *, progress: Progress, site: Sit
 
 def _watched(site: Site, target: S3Target | None) -> list[Watchable]:
     """The processes of this run a server layer depends on besides its workers: the embedded
-    dev server, the local S3 server."""
+    dev server, the local S3 server, the local KMS."""
     found: list[Watchable] = [] if site.server is None else [site.server]
     if isinstance(target, LocalS3):
         found.append(target)
+    if site.kms is not None:
+        found.append(site.kms)
     return found
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.temporal.objectstore import LOCAL_CREDENTIALS, moto_server
+from bench.temporal.processes import Watched
 from payload_codecs import KMS_KEY_ENV
 
 KEY_ALIAS = "alias/codec-bench"
@@ -114,6 +115,10 @@ class LocalKms:
     pid: int
     proxy: DelayProxy = field(repr=False, compare=False)
     process: Any = field(repr=False, compare=False)
+
+    async def watch(self) -> None:
+        """Return never while the KMS runs; raise once it is gone (see ``Watched``)."""
+        await Watched(self.process, "the local KMS (moto)").watch()
 
     @property
     def env(self) -> dict[str, str]:

@@ -3,19 +3,24 @@ and no temporary file, and keeps what it measured."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 from bench.cli import main
-from bench.temporal.devserver import free_ports
+from bench.temporal.devserver import DevServer, free_ports
+from temporalio.client import Client
 
-from tests.processes import alive, descendants, start_embedded_run, wait_for
+from tests.processes import alive, descendants, start_cli, start_embedded_run, wait_for
+from tests.protowalk import walk_payloads
 
 pytestmark = pytest.mark.temporal
 
@@ -135,3 +140,47 @@ def test_a_closed_port_fails_fast_before_measuring(
     assert "measuring" not in err
     assert time.monotonic() - started < 60
     assert not (out / "results.json").exists()
+
+
+def test_a_dead_kms_stops_the_run_and_nothing_reached_the_server_in_clear(
+    dev_server: DevServer, tiny_corpus: Path, tmp_path: Path
+) -> None:
+    """kill -9 of the run's KMS mid client layer: the layer stops at once as an infrastructure
+    failure naming the KMS, and every payload that reached the server under envelope@aws-kms
+    (its task queue holds any envelope-encrypted payload) is envelope-encrypted, in every
+    workflow of that queue, including the one the outage broke off."""
+    prefix = f"kms-gone-{uuid.uuid4().hex[:8]}"
+    argv = ["run", "--codec", "envelope@aws-kms", "--corpus", str(tiny_corpus), "--no-reading"]
+    argv += ["--rounds", "1", "--client-rounds", "1000", "--client-per-bucket", "1"]
+    argv += ["--address", dev_server.address, "--task-queue-prefix", prefix, "--no-storage"]
+    argv += ["--out", str(tmp_path / "run")]
+    process = start_cli(argv, env={"PAYLOAD_CODEC_KMS_KEY_ID": ""}, stdout=subprocess.DEVNULL)
+    seen = wait_for(process, "client round 1")
+    [kms] = (int(p) for p in re.findall(r"started local KMS \(moto\) pid (\d+)", seen))
+    children = descendants(process.pid)
+    os.kill(kms, signal.SIGKILL)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1
+    [line] = [x for x in err.splitlines() if x.startswith("codec-bench: error:")]
+    assert f"client layer stopped: the local KMS (moto) pid {kms} exited with code -9" in line
+    assert not [pid for pid in children if alive(pid)]
+
+    encodings = asyncio.run(_encodings_by_queue(dev_server.address, prefix))
+    enveloped = [q for q, seen_ in encodings.items() if b"binary/encrypted-envelope" in seen_]
+    assert len(enveloped) == 1, encodings
+    assert encodings[enveloped[0]] == {b"binary/encrypted-envelope"}
+    assert len(encodings) == 3  # none (A), none (B), envelope@aws-kms
+
+
+async def _encodings_by_queue(address: str, prefix: str) -> dict[str, set[bytes]]:
+    """Every stored payload's encoding, by the run's codec row (its task queue), over every
+    workflow the run started on the dev server."""
+    client = await Client.connect(address)
+    found: dict[str, set[bytes]] = {}
+    async for execution in client.list_workflows(f'WorkflowId STARTS_WITH "{prefix}-"'):
+        row = execution.id.removeprefix(f"{prefix}-").split("-")[0]
+        history = await client.get_workflow_handle(execution.id).fetch_history()
+        for event in history.events:
+            for payload in walk_payloads(event):
+                found.setdefault(row, set()).add(payload.metadata.get("encoding", b""))
+    return found
