@@ -7,7 +7,6 @@ import dataclasses
 import json
 import math
 import re
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -31,109 +30,12 @@ from bench.outputs.compare import (
     judge_runs,
     verdict,
 )
-from bench.results import ALL, CodecFacts, CorpusInfo, Environment, Layer
+from bench.results import ALL, CodecFacts, Layer
 from bench.results.drift import round_factors
 from bench.results.samples import InProcessSamples, ReadingSamples
 from bench.results.stats import holm
 
-BASE_NS = np.array([2_000.0, 6_000.0, 90_000.0])
-"""Three payloads, one per size bucket below 256 KiB."""
-ROUNDS = 11
-
-
-def _samples(
-    scale: float,
-    seed: int,
-    *,
-    noise: float = 0.02,
-    rounds: int = ROUNDS,
-    machine: float = 1.0,
-    round_speeds: Sequence[float] | None = None,
-) -> InProcessSamples:
-    """Encode times ``scale`` x ``machine`` times a base, with ``noise`` relative noise per
-    call, each round's times multiplied by its ``round_speeds`` entry (a shared host's state at
-    that moment); decode a third of that."""
-    rng = np.random.default_rng(seed)
-    speeds = round_speeds or [1.0] * rounds
-    rows = [
-        [int(x) for x in BASE_NS * scale * machine * speed * rng.normal(1.0, noise, 3)]
-        for speed in speeds
-    ]
-    rounds = len(rows)
-    return InProcessSamples(
-        original_bytes=[500, 2_000, 40_000],
-        encoded_bytes=[250, 900, 20_000],
-        encode_repeats=[1, 1, 1],
-        decode_repeats=[1, 1, 1],
-        encode_ns=rows,
-        decode_ns=[[x // 3 for x in row] for row in rows],
-        encode_cpu_ns=[1] * rounds,
-        decode_cpu_ns=[1] * rounds,
-        peak_memory_bytes=1,
-    )
-
-
-def _case(
-    layer: Layer, label: str, samples: InProcessSamples, corpus: str = "unit"
-) -> results.CaseResult:
-    facts = (
-        CodecFacts(label, "reference") if layer is Layer.REFERENCE else CodecFacts.of_spec(label)
-    )
-    return results.case_result(
-        samples, layer=layer, codec=label, corpus=corpus, library="-", facts=facts
-    )
-
-
-def _run(
-    run_id: str,
-    cases: dict[str, tuple[float, int]],
-    *,
-    machine: float = 1.0,
-    noise: float = 0.02,
-    rounds: int = ROUNDS,
-    **env: object,
-) -> results.Results:
-    """Codec-layer cases at their scales, and reference workloads, all on a machine ``machine``
-    times slower than the base."""
-    seeds = iter(range(1000, 2000))
-    reference = [
-        _case(
-            Layer.REFERENCE,
-            name,
-            _samples(
-                1.0,
-                next(seeds) + 7 * int(machine * 100),
-                noise=noise,
-                rounds=rounds,
-                machine=machine,
-            ),
-            "reference",
-        )
-        for name in ("bz2", "lzma")
-    ]
-    return results.Results(
-        run_id=run_id,
-        started="s",
-        finished="f",
-        interrupted=False,
-        profile="quick",
-        rounds_planned=rounds,
-        rounds_completed=rounds,
-        command=[],
-        environment=Environment.from_json(
-            {"cpu_model": "x", "packages": {"zstandard": "0.25.0"}, **env}
-        ),
-        corpora=[CorpusInfo("unit", "d1", 3, 42_500)],
-        cases=[
-            _case(
-                Layer.CODEC,
-                label,
-                _samples(scale, seed, noise=noise, rounds=rounds, machine=machine),
-            )
-            for label, (scale, seed) in cases.items()
-        ]
-        + reference,
-    )
+from tests.synthetic_runs import ROUNDS, make_case, make_run, make_samples
 
 
 def _gate(comparison: Comparison, run: str, codec: str, *, normalized: bool | None = None) -> float:
@@ -142,7 +44,7 @@ def _gate(comparison: Comparison, run: str, codec: str, *, normalized: bool | No
 
 
 def test_identical_sample_sets_give_no_significant_rows() -> None:
-    run = _run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)})
+    run = make_run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)})
     comparison = compare([[run], [dataclasses.replace(run, run_id="b")]])
     timed = [d for d in comparison.deltas if d.speedup is not None]
     assert timed
@@ -154,9 +56,9 @@ def test_identical_sample_sets_give_no_significant_rows() -> None:
 
 
 def test_a_shifted_set_is_flagged_with_the_right_sign_and_size() -> None:
-    first = _run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)})
-    slower = _run("b", {"zstd": (1.3, 3), "lz4": (1.0, 4)})  # zstd takes 30 % longer
-    faster = _run("c", {"zstd": (0.7, 5), "lz4": (1.0, 6)})
+    first = make_run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)})
+    slower = make_run("b", {"zstd": (1.3, 3), "lz4": (1.0, 4)})  # zstd takes 30 % longer
+    faster = make_run("c", {"zstd": (0.7, 5), "lz4": (1.0, 6)})
     comparison = compare([[first], [slower], [faster]])
     for run, call, opposite in (("b", SLOWER, FASTER), ("c", FASTER, SLOWER)):
         flagged = {
@@ -177,8 +79,8 @@ def test_a_shifted_set_is_flagged_with_the_right_sign_and_size() -> None:
 def test_a_change_smaller_than_the_minimum_effect_is_not_called() -> None:
     """3 % slower with 0.2 % noise: significant, but within the 5 % minimum effect. The effect
     applies to the whole interval, not the point."""
-    first = _run("a", {"zstd": (1.0, 1)}, noise=0.002)
-    other = _run("b", {"zstd": (1.03, 2)}, noise=0.002)
+    first = make_run("a", {"zstd": (1.0, 1)}, noise=0.002)
+    other = make_run("b", {"zstd": (1.03, 2)}, noise=0.002)
     deltas = [d for d in compare([[first], [other]]).deltas if d.metric == "encode_mbps"]
     assert deltas
     assert {d.verdict for d in deltas} == {SMALL}
@@ -195,8 +97,8 @@ def test_too_few_samples_never_become_a_verdict() -> None:
     ratio, low, high, p = judge([100.0, 101.0, 102.0], [10.0, 11.0, 12.0])
     assert (low, high, p) == (None, None, None)
     assert ratio == pytest.approx(11 / 101)
-    first = _run("a", {"zstd": (1.0, 1)}, rounds=3)
-    other = _run("b", {"zstd": (10.0, 2)}, rounds=3)
+    first = make_run("a", {"zstd": (1.0, 1)}, rounds=3)
+    other = make_run("b", {"zstd": (10.0, 2)}, rounds=3)
     timed = [d for d in compare([[first], [other]]).deltas if d.speedup is not None]
     assert {d.verdict for d in timed} == {FEW}
 
@@ -204,8 +106,8 @@ def test_too_few_samples_never_become_a_verdict() -> None:
 def test_holm_adjusts_p_values_as_defined() -> None:
     # Sorted 0.01, 0.02, 0.04 over 3 tests: 3 x 0.01, max(that, 2 x 0.02), max(that, 1 x 0.04).
     assert holm([0.04, 0.01, 0.02]) == pytest.approx([0.04, 0.03, 0.04])
-    first = _run("a", {"zstd": (1.0, 1)})
-    other = _run("b", {"zstd": (1.3, 2)})
+    first = make_run("a", {"zstd": (1.0, 1)})
+    other = make_run("b", {"zstd": (1.3, 2)})
     raw = [judge(*_pair(first, other, b))[3] for b in ("<1KiB", "1-16KiB", "16-256KiB")]
     called = {
         d.bucket: d.p_value
@@ -232,11 +134,11 @@ def _pair(
 
 
 def test_normalising_removes_machine_drift_but_not_a_slowdown_of_every_codec() -> None:
-    first = _run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)})
+    first = make_run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)})
     # The machine ran 30 % slower: codecs and reference workloads alike.
-    drifted = _run("b", {"zstd": (1.0, 3), "lz4": (1.0, 4)}, machine=1.3)
+    drifted = make_run("b", {"zstd": (1.0, 3), "lz4": (1.0, 4)}, machine=1.3)
     # Every codec 30 % slower, the machine (reference workloads) unchanged.
-    regressed = _run("c", {"zstd": (1.3, 5), "lz4": (1.3, 6)})
+    regressed = make_run("c", {"zstd": (1.3, 5), "lz4": (1.3, 6)})
     plain = compare([[first], [drifted], [regressed]])
     normal = compare([[first], [drifted], [regressed]], normalize=True)
     assert normal.drift["b"] == pytest.approx(1.3, rel=0.03)
@@ -252,8 +154,8 @@ def test_normalising_removes_machine_drift_but_not_a_slowdown_of_every_codec() -
 def test_the_gate_needs_the_whole_interval_past_the_threshold() -> None:
     """15 % slower at the point, but with 40 % noise the interval reaches above -10 %: a gate
     on the point estimate would fire, this one must not."""
-    first = _run("a", {"zstd": (1.0, 11)}, noise=0.4)
-    other = _run("b", {"zstd": (1.0 / 0.85, 12)}, noise=0.4)
+    first = make_run("a", {"zstd": (1.0, 11)}, noise=0.4)
+    other = make_run("b", {"zstd": (1.0 / 0.85, 12)}, noise=0.4)
     [gate] = [g for g in compare([[first], [other]]).gates if g.codec == "zstd"]
     assert gate.high > 0.9
     assert compare([[first], [other]]).regressions(10) == []
@@ -269,9 +171,9 @@ def test_the_gate_counts_rounds_not_rows_when_a_round_slows_all_its_rows() -> No
 
     def run(run_id: str, slow_rounds: int) -> results.Results:
         speeds = [slow] * slow_rounds + [fast] * (ROUNDS - slow_rounds)
-        base = _run(run_id, {"zstd": (1.0, 1)})
+        base = make_run(run_id, {"zstd": (1.0, 1)})
         cases = [
-            _case(Layer.CODEC, "zstd", _samples(1.0, seed, round_speeds=speeds), corpus)
+            make_case(Layer.CODEC, "zstd", make_samples(1.0, seed, round_speeds=speeds), corpus)
             for seed, corpus in enumerate(["a", "b", "c", "d", "e", "f"])
         ]
         return dataclasses.replace(base, cases=cases)
@@ -288,8 +190,8 @@ def test_one_round_a_side_cannot_gate_and_says_so(
 ) -> None:
     """One round a side leaves no spread to test against: the gate would fire on noise."""
     a, b = tmp_path / "a.json", tmp_path / "b.json"
-    results.save(_run("a", {"zstd": (1.0, 1)}, rounds=1), a)
-    results.save(_run("b", {"zstd": (2.0, 2)}, rounds=1), b)
+    results.save(make_run("a", {"zstd": (1.0, 1)}, rounds=1), a)
+    results.save(make_run("b", {"zstd": (2.0, 2)}, rounds=1), b)
     [gate] = [g for g in compare([[results.load(a)], [results.load(b)]]).gates]
     assert (gate.samples, gate.low, gate.high) == (1, 0.0, math.inf)
     assert main(["compare", str(a), str(b), "--json"]) == 0
@@ -304,14 +206,14 @@ def test_groups_of_runs_compare_run_medians() -> None:
     """Three runs a side: the samples are the runs, so a shift between runs with noise inside
     each run is judged against the spread between runs."""
     same = [
-        [_run(f"a{i}", {"zstd": (1.0, i)}) for i in range(3)],
-        [_run(f"b{i}", {"zstd": (1.0, 10 + i)}) for i in range(3)],
+        [make_run(f"a{i}", {"zstd": (1.0, i)}) for i in range(3)],
+        [make_run(f"b{i}", {"zstd": (1.0, 10 + i)}) for i in range(3)],
     ]
     comparison = compare(same)
     assert comparison.grouped
     assert comparison.runs == ["a0 (+2 runs)", "b0 (+2 runs)"]
     assert {d.verdict for d in comparison.deltas if d.speedup is not None} <= {SAME, SMALL}
-    shifted = [same[0], [_run(f"c{i}", {"zstd": (1.25, 20 + i)}) for i in range(3)]]
+    shifted = [same[0], [make_run(f"c{i}", {"zstd": (1.25, 20 + i)}) for i in range(3)]]
     called = {
         d.verdict for d in compare(shifted).deltas if d.speedup is not None and d.bucket != ALL
     }
@@ -320,8 +222,8 @@ def test_groups_of_runs_compare_run_medians() -> None:
 
 
 def test_mismatched_rows_and_environments_are_reported() -> None:
-    first = _run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)})
-    other = _run("b", {"zstd": (1.0, 1), "snappy": (1.0, 2)}, packages={"zstandard": "0.26.0"})
+    first = make_run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)})
+    other = make_run("b", {"zstd": (1.0, 1), "snappy": (1.0, 2)}, packages={"zstandard": "0.26.0"})
     other.corpora[0] = dataclasses.replace(other.corpora[0], digest="d2")
     comparison = compare([[first], [other]])
     assert comparison.only_in["b"] == ["codec / lz4 / unit", "codec / snappy / unit"]
@@ -333,8 +235,8 @@ def test_no_common_rows_and_bad_files_are_one_line_errors(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     a, b = tmp_path / "a.json", tmp_path / "b.json"
-    results.save(_run("a", {"zstd": (1.0, 1)}), a)
-    results.save(_run("b", {"lz4": (1.0, 1)}), b)
+    results.save(make_run("a", {"zstd": (1.0, 1)}), a)
+    results.save(make_run("b", {"lz4": (1.0, 1)}), b)
     assert main(["compare", str(a), str(b)]) == 2
     assert "no rows in common" in capsys.readouterr().err
     assert main(["compare", str(a), str(tmp_path / "missing.json")]) == 2
@@ -352,8 +254,8 @@ def test_compare_writes_markdown_html_json_and_gates_on_regressions(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     a, b = tmp_path / "a.json", tmp_path / "b.json"
-    results.save(_run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)}), a)
-    results.save(_run("b", {"zstd": (1.3, 3), "lz4": (1.0, 4)}), b)
+    results.save(make_run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)}), a)
+    results.save(make_run("b", {"zstd": (1.3, 3), "lz4": (1.0, 4)}), b)
     assert main(["compare", str(a), str(b), "--out", str(tmp_path / "cmp")]) == 0
     out = capsys.readouterr().out
     assert "Rows that changed:" in out
@@ -394,7 +296,7 @@ def _readings(run_id: str, show_ms: dict[tuple[str, int], float], seed: int) -> 
         )
         for (codec, size), ms in show_ms.items()
     ]
-    return dataclasses.replace(_run(run_id, {}), cases=cases)
+    return dataclasses.replace(make_run(run_id, {}), cases=cases)
 
 
 def test_reading_rows_are_matched_by_history_size() -> None:
@@ -421,9 +323,9 @@ def test_the_gate_judges_the_layers_with_rounds_enough_and_names_the_others(
     once refused to judge at all; its exit code follows what it judged."""
     paths = []
     for name, scale in (("a", 1.0), ("b", slower)):
-        run = _run(name, {"zstd": (scale, 1)})
-        short = _samples(scale, 7, rounds=3)
-        run.cases.append(_case(Layer.RAW, "zstd", short))
+        run = make_run(name, {"zstd": (scale, 1)})
+        short = make_samples(scale, 7, rounds=3)
+        run.cases.append(make_case(Layer.RAW, "zstd", short))
         paths.append(tmp_path / f"{name}.json")
         results.save(run, paths[-1])
     assert main(["compare", *map(str, paths), "--fail-on-regression", "10"]) == code
@@ -442,8 +344,8 @@ def test_a_large_slowdown_is_called_in_its_primary_rows_among_a_thousand_and_no_
     payloads, the gated metric: Welch, Holm over that family only) are called slower; its other
     rows are called or say that they cannot tell, and the report's counts are the table's."""
     others = {f"c{i}": (1.0, 10 + i) for i in range(60)}
-    first = _run("a", {"zstd": (1.0, 1), **others}, rounds=rounds, noise=0.1)
-    other = _run("b", {"zstd": (1.5, 2), **others}, rounds=rounds, noise=0.1)
+    first = make_run("a", {"zstd": (1.0, 1), **others}, rounds=rounds, noise=0.1)
+    other = make_run("b", {"zstd": (1.5, 2), **others}, rounds=rounds, noise=0.1)
     comparison = compare([[first], [other]])
     timed = [d for d in comparison.deltas if d.speedup is not None]
     assert len(timed) > 780
@@ -481,8 +383,8 @@ def _noisy_reference(run: results.Results, seed: int, sd: float) -> results.Resu
     speeds = list(np.exp(np.random.default_rng(seed).normal(0.0, sd, ROUNDS)))
     for index, case in enumerate(run.cases):
         if case.layer is Layer.REFERENCE:
-            noisy = _samples(1.0, seed + index, round_speeds=speeds)
-            run.cases[index] = _case(Layer.REFERENCE, case.codec, noisy, "reference")
+            noisy = make_samples(1.0, seed + index, round_speeds=speeds)
+            run.cases[index] = make_case(Layer.REFERENCE, case.codec, noisy, "reference")
     return run
 
 
@@ -493,16 +395,18 @@ def test_normalising_is_applied_only_where_it_tightens_so_a_slowdown_of_every_co
     factors widened every interval and hid every codec made 30 % slower (0 of 3 caught
     normalised). Normalising is now applied only where it tightens the rounds' spread, and the
     comparison says which; a steady machine drift is still divided out."""
-    first = _noisy_reference(_run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)}), 50, 0.4)
-    slower = _noisy_reference(_run("b", {"zstd": (1.3, 3), "lz4": (1.3, 4)}), 60, 0.4)
+    first = _noisy_reference(make_run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)}), 50, 0.4)
+    slower = _noisy_reference(make_run("b", {"zstd": (1.3, 3), "lz4": (1.3, 4)}), 60, 0.4)
     normal = compare([[first], [slower]], normalize=True)
     assert {g.codec for g in normal.regressions(10)} == {"zstd", "lz4"}
     assert normal.normalized_runs == set()
     [said] = [line for line in normal.normalizing if line.startswith("b: ")]
     assert said.startswith("b: not normalised: the samples' spread within the sides")
     assert "would widen it" in said
-    drifted = _run("c", {"zstd": (1.0, 5), "lz4": (1.0, 6)}, machine=1.3)
-    steady = compare([[_run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)})], [drifted]], normalize=True)
+    drifted = make_run("c", {"zstd": (1.0, 5), "lz4": (1.0, 6)}, machine=1.3)
+    steady = compare(
+        [[make_run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)})], [drifted]], normalize=True
+    )
     assert steady.normalized_runs == {"c"}
     assert steady.regressions(10) == []
     [said] = [line for line in steady.normalizing if line.startswith("c: ")]
@@ -514,8 +418,8 @@ def test_a_slowdown_of_every_codec_on_a_machine_that_got_faster_is_caught_normal
     sees 23 %; the reference workloads show the machine's move beyond their noise, so it is
     divided out and the 30 % is judged (with the two sides' spread together as the criterion,
     normalising looked wider here, and 24 of 200 simulated pairs were missed)."""
-    first = _run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)})
-    other = _run("b", {"zstd": (1 / 0.7, 3), "lz4": (1 / 0.7, 4)}, machine=1 / 1.1)
+    first = make_run("a", {"zstd": (1.0, 1), "lz4": (1.0, 2)})
+    other = make_run("b", {"zstd": (1 / 0.7, 3), "lz4": (1 / 0.7, 4)}, machine=1 / 1.1)
     comparison = compare([[first], [other]], normalize=True)
     assert comparison.normalized_runs == {"b"}
     gates = comparison.regressions(10)
@@ -539,7 +443,7 @@ def test_the_gates_of_a_comparison_hold_together_however_many_codecs_are_gated()
     assert uncorrected >= 40  # what the correction removes
 
     def gate_width(codecs: list[str]) -> float:
-        sides = [_run(n, {c: (1.0, i + 1) for i, c in enumerate(codecs)}) for n in "ab"]
+        sides = [make_run(n, {c: (1.0, i + 1) for i, c in enumerate(codecs)}) for n in "ab"]
         [gate] = [g for g in compare([[sides[0]], [sides[1]]]).gates if g.codec == "zstd:1"]
         return gate.high / gate.low
 
@@ -555,7 +459,7 @@ def _series(name: str, seed: int, slower: dict[str, float]) -> list[results.Resu
     run-level amount (log sd 0.03, as processes of identical code differed here)."""
     rng = np.random.default_rng(seed)
     return [
-        _run(
+        make_run(
             f"{name}{index}",
             {
                 c: (slower.get(c, 1.0) * float(np.exp(rng.normal(0, 0.03))), int(rng.integers(99)))
@@ -642,8 +546,8 @@ def test_each_family_is_adjusted_over_its_own_rows() -> None:
     """Primary rows carry Holm over the primary rows' Welch p-values; descriptive rows carry
     Benjamini-Hochberg over the descriptive rows' rank-test p-values: recomputed here from the
     same samples."""
-    first = _run("a", {f"c{i}": (1.0, i) for i in range(12)}, noise=0.1)
-    other = _run("b", {f"c{i}": (1.0 + 0.03 * (i % 3), 50 + i) for i in range(12)}, noise=0.1)
+    first = make_run("a", {f"c{i}": (1.0, i) for i in range(12)}, noise=0.1)
+    other = make_run("b", {f"c{i}": (1.0 + 0.03 * (i % 3), 50 + i) for i in range(12)}, noise=0.1)
     comparison = compare([[first], [other]])
     rows = compare_module._rows(
         compare_module._Side("a", [first]), compare_module._Side("b", [other]), False, False
@@ -681,7 +585,7 @@ def test_a_codec_whose_runs_agree_by_chance_borrows_the_spread_of_the_others() -
 def test_the_round_factor_is_the_median_of_its_slices_so_one_hiccup_does_not_move_it() -> None:
     """The reference workloads are timed in slices scattered over a round: one slice ten times
     slower (the host paused the process) leaves the round's factor where it was."""
-    run = _run("a", {"zstd": (1.0, 1)})
+    run = make_run("a", {"zstd": (1.0, 1)})
     reference = [c for c in run.cases if c.layer is Layer.REFERENCE]
     assert reference
     base = round_factors(run)
@@ -700,11 +604,11 @@ def test_the_round_factor_is_the_median_of_its_slices_so_one_hiccup_does_not_mov
 def test_runs_that_timed_other_reference_workloads_are_not_normalised_against_each_other() -> None:
     """A run of codec-bench 0.1 timed zlib and a memory copy as its reference: its factors say
     nothing about bz2's, so the comparison is not normalised and says why."""
-    old = _run("a", {"zstd": (1.0, 1)})
+    old = make_run("a", {"zstd": (1.0, 1)})
     old.cases[:] = [
         dataclasses.replace(c, codec="zlib") if c.codec == "bz2" else c for c in old.cases
     ]
-    comparison = compare([[old], [_run("b", {"zstd": (1.0, 2)})]], normalize=True)
+    comparison = compare([[old], [make_run("b", {"zstd": (1.0, 2)})]], normalize=True)
     assert comparison.normalized_runs == set()
     assert comparison.drift == {}
     [said] = comparison.normalizing
