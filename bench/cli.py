@@ -18,6 +18,7 @@ from bench.commands import (
     corpus,
     dictionary,
     export,
+    history,
     probes,
     recommend,
     report,
@@ -28,7 +29,7 @@ from bench.errors import RoundTripError, Terminated, UserError, exit_code
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-COMMANDS = (run, report, compare, recommend, export, corpus, dictionary, codecs, probes)
+COMMANDS = (run, report, compare, recommend, history, export, corpus, dictionary, codecs, probes)
 DESCRIPTION = (
     "Measure Temporal payload codecs (compression, encryption) on your own payloads: "
     "`codec-bench run` measures and reports, `compare` and `recommend` read its results."

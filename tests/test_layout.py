@@ -42,6 +42,9 @@ HELP = [
         "compare",
         "recommend",
         "export",
+        "history",
+        "history add",
+        "history check",
         "corpus generate",
         "corpus import",
         "corpus fetch",
@@ -66,6 +69,14 @@ READ_ONLY_COMMANDS: dict[str, tuple[list[list[str]], set[str]]] = {
     "report": ([["report", str(REFERENCE), "--out", "{tmp}"]], {"scipy", "matplotlib"}),
     "export": ([["export", str(REFERENCE), "--out", "{tmp}/export.json"]], set()),
     "codecs": ([["codecs"]], set()),
+    # add computes each run's intervals (order statistics of its rounds); nothing is drawn.
+    "history add and list": (
+        [
+            ["history", "add", str(REFERENCE), "--db", "{tmp}/history.sqlite"],
+            ["history", "list", "--db", "{tmp}/history.sqlite"],
+        ],
+        {"scipy"},
+    ),
     "every --help": (HELP, set()),
 }
 """Each read-only command (the argument lists run one after another in one interpreter, so
@@ -85,6 +96,7 @@ FLOORS = {
     "bench.probes": 3,
     "bench.layers": 4,
     "bench.outputs": 5,
+    "bench.history": 5,
     "bench.run": 6,
     "bench.commands": 7,
     "bench.cli": 8,

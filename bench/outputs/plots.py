@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -17,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import ScalarFormatter
+from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
 from bench.outputs.ranking import cpu_us_per_kib, front, saved_share
 from bench.outputs.strategies import strategy
@@ -324,4 +326,91 @@ def comparison_deltas(
     for edge in (-min_effect * 100, min_effect * 100):
         axes.axvline(edge, color="gray", linestyle=":", linewidth=0.8)
     axes.set_xlabel(xlabel)
+    return _save(figure, path)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """One series of a history plot: values (with intervals) at run positions ``xs``, and the
+    positions where a change was found."""
+
+    label: str
+    xs: list[int]
+    values: list[float]
+    lows: list[float | None]
+    highs: list[float | None]
+    changes: list[int]
+
+
+_REPLICA_STYLES = {"(A)": {"marker": "s"}, "(B)": {"marker": "D", "linestyle": ":"}}
+"""The two replicas of a noise-floor pair, told apart from each other and from the plain row."""
+
+
+def _trace_style(label: str) -> dict[str, Any]:
+    """As :func:`_style`, from a row label alone (a history keeps no codec facts)."""
+    family = re.split(r"[:@+ ]", label, maxsplit=1)[0]
+    encrypted = "+" in label
+    style = {
+        "color": _FAMILY_COLORS.get(family, _FAMILY_COLORS["custom"]),
+        "marker": "^" if encrypted else "o",
+        "linestyle": "--" if encrypted else "-",
+    }
+    return style | _REPLICA_STYLES.get(label.rsplit(" ", 1)[-1], {})
+
+
+def _sparse_log_ticks(axis: Axis) -> None:
+    """Plain labels at 1, 2 and 5 times powers of ten and none between: labelled minor ticks
+    collide where a plot spans more than a decade ("0.80.9 1.0")."""
+    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(ScalarFormatter())
+    axis.set_minor_formatter(NullFormatter())
+
+
+def history_series(
+    traces: Sequence[Trace], run_names: Sequence[str], ylabel: str, title: str, path: Path
+) -> Path | None:
+    """Values over runs, one line per codec with its 95 % interval, each change found marked
+    by a ring on the first run after it; the legend sits outside the axes so it covers no
+    point."""
+    if not traces:
+        return None
+    figure, axes = plt.subplots(figsize=(11, 4.6))
+    for trace in traces:
+        style = _trace_style(trace.label)
+        below = [
+            v - (lo if lo is not None else v)
+            for v, lo in zip(trace.values, trace.lows, strict=True)
+        ]
+        above = [
+            (hi if hi is not None else v) - v
+            for v, hi in zip(trace.values, trace.highs, strict=True)
+        ]
+        axes.errorbar(
+            trace.xs,
+            trace.values,
+            yerr=[below, above],
+            label=trace.label,
+            capsize=2,
+            markersize=4,
+            **style,
+        )
+        for x in trace.changes:
+            y = trace.values[trace.xs.index(x)]
+            axes.plot(
+                [x],
+                [y],
+                marker="o",
+                markersize=14,
+                markerfacecolor="none",
+                color=style["color"],
+                linestyle="",
+            )
+    axes.set_yscale("log")
+    _sparse_log_ticks(axes.yaxis)
+    axes.set_xticks(range(len(run_names)), run_names, rotation=30, ha="right", fontsize=8)
+    axes.set_xlabel("run, in the order measured (ring: first run after a change)")
+    axes.set_ylabel(ylabel)
+    axes.set_title(title)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return _save(figure, path)
