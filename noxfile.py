@@ -23,6 +23,8 @@ TEST_DEPS = [
     "playwright>=1.40",
     "httpx>=0.27",
     "pytest-xdist>=3.5",
+    # export's formats are checked against their documented JSON schemas.
+    "jsonschema>=4",
 ]
 DOCS_DEPS = ["mkdocs==1.6.1"]
 WORKERS = "3"
@@ -60,7 +62,15 @@ def mutations(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff (lint and format check) and mypy (strict)."""
-    session.install(*PROJECT, *TEST_DEPS, *DOCS_DEPS, "ruff==0.17.6", "mypy==2.4.1", "scipy-stubs")
+    session.install(
+        *PROJECT,
+        *TEST_DEPS,
+        *DOCS_DEPS,
+        "ruff==0.17.6",
+        "mypy==2.4.1",
+        "scipy-stubs",
+        "types-jsonschema",
+    )
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")

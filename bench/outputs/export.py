@@ -1,11 +1,16 @@
-"""A run as pytest-benchmark JSON, so ``pytest-benchmark compare`` and the chart tools that read
-that format show harness runs beside pytest-benchmark's own.
+"""A run in the formats other benchmark tools read: pytest-benchmark JSON (``pytest-benchmark
+compare`` and the chart tools that read it), github-action-benchmark's custom JSON and Bencher's
+Metric Format (the services that keep results per commit and alert on them).
 
-One benchmark per layer, codec, corpus, size bucket and direction (encode, decode; the client
-layer's round trip); its samples are the run's rounds: seconds per payload in the in-process
-layers (count-weighted: each payload once), seconds per workflow round trip in the client layer.
+In pytest-benchmark's, one benchmark per layer, codec, corpus, size bucket and direction
+(encode, decode; the client layer's round trip); its samples are the run's rounds: seconds per
+payload in the in-process layers (count-weighted: each payload once), seconds per workflow round
+trip in the client layer.
 pytest-benchmark's own ``Stats`` computes every statistic, so the figures mean what they mean
 there. Ratio, throughput and sizes go to ``extra_info``.
+
+The other two carry what a history keeps of a run (``bench.history.points``): one value per
+layer, codec, corpus and metric over all payloads, with its 95 % interval.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ import datetime as dt
 import platform
 from typing import Any
 
+from bench.history.points import Point, points
 from bench.results import ALL, CaseResult, Layer, Results
+from bench.results.metrics import metric as metric_named
 from bench.results.metrics import series_of
 
 FORMAT = "pytest-benchmark"
@@ -113,3 +120,55 @@ def _version() -> str:
     import pytest_benchmark
 
     return str(pytest_benchmark.__version__)
+
+
+def _tracked(results: Results) -> list[Point]:
+    return [p for p in points([results]) if p.layer != Layer.REFERENCE.value]
+
+
+def to_github_action_benchmark(results: Results) -> list[dict[str, Any]]:
+    """github-action-benchmark's custom format (``tool: customSmallerIsBetter``): every
+    figure where smaller is better (times per payload or workflow, stored bytes), so one file
+    serves one tool setting; the higher-is-better rates are the same measurements inverted."""
+    entries = []
+    for point in _tracked(results):
+        definition = metric_named(point.metric)
+        if definition.higher_is_better:
+            continue
+        entry: dict[str, Any] = {
+            "name": "/".join(point.series),
+            "unit": definition.unit or "1",
+            "value": point.value,
+        }
+        if point.low is not None and point.high is not None:
+            entry["range"] = f"± {(point.high - point.low) / 2:.4g}"
+            entry["extra"] = (
+                f"95% CI {point.low:.4g} .. {point.high:.4g} over {point.samples} rounds; "
+                f"run {results.run_id}"
+            )
+        else:
+            entry["extra"] = f"exact; run {results.run_id}"
+        entries.append(entry)
+    return entries
+
+
+def to_bencher(results: Results) -> dict[str, dict[str, dict[str, float]]]:
+    """Bencher Metric Format: one benchmark per layer, codec and corpus, one measure per
+    tracked metric (its slug: the metric's name in kebab case), with the 95 % interval as
+    ``lower_value`` and ``upper_value`` where there is one."""
+    document: dict[str, dict[str, dict[str, float]]] = {}
+    for point in _tracked(results):
+        measure: dict[str, float] = {"value": point.value}
+        if point.low is not None and point.high is not None:
+            measure["lower_value"], measure["upper_value"] = point.low, point.high
+        benchmark = "/".join(point.series[:3])
+        document.setdefault(benchmark, {})[point.metric.replace("_", "-")] = measure
+    return document
+
+
+FORMATS = {
+    FORMAT: to_pytest_benchmark,
+    "github-action-benchmark": to_github_action_benchmark,
+    "bencher": to_bencher,
+}
+"""Each format's writer: the document it returns is written as JSON."""

@@ -58,3 +58,70 @@ def test_export_refuses_a_folder_as_the_file(
     assert main(["export", str(run_folder / "results.json"), "--out", str(tmp_path)]) == 2
     assert "is a folder" in capsys.readouterr().err
     assert json.loads((run_folder / "results.json").read_text())  # the run is untouched
+
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "data" / "schemas"
+
+
+@pytest.mark.parametrize(
+    ("format_name", "schema"),
+    [("github-action-benchmark", "github-action-benchmark.json"), ("bencher", "bencher-bmf.json")],
+)
+def test_the_ci_services_formats_match_their_documented_schemas(
+    run_folder: Path, tmp_path: Path, format_name: str, schema: str
+) -> None:
+    import jsonschema
+
+    out = tmp_path / f"{format_name}.json"
+    assert (
+        main(
+            ["export", str(run_folder / "results.json"), "--format", format_name, "--out", str(out)]
+        )
+        == 0
+    )
+    document = json.loads(out.read_text())
+    jsonschema.validate(document, json.loads((SCHEMAS / schema).read_text()))
+    assert document  # not an empty (trivially valid) document
+
+
+def test_github_action_benchmark_gets_only_smaller_is_better_figures(
+    run_folder: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "gab.json"
+    results_file = run_folder / "results.json"
+    assert (
+        main(
+            ["export", str(results_file), "--format", "github-action-benchmark", "--out", str(out)]
+        )
+        == 0
+    )
+    entries = {e["name"]: e for e in json.loads(out.read_text())}
+    results = load(results_file)
+    case = results.case(Layer.CODEC, "zstd:3@zstandard (A)", results.corpus_names[0])
+    assert case is not None
+    geomean = entries[f"codec/{case.codec}/{case.corpus}/encode_geomean_us"]
+    estimate = case.estimate("all", "encode_geomean_us")
+    assert estimate is not None
+    assert geomean["value"] == pytest.approx(estimate.median)
+    assert geomean["unit"] == "µs"
+    assert f"{estimate.low:.4g} .. {estimate.high:.4g}" in geomean["extra"]
+    assert not any(name.endswith(("_mbps", "_per_s", "_wps")) for name in entries)
+    assert entries[f"codec/{case.codec}/{case.corpus}/encoded_bytes"]["extra"].startswith("exact")
+
+
+def test_bencher_gets_one_benchmark_per_row_with_intervals(
+    run_folder: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "bmf.json"
+    results_file = run_folder / "results.json"
+    assert main(["export", str(results_file), "--format", "bencher", "--out", str(out)]) == 0
+    document = json.loads(out.read_text())
+    results = load(results_file)
+    case = next(c for c in results.cases if c.layer is Layer.RAW and c.codec.startswith("zstd"))
+    measures = document[f"raw/{case.codec}/{case.corpus}"]
+    decode = measures["decode-mbps"]
+    estimate = case.estimate("all", "decode_mbps")
+    assert estimate is not None
+    assert decode["value"] == pytest.approx(estimate.median)
+    assert decode["lower_value"] <= decode["value"] <= decode["upper_value"]
+    assert measures["encoded-bytes"] == {"value": case.value("all", "encoded_bytes")}
