@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from bench.cli import main
+from bench.results import load
+from bench.results.schema import SCHEMA_VERSION, save, update_to_2
 
 from tests.history.helpers import history_files
 
@@ -43,14 +45,30 @@ def test_a_run_goes_in_once_and_can_be_removed(
     assert _add(db, files[0]) == 0  # and it can come back
 
 
-def test_older_results_files_and_the_committed_reference_run_can_be_added(tmp_path: Path) -> None:
+def _written_by(version: int, folder: Path) -> Path:
+    """A results file of schema ``version``: the committed version 1 and 3 files, version 2 as
+    its migration writes it, and version 4 as this version saves."""
+    v1 = ROOT / "tests" / "data" / "results-v1.json"
+    if version == 1:
+        return v1
+    if version == 3:
+        return ROOT / "results" / "reference" / "results.json"
+    path = folder / f"v{version}.json"
+    if version == 2:
+        path.write_text(json.dumps(update_to_2(json.loads(v1.read_text()))))
+    else:
+        save(load(v1), path)
+    return path
+
+
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION + 1))
+def test_a_results_file_of_every_schema_version_can_be_added(version: int, tmp_path: Path) -> None:
+    path = _written_by(version, tmp_path)
+    assert json.loads(path.read_text()).get("schema_version", 1) == version
     db = tmp_path / "h.sqlite"
-    older = [ROOT / "tests" / "data" / "results-v1.json", ROOT / "results" / "reference"]
-    assert _add(db, *older) == 0
-    rows = sqlite3.connect(db).execute(
-        "select r.run_id, count(*) from points p join runs r on r.id = p.run group by r.id"
-    )
-    assert all(count > 10 for _, count in rows)
+    assert _add(db, path) == 0
+    [(count,)] = sqlite3.connect(db).execute("select count(*) from points")
+    assert count > 10
 
 
 def test_a_missing_or_foreign_database_is_a_one_line_error(
