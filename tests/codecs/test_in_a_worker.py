@@ -3,9 +3,15 @@ same codec decodes it back to what was sent."""
 
 from __future__ import annotations
 
+import base64
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
+from bench.outputs.recommend_report import snippet
 from bench.temporal.devserver import DevServer
 from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowFailureError
@@ -95,3 +101,51 @@ async def test_failure_messages_are_encrypted_too(dev_server: DevServer) -> None
     failure = failed.workflow_execution_failed_event_attributes.failure
     assert failure.message == "Encoded failure"
     assert failure.encoded_attributes.metadata["encoding"] == b"binary/encrypted"
+
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "worker.py"
+
+
+async def test_the_one_file_worker_runs_as_written_and_stores_only_encrypted_payloads(
+    dev_server: DevServer,
+) -> None:
+    """``examples/worker.py`` run as a user runs it (its own process, the workflow defined in the
+    same module as the codec import): the sandbox accepts it, and the server stores no payload
+    in the clear."""
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": dev_server.address,
+        "PAYLOAD_CODEC_KEYS": f"example={base64.b64encode(os.urandom(32)).decode()}",
+    }
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLE)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    workflow_id, _, result = done.stdout.strip().partition(": ")
+    assert result == "Hello, codec!"
+    history = await _stored_history(dev_server, workflow_id)
+    payloads = list(walk_payloads(history))
+    assert len(payloads) >= 4  # workflow input and result, activity input and result
+    assert {p.metadata["encoding"] for p in payloads} == {b"binary/encrypted"}
+    assert not any(b"codec" in p.data for p in payloads)
+
+
+def test_the_readme_deploy_snippet_and_recommends_are_the_example_workers_lines() -> None:
+    """One snippet, three places: what the README and recommend's deploy block show is what the
+    tested example runs."""
+    example = EXAMPLE.read_text()
+    readme = (ROOT / "README.md").read_text()
+    deploy = snippet(SPEC, encrypts=True)
+    sandbox = [
+        "# Workflow modules run in the SDK's sandbox: pass the codec library through it.",
+        "with workflow.unsafe.imports_passed_through():",
+        "    from payload_codecs import Keyring, data_converter",
+    ]
+    for text in (example, readme, deploy):
+        assert "\n".join(sandbox) in text
