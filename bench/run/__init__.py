@@ -54,7 +54,7 @@ def run(options: RunOptions) -> RunOutcome:
     from bench.results.environment import utc_now
     from bench.run.measure import key_service, measure, reach
     from bench.run.plan import make_plan
-    from bench.run.results import build_results
+    from bench.run.results import build_results, link_latest
 
     with key_service(options) as kms:
         plan = make_plan(options)
@@ -69,4 +69,6 @@ def run(options: RunOptions) -> RunOutcome:
     save(results, plan.out / "results.json")
     save_csv(results, plan.out / "results.csv")
     _, page = write_report(results, plan.out)
+    if options.out is None and link_latest(plan.out) is None:
+        warn(f"{plan.out.parent / 'latest'} was not pointed at this run (it is not a link)")
     return RunOutcome(results, plan.out, page, outcome.failure, outcome.stopped)

@@ -3,6 +3,9 @@ environment and how each layer ran."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from bench.results import CorpusInfo, Results, environment
 from bench.results.environment import utc_now
 from bench.run.measure import Outcome
@@ -43,3 +46,25 @@ def build_results(plan: Plan, outcome: Outcome, started: str) -> Results:
         cases=cases,
         layers=outcome.layers,
     )
+
+
+LATEST = "latest"
+
+
+def link_latest(folder: Path) -> Path | None:
+    """Point ``results/latest`` at ``folder`` (a run in the default place), so that commands
+    written once (``compare results/reference results/latest``) read the newest run. Replaced
+    atomically; a ``latest`` that is not a link (the user's own folder) is left alone and
+    ``None`` returned, as it is where links cannot be made."""
+    link = folder.parent / LATEST
+    if link.exists() and not link.is_symlink():
+        return None
+    staged = folder.parent / f".{LATEST}-{os.getpid()}"
+    try:
+        staged.unlink(missing_ok=True)
+        staged.symlink_to(folder.name, target_is_directory=True)
+        os.replace(staged, link)
+    except OSError:
+        staged.unlink(missing_ok=True)
+        return None
+    return link

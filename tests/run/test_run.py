@@ -174,3 +174,29 @@ def test_an_empty_corpus_is_a_one_line_error(
         == 2
     )
     assert "corpus empty holds no payloads" in capsys.readouterr().err
+
+
+def test_results_latest_points_at_the_newest_run_in_the_default_place(
+    tmp_path: Path,
+    small_corpus: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    argv = ["run", "--codec", "zstd:3", "--corpus", str(small_corpus), "--rounds", "1"]
+    argv += ["--no-client", "--no-reading"]
+    latest = tmp_path / "results" / "latest"
+    for _ in range(2):
+        assert main(argv) == 0
+        newest = max((tmp_path / "results").glob("2*"), key=lambda p: p.stat().st_mtime)
+        assert latest.resolve() == newest.resolve()
+        assert (latest / "results.json").is_file()
+    assert len(list((tmp_path / "results").glob("2*"))) == 2
+    # A folder of the user's own named latest is never replaced.
+    latest.unlink()
+    latest.mkdir()
+    (latest / "mine.txt").write_text("keep")
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert (latest / "mine.txt").read_text() == "keep"
+    assert "was not pointed at this run" in capsys.readouterr().err
