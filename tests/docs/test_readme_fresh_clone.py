@@ -23,13 +23,18 @@ BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
 BENCH_PINS = "--rounds 1 --corpus histories --no-client --no-reading"
 PRELUDE = f"""
 set -euo pipefail
-pip() {{ [ "$1" = install ] || return 1; shift
-  for arg in "$@"; do case "$arg" in ./*|.) test -e "${{arg%%\\[*}}";; nox) ;; *) return 1;; esac; done; }}
+pip() {{
+  [ "$1" = install ] || return 1; shift
+  for arg in "$@"; do
+    case "$arg" in ./*|.) test -e "${{arg%%\\[*}}";; nox) ;; *) return 1;; esac
+  done
+}}
 nox() {{
   [ "$1" = -s ] && grep -q "^def $2(" noxfile.py || return 1
   if [ "$2" = bench ]; then
     mkdir -p .nox/bench/bin
-    printf '#!/bin/sh\\nexec "%s" -m bench.cli "$@"\\n' "{sys.executable}" > .nox/bench/bin/codec-bench
+    printf '#!/bin/sh\\nexec "%s" -m bench.cli "$@"\\n' "{sys.executable}" \\
+      > .nox/bench/bin/codec-bench
     chmod +x .nox/bench/bin/codec-bench
     shift 2; if [ "${{1:-}}" = -- ]; then shift; fi
     if [ $# -eq 0 ]; then set -- --profile quick; fi  # the session's default
