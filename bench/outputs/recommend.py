@@ -428,6 +428,11 @@ def _latency_tolerance(a: Candidate, b: Candidate) -> float:
     return max(a.latency_noise, b.latency_noise)
 
 
+def saving(saved: float) -> str:
+    """``saves 12.3%``, or ``stores 13.9% more`` for a codec that adds bytes."""
+    return f"saves {saved:.1%}" if saved >= 0 else f"stores {-saved:.1%} more"
+
+
 def _cost(c: Candidate) -> float:
     return c.cost.total if c.cost else 0.0
 
@@ -452,7 +457,7 @@ OBJECTIVE: dict[str, Objective] = {
         tolerance=lambda a, b: SIZE_TIE,
         tie_break="less CPU",
         tie_key=lambda c: c.cpu_us_per_kib,
-        describe=lambda c: f"saves {c.saved:.1%} of the bytes stored",
+        describe=lambda c: f"{saving(c.saved)} of the bytes stored",
         tie_tolerance=_cpu_tolerance,
     ),
     "latency": Objective(
@@ -477,7 +482,7 @@ OBJECTIVE: dict[str, Objective] = {
         tolerance=_cpu_tolerance,
         tie_break="more bytes saved",
         tie_key=lambda c: -c.saved,
-        describe=lambda c: f"saves {c.saved:.1%} for {c.cpu_us_per_kib:,.2f} µs of CPU per KiB",
+        describe=lambda c: f"{saving(c.saved)} for {c.cpu_us_per_kib:,.2f} µs of CPU per KiB",
     ),
     "cost": Objective(
         score=lambda c: -_cost(c),
@@ -528,8 +533,16 @@ def _within_noise(a: Candidate, b: Candidate, objective: Objective) -> bool:
     return _close(objective.figure(a), objective.figure(b), objective.tolerance(a, b))
 
 
+NOTHING_GAINED = "saves no bytes and does not encrypt: nothing to deploy it for"
+"""Why no codec (the identity baseline) and a compressor that grows the payloads never win,
+whatever the objective: the least CPU or the fastest round trip of doing nothing is not a
+choice of codec."""
+
+
 def _failures(c: Candidate, limits: Constraints) -> list[str]:
     failed = list(c.workflow_failures)
+    if c.saved <= 0 and not c.encrypts:
+        failed.append(NOTHING_GAINED)
     if limits.must_encrypt and not c.encrypts:
         failed.append("does not encrypt")
     for side, limit, value in (

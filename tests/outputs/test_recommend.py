@@ -15,6 +15,7 @@ from bench import results
 from bench.cli import main
 from bench.outputs.recommend import (
     MIN_NOISE,
+    NOTHING_GAINED,
     Constraints,
     Costs,
     default_corpora,
@@ -163,7 +164,7 @@ def test_latency_ranks_only_codecs_with_round_trips_and_names_the_rest() -> None
     assert rec.winner is not None
     assert rec.winner.codec == "zstd:3@zstandard"  # 80 ms against none's 100
     assert rec.winner.latency_vs_baseline == pytest.approx(0.80, rel=0.02)
-    assert {c.codec for c in rec.ranked} == {"none", "snappy@cramjam", "zstd:3@zstandard"}
+    assert {c.codec for c in rec.ranked} == {"snappy@cramjam", "zstd:3@zstandard"}
     [note] = rec.missing
     assert "gzip:6@zlib" in note
     assert "--codec gzip:6@zlib" in note
@@ -312,9 +313,11 @@ def test_recommend_takes_the_reading_limits_on_the_command_line(
 ) -> None:
     path = tmp_path / "results.json"
     results.save(_with_readings({"none": (120, 1500), "gzip:6@zlib": (400, 1520)}), path)
-    assert main(["recommend", str(path), "--objective", "storage", "--max-show-ms", "200"]) == 0
+    # Only no codec reads fast enough: nothing is recommended, and no deploy block for it.
+    assert main(["recommend", str(path), "--objective", "storage", "--max-show-ms", "200"]) == 1
     out = capsys.readouterr().out
     assert "workflow show 400 ms (100 payloads) > 200" in out
+    assert "--spec none" not in out
 
 
 def _routed(ms: float, seed: int, threshold: int | None, failed: bool) -> ClientSamples:
@@ -555,3 +558,27 @@ def test_a_tie_whose_tie_break_is_within_the_noise_too_is_decided_by_score_then_
     decided_by_cpu = cpu < 39.2
     assert (rec.tie_break == "less CPU") == decided_by_cpu
     assert rec.tie_break in rec.reason
+
+
+@pytest.mark.parametrize("objective", ["storage", "latency", "cpu", "balanced"])
+def test_no_codec_never_wins_and_is_excluded_as_saving_nothing(objective: str) -> None:
+    rec = recommend(RUN, objective=objective)
+    assert rec.winner is not None
+    assert rec.winner.codec != "none"
+    assert {c.codec: c.failed for c in rec.excluded}["none"] == [NOTHING_GAINED]
+
+
+def test_when_only_no_codec_would_pass_nothing_is_recommended() -> None:
+    """Reading limits only ``none`` meets: "nothing meets these constraints", never a deploy
+    block for ``--spec none``."""
+    run = _with_readings({"none": (120, 1500), "zstd:3@zstandard": (500, 3000)})
+    rec = recommend(run, objective="balanced", limits=Constraints(max_show_ms=400))
+    assert rec.winner is None
+    assert rec.reason.startswith("No measured codec meets every constraint")
+
+
+def test_an_encrypting_runner_up_that_adds_bytes_says_so() -> None:
+    rec = recommend(RUN, objective="storage", limits=Constraints(must_encrypt=True))
+    assert [c.codec for c in rec.ranked][-1] == "aes256gcm"
+    assert "stores" in rec.reason
+    assert "saves -" not in rec.reason
