@@ -57,16 +57,9 @@ def _us(values: list[float]) -> str:
     return f"{sum(values) / len(values) / 1e3:,.1f}" if values else "-"
 
 
-def verdict(row: Row) -> str:
-    gain = row.tally.gain
-    if row.tally.with_dict >= row.tally.plain:
-        return "does not pay: no bytes saved over the level alone"
-    if gain is not None and gain < 1.05:
-        return "hardly pays: under 5 % more bytes saved"
-    return "pays"
-
-
 def _table(rows: list[Row]) -> render.Table:
+    from bench.probes.dictionary import verdict  # loaded already: the probe made the rows
+
     header = [
         "chain",
         "dictionary (trained, folds)",
@@ -91,7 +84,7 @@ def _table(rows: list[Row]) -> render.Table:
                 "-" if t.gain is None else f"{t.gain:.2f}",
                 f"{_us(t.plain_encode_ns)} / {_us(t.dict_encode_ns)}",
                 f"{_us(t.plain_decode_ns)} / {_us(t.dict_decode_ns)}",
-                verdict(row),
+                verdict(row.tally),
             ]
         )
     return render.Table(header, out)
@@ -152,6 +145,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _json(row: Row) -> dict[str, object]:
+    from bench.probes.dictionary import verdict  # loaded already: the probe made the rows
+
     t = row.tally
     return {
         "chain": row.chain,
@@ -166,7 +161,7 @@ def _json(row: Row) -> dict[str, object]:
         "gain": t.gain,
         "encode_us": [_us(t.plain_encode_ns), _us(t.dict_encode_ns)],
         "decode_us": [_us(t.plain_decode_ns), _us(t.dict_decode_ns)],
-        "verdict": verdict(row),
+        "verdict": verdict(t),
     }
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from bench.cli import main
-from bench.probes.dictionary import evaluate, folds
+from bench.probes.dictionary import Tally, evaluate, folds, verdict
 from temporalio.api.common.v1 import Payload
 
 from payload_codecs import CorpusWriter, Dictionaries
@@ -104,3 +104,21 @@ def test_a_corpus_without_workflows_is_refused_in_one_line(
     argv = ["dict", "train", str(path), "--name", "x", "--out", str(tmp_path), "--size", "64MiB"]
     assert main(argv) == 2
     assert "too few samples" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("original", "plain", "with_dict", "call"),
+    [
+        (1000, 400, 300, "pays: 10.0 points"),  # 60 % -> 70 % saved
+        (1000, 400, 397, "hardly pays: 0.3 points"),  # 60 % -> 60.3 %
+        (1000, 990, 987, "hardly pays: 0.3 points"),  # 1 % -> 1.3 %: the same rule
+        (1000, 1859, 1842, "does not pay: still stores 84.2% more"),  # -85.9 % -> -84.2 %
+        (1000, 400, 400, "does not pay: no bytes saved"),
+        (1000, 400, 420, "does not pay: no bytes saved"),
+    ],
+)
+def test_one_rule_decides_whether_a_dictionary_pays(
+    original: int, plain: int, with_dict: int, call: str
+) -> None:
+    tally = Tally(payloads=10, original=original, plain=plain, with_dict=with_dict)
+    assert verdict(tally).startswith(call)
