@@ -157,12 +157,22 @@ else:
     Subparsers = argparse._SubParsersAction
 
 
+class DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's default after its help, where it has one: "(default: None)" for an
+    option that is simply unset, or "(default: False)" for a switch, says nothing."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def command(sub: Subparsers, name: str, help_text: str) -> argparse.ArgumentParser:
     """A sub-command whose help shows every default."""
     return sub.add_parser(
         name,
         help=help_text,
         description=help_text,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsShown,
         allow_abbrev=False,
     )

@@ -244,8 +244,12 @@ def add_parser(sub: Subparsers) -> None:
 
     generate = command(commands, "generate", "seeded synthetic payloads, Temporal-shaped")
     _output(generate)
-    generate.add_argument("--seed", type=int, default=synthetic.DEFAULT_SEED)
-    generate.add_argument("--count", type=positive_int, default=synthetic.DEFAULT_COUNT)
+    generate.add_argument(
+        "--seed", type=int, default=synthetic.DEFAULT_SEED, help="the same seed, the same corpus"
+    )
+    generate.add_argument(
+        "--count", type=positive_int, default=synthetic.DEFAULT_COUNT, help="payloads to make"
+    )
     generate.add_argument(
         "--mix",
         help="shape weights, e.g. small-json=40,protobuf=15 (shapes: "

@@ -183,7 +183,9 @@ def add_parser(sub: Subparsers) -> None:
         action="append",
         help="dictionary size (repeatable; default 4, 16, 64 and 110 KiB)",
     )
-    evaluator.add_argument("--level", type=int, default=3)
+    evaluator.add_argument(
+        "--level", type=int, default=3, help="zstd level, with and without the dictionary"
+    )
     evaluator.add_argument(
         "--folds", type=positive_int, default=5, help="k, at most 1 per workflow"
     )

@@ -33,6 +33,8 @@ def add_parser(sub: Subparsers) -> None:
         "customSmallerIsBetter JSON, Bencher Metric Format)",
     )
     parser.add_argument("results", help="a results.json")
-    parser.add_argument("--format", choices=list(export.FORMATS), default=export.FORMAT)
+    parser.add_argument(
+        "--format", choices=list(export.FORMATS), default=export.FORMAT, help="the other tool"
+    )
     parser.add_argument("--out", required=True, help="file to write")
     parser.set_defaults(run=cmd_export)

@@ -150,7 +150,9 @@ def add_parser(sub: Subparsers) -> None:
     )
     stall.add_argument("--codec", action="append", required=True, help="codec spec (repeatable)")
     stall.add_argument("--size", type=size, default=2 << 20, help="payload size in bytes")
-    stall.add_argument("--repeats", type=positive_int, default=15)
+    stall.add_argument(
+        "--repeats", type=positive_int, default=15, help="timed calls per size and way"
+    )
     stall.set_defaults(run=cmd_stall)
     overhead = command(sub, "overhead", "codec path throughput as a share of the bare library call")
     overhead.add_argument("--codec", action="append", required=True, help="codec spec (repeatable)")
@@ -179,5 +181,7 @@ def add_parser(sub: Subparsers) -> None:
         "--concurrency", type=positive_int, action="append", help="repeatable; 1, 32"
     )
     server.add_argument("--requests", type=positive_int, default=400, help="per cell and round")
-    server.add_argument("--rounds", type=positive_int, default=3)
+    server.add_argument(
+        "--rounds", type=positive_int, default=3, help="load passes per request shape"
+    )
     server.set_defaults(run=cmd_codec_server)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
+from bench import cli
 from bench.cli import main
 
 
@@ -92,3 +95,27 @@ def test_overhead_names_the_page_faults_of_a_row_that_had_them() -> None:
 
     line = _faults_line((0.0, 904.4, 2.0, 6.0))
     assert "page faults per call: encode 904 (bare 0), decode 6 (bare 2)" in line
+
+
+def _parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                yield from _parsers(child)
+
+
+def test_every_option_of_every_command_says_what_it_does_and_no_empty_default() -> None:
+    missing, empty = [], []
+    for command in _parsers(cli.parser()):
+        for action in command._actions:
+            if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+                continue
+            name = f"{command.prog} {'/'.join(action.option_strings) or action.dest}"
+            if not action.help:
+                missing.append(name)
+        text = command.format_help()
+        if "(default: None)" in text or "(default: False)" in text:
+            empty.append(command.prog)
+    assert missing == []
+    assert empty == []
