@@ -98,8 +98,10 @@ def snippet(
             "",
             "# keys: on every client, worker and codec server",
             '#   export PAYLOAD_CODEC_KEYS="key-2026-11=$(openssl rand -base64 32)"',
-            "# to rotate: add the new key first, then make it active with",
-            "#   PAYLOAD_CODEC_ACTIVE_KEY=key-2027-01 (old keys keep decoding old histories)",
+            "# to rotate, in two deployments each reaching every worker and codec server:",
+            "#   1. PAYLOAD_CODEC_KEYS=key-2026-11=...,key-2027-01=... with",
+            "#      PAYLOAD_CODEC_ACTIVE_KEY=key-2026-11 (all can decrypt the new key's payloads)",
+            "#   2. then PAYLOAD_CODEC_ACTIVE_KEY=key-2027-01 (old keys keep decoding old histories)",
         ]
     return "\n".join(lines)
 

@@ -159,12 +159,17 @@ def test_invalid_keyrings_are_rejected_without_echoing_keys(
 def test_keyring_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     encoded = base64.b64encode(KEY).decode()
     old = base64.b64encode(OLD_KEY).decode()
+    monkeypatch.setenv("PAYLOAD_CODEC_KEYS", f"k-2026={encoded}")
+    assert Keyring.from_env().active == "k-2026"  # one key: it is the active one
     monkeypatch.setenv("PAYLOAD_CODEC_KEYS", f"k-2026={encoded}, k-2025={old}")
+    # Several keys and none named active: refused, not "the first one" (a key put first during
+    # a rotation would encrypt before every reader holds it).
+    with pytest.raises(ValueError, match=r"holds 2 keys \(k-2026, k-2025\) and none is named"):
+        Keyring.from_env()
+    monkeypatch.setenv("PAYLOAD_CODEC_ACTIVE_KEY", "k-2025")
     ring = Keyring.from_env()
     assert ring.key_ids == ("k-2026", "k-2025")
-    assert ring.active == "k-2026"
-    monkeypatch.setenv("PAYLOAD_CODEC_ACTIVE_KEY", "k-2025")
-    assert Keyring.from_env().active == "k-2025"
+    assert ring.active == "k-2025"
     [payload] = encode(from_spec("aes256gcm", keyring=Keyring.from_env()), [ORIGINAL])
     assert decode(from_spec("aes256gcm", keyring=KEYRING), [payload]) == [ORIGINAL]
 

@@ -96,12 +96,17 @@ class Keyring:
 
     @classmethod
     def from_mapping(cls, encoded: Mapping[str, str], active: str | None = None) -> Keyring:
-        """Keys given as standard base64 strings by id; ``active`` defaults to the first id."""
-        return cls._parsed(list(encoded.items()), active, "the key mapping")
+        """Keys given as standard base64 strings by id; ``active`` names the one that encrypts
+        (required with several keys)."""
+        return cls._parsed(list(encoded.items()), active, "the key mapping", "pass active=ID")
 
     @classmethod
-    def _parsed(cls, items: list[tuple[str, Any]], active: str | None, source: str) -> Keyring:
-        """Keys from ``(id, base64)`` pairs, every problem named by position in ``source``."""
+    def _parsed(
+        cls, items: list[tuple[str, Any]], active: str | None, source: str, naming: str
+    ) -> Keyring:
+        """Keys from ``(id, base64)`` pairs, every problem named by position in ``source``.
+        With several keys the active one must be named (``naming`` says how): taking the first
+        would let a key put first during a rotation encrypt before every reader holds it."""
         if not items:
             raise ValueError(f"{source} holds no keys; expected id=BASE64KEY")
         keys: dict[str, bytes] = {}
@@ -116,6 +121,11 @@ class Keyring:
             keys[key_id] = _decode_key(where, text)
         if active is not None and active not in keys:
             raise ValueError(f"the active key id is none of the {len(keys)} ids in {source}")
+        if active is None and len(keys) > 1:
+            raise ValueError(
+                f"{source} holds {len(keys)} keys ({', '.join(keys)}) and none is named active: "
+                f"{naming} to the id that encrypts new payloads (the others only decrypt)"
+            )
         return cls(keys, active if active is not None else next(iter(keys)))
 
     @classmethod
@@ -127,7 +137,7 @@ class Keyring:
         """Keys from the environment, as a worker in a container or a codec server reads them.
 
         ``keys_var`` holds ``id=BASE64[,id=BASE64...]`` (no spaces around ``=``); ``active_var``
-        names the active id and defaults to the first one.
+        names the active id, required when there are several keys.
         """
         text = os.environ.get(keys_var, "").strip()
         if not text:
@@ -143,7 +153,8 @@ class Keyring:
                     f"{keys_var}=id=BASE64KEY[,id=BASE64KEY...]"
                 )
             items.append((key_id, value))
-        return cls._parsed(items, os.environ.get(active_var) or None, keys_var)
+        active = os.environ.get(active_var) or None
+        return cls._parsed(items, active, keys_var, f"set {active_var}")
 
     @classmethod
     def from_file(
@@ -174,7 +185,7 @@ class Keyring:
                 f"keyring {name!r} can be read by other users (mode {mode:04o}); "
                 f"chmod 600 {name!r}, as ssh requires of private keys"
             )
-        return cls._parsed(keys, active, f"keyring {name!r}")
+        return cls._parsed(keys, active, f"keyring {name!r}", 'set "active"')
 
 
 class _Pairs(list[tuple[str, Any]]):
