@@ -101,7 +101,7 @@ def snippet(
             "# to rotate, in two deployments each reaching every worker and codec server:",
             "#   1. PAYLOAD_CODEC_KEYS=key-2026-11=...,key-2027-01=... with",
             "#      PAYLOAD_CODEC_ACTIVE_KEY=key-2026-11 (all can decrypt the new key's payloads)",
-            "#   2. then PAYLOAD_CODEC_ACTIVE_KEY=key-2027-01 (old keys keep decoding old histories)",
+            "#   2. then PAYLOAD_CODEC_ACTIVE_KEY=key-2027-01 (old keys decode old histories)",
         ]
     return "\n".join(lines)
 
