@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from bench.cli import main
 from bench.temporal.devserver import DevServer
-from hypothesis import HealthCheck, settings
 
 # A shell that starts a job in the background (nohup, `&` without job control, some CI runners)
 # makes it ignore SIGINT, and children inherit that: the Ctrl-C tests would then send a signal
@@ -19,12 +18,18 @@ from hypothesis import HealthCheck, settings
 signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Large payloads make some examples slow on a shared 2-core machine; that is not a failure.
-settings.register_profile(
-    "default",
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+# (pytest-benchmark's compare command loads this file too, from environments without hypothesis.)
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:
+    pass
+else:
+    settings.register_profile(
+        "default",
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 SEARCH_ATTRIBUTE = "CodecBenchTag"
 

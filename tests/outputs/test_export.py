@@ -4,6 +4,7 @@ compare command read, with the run's rounds as the samples."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -60,7 +61,8 @@ def test_export_refuses_a_folder_as_the_file(
     assert json.loads((run_folder / "results.json").read_text())  # the run is untouched
 
 
-SCHEMAS = Path(__file__).resolve().parents[1] / "data" / "schemas"
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMAS = ROOT / "tests" / "data" / "schemas"
 
 
 @pytest.mark.parametrize(
@@ -125,3 +127,34 @@ def test_bencher_gets_one_benchmark_per_row_with_intervals(
     assert decode["value"] == pytest.approx(estimate.median)
     assert decode["lower_value"] <= decode["value"] <= decode["upper_value"]
     assert measures["encoded-bytes"] == {"value": case.value("all", "encoded_bytes")}
+
+
+def test_pytest_benchmark_compare_runs_from_the_project_root_without_the_test_tools(
+    run_folder: Path, tmp_path: Path
+) -> None:
+    """From the project root pytest-benchmark loads the project's tests/conftest.py; in the bench
+    session's environment (no hypothesis) that must not stop it."""
+    out = tmp_path / "0001_run.json"
+    assert main(["export", str(run_folder / "results.json"), "--out", str(out)]) == 0
+    # hypothesis cannot be imported, as in the bench session (nor its pytest plugin loaded).
+    code = (
+        "import sys\n"
+        "class Absent:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.partition('.')[0] == 'hypothesis':\n"
+        "            raise ImportError(name)\n"
+        "sys.meta_path.insert(0, Absent())\n"
+        "from pytest_benchmark.cli import main\n"
+        f"sys.argv = ['pytest-benchmark', 'compare', {str(out)!r}]\n"
+        "main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "codec[" in done.stdout
