@@ -26,7 +26,7 @@ from bench.corpus.history import Extraction, extract, parse_histories
 from bench.errors import UserError
 from bench.keys import user_keyring
 from bench.progress import Progress, warn
-from bench.results.buckets import parse_buckets
+from bench.results.buckets import amount_of_bytes, parse_buckets
 from bench.results.environment import utc_now
 from payload_codecs import ChainCodec, CorpusReader, CorpusWriter, from_spec, serialize
 
@@ -70,7 +70,7 @@ def _decoder(args: argparse.Namespace) -> ChainCodec | None:
 
 
 def _report(out: Path, writer: CorpusWriter) -> None:
-    print(f"wrote {writer.payload_count} payloads ({writer.total_bytes / 2**20:.2f} MiB) to {out}")
+    print(f"wrote {writer.payload_count} payloads ({amount_of_bytes(writer.total_bytes)}) to {out}")
     encoded = {k: v for k, v in writer.skipped.items() if k.startswith("encoded:")}
     if encoded:
         kinds = ", ".join(f"{n} {k.removeprefix('encoded:')}" for k, n in encoded.items())

@@ -41,8 +41,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         "created": utc_now(),
     }
     path = save_dictionary(dictionary, out, args.name, provenance)
+    smaller = (
+        f", smaller than the {args.size:,} asked: zstd kept what the samples hold worth keeping"
+        if len(dictionary.data) < args.size
+        else ""
+    )
     print(
-        f"wrote {path} ({len(dictionary.data):,} bytes, zstd dictionary id {dictionary.id}) "
+        f"wrote {path} ({len(dictionary.data):,} bytes{smaller}; zstd dictionary id "
+        f"{dictionary.id}) "
         f"from {len(samples)} payloads; use it as zstd:{args.level}:dict={args.name} with "
         f"--dictionaries {out}"
     )

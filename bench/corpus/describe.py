@@ -13,7 +13,14 @@ import zstandard
 from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
 
-from bench.results.buckets import BUCKETS, LIMIT_BYTES, MIB, WARN_BYTES, bucket_of
+from bench.results.buckets import (
+    BUCKETS,
+    LIMIT_BYTES,
+    MIB,
+    WARN_BYTES,
+    amount_of_bytes,
+    bucket_of,
+)
 from payload_codecs import CorpusFormatError
 
 ESTIMATE_BYTES = 16 * MIB
@@ -45,7 +52,7 @@ class Summary:
     def to_text(self) -> str:
         lines = [
             f"payloads      {self.payload_count}",
-            f"total bytes   {self.total_bytes} ({self.total_bytes / MIB:.2f} MiB)",
+            f"total bytes   {self.total_bytes:,} ({amount_of_bytes(self.total_bytes)})",
             "size buckets  "
             + ", ".join(
                 f"{name}: {stats['count']}"

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.outputs import plots
-from bench.outputs.render import Block, Image, Section, Table, amount_of_bytes
+from bench.outputs.render import Block, Image, Section, Table
 from bench.outputs.strategies import SIZE_CLASSES, STRATEGIES, cells, large_cases, strategy
 from bench.results import CaseResult, Layer, Results
+from bench.results.buckets import amount_of_bytes
 
 
 def decision_table(cases: Sequence[CaseResult]) -> Table:

@@ -39,18 +39,6 @@ class Contents:
 Block = str | Table | Image | Code | Contents
 
 
-def amount_of_bytes(count: float | None, mib_digits: int = 1) -> str:
-    """``1.5 MiB``, ``3.0 KiB``, ``512 B``; ``-`` for no figure. Tables of sizes near a limit
-    (4.00 against 4.07 MiB) ask for more digits in MiB."""
-    if count is None:
-        return "-"
-    if abs(count) >= 1 << 20:
-        return f"{count / (1 << 20):,.{mib_digits}f} MiB"
-    if abs(count) >= 1 << 10:
-        return f"{count / (1 << 10):,.1f} KiB"
-    return f"{count:,.0f} B"
-
-
 def anchor(title: str) -> str:
     """The id a section's heading gets: lower case, runs of other characters as one hyphen,
     as GitHub makes them for Markdown headings."""

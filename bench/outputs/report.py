@@ -13,10 +13,10 @@ from bench.outputs.kms_report import kms_section
 from bench.outputs.large_report import large_section
 from bench.outputs.ranking import cpu_us_per_kib, front, saved_share
 from bench.outputs.reading_report import reading_section
-from bench.outputs.render import Block, Contents, Image, Section, Table, amount_of_bytes
+from bench.outputs.render import Block, Contents, Image, Section, Table
 from bench.outputs.verdict import verdict_blocks
 from bench.results import ALL, CaseResult, Layer, Results, Route
-from bench.results.buckets import BUCKETS
+from bench.results.buckets import BUCKETS, amount_of_bytes
 from bench.results.stats import Estimate
 
 

@@ -44,6 +44,18 @@ def size_text(size: int) -> str:
     return f"{size} B"
 
 
+def amount_of_bytes(count: float | None, mib_digits: int = 1) -> str:
+    """``1.5 MiB``, ``3.0 KiB``, ``512 B``; ``-`` for no figure. Tables of sizes near a limit
+    (4.00 against 4.07 MiB) ask for more digits in MiB."""
+    if count is None:
+        return "-"
+    if abs(count) >= 1 << 20:
+        return f"{count / (1 << 20):,.{mib_digits}f} MiB"
+    if abs(count) >= 1 << 10:
+        return f"{count / (1 << 10):,.1f} KiB"
+    return f"{count:,.0f} B"
+
+
 def bucket_of(size: int) -> Bucket:
     """The bucket that holds a payload of ``size`` serialized bytes."""
     for bucket in BUCKETS:
