@@ -88,7 +88,9 @@ def docs(session: nox.Session) -> None:
 def microbench(session: nox.Session) -> None:
     """Codec speed through pytest-benchmark (``benchmarks/``); extra arguments go to pytest,
     e.g. ``nox -s microbench -- --benchmark-autosave --benchmark-compare-fail=min:10%``."""
-    session.install(*PROJECT, "pytest>=8")  # pytest-benchmark comes with the project
+    # pytest-benchmark comes with the project; the two plugins own options pyproject.toml sets
+    # for every pytest run (without them, pytest warns that it does not know those options).
+    session.install(*PROJECT, "pytest>=8", "pytest-asyncio>=0.24", "pytest-timeout")
     session.run(
         "pytest",
         "benchmarks",
