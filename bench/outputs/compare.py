@@ -297,6 +297,9 @@ def _environment_changes(first: Results, other: Results) -> list[str]:
                     notes.append(f"{other.run_id}: {key} {name}: {a.get(name)} -> {b.get(name)}")
             else:
                 notes.append(f"{other.run_id}: {key}: {a} -> {b}")
+    if first.profile != other.profile:
+        notes.append(f"{other.run_id}: profile {first.profile} -> {other.profile}")
+    notes += _implementations_changed(first, other)
     digests = {c.name: c.digest for c in first.corpora}
     for corpus in other.corpora:
         if corpus.name in digests and digests[corpus.name] != corpus.digest:
@@ -610,6 +613,29 @@ def _size_deltas(label: str, first: Results, other: Results) -> list[Delta]:
                     Delta(*where, x, y, y / x if x else 1.0, None, None, None, call, None)
                 )
     return deltas
+
+
+def _implementations_changed(first: Results, other: Results) -> list[str]:
+    """The codecs measured through another library in one run than in the other (``lz4:1``
+    by cramjam, then by python-lz4): their rows match nowhere, and the runs do not measure the
+    same thing for them."""
+
+    def libraries(run: Results) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for case in run.cases:
+            facts = case.facts
+            if facts.implementation and not facts.baseline:
+                plain = facts.spec.replace(f"@{facts.implementation}", "")
+                found.setdefault(plain, set()).add(facts.implementation)
+        return found
+
+    before, after = libraries(first), libraries(other)
+    return [
+        f"{other.run_id}: {spec} measured with {', '.join(sorted(after[spec]))} where the first "
+        f"run used {', '.join(sorted(before[spec]))}: its rows are in one run only"
+        for spec in sorted(before.keys() & after.keys())
+        if not before[spec] & after[spec]
+    ]
 
 
 def _only_in(first: Results, other: Results) -> list[str]:

@@ -613,3 +613,17 @@ def test_runs_that_timed_other_reference_workloads_are_not_normalised_against_ea
     assert comparison.drift == {}
     [said] = comparison.normalizing
     assert "other ones than the first side's" in said
+
+
+def test_runs_of_other_profiles_or_implementations_are_said_not_to_measure_the_same() -> None:
+    first = make_run("a", {"lz4:1@cramjam": (1.0, 1), "zstd:3@zstandard": (1.0, 2)})
+    other = dataclasses.replace(
+        make_run("b", {"lz4:1@lz4": (1.0, 3), "zstd:3@zstandard": (1.0, 4)}), profile="ci"
+    )
+    notes = compare([[first], [other]]).environment
+    assert "b: profile quick -> ci" in notes
+    assert (
+        "b: lz4:1 measured with lz4 where the first run used cramjam: its rows are in one run only"
+        in notes
+    )
+    assert not any("zstd" in note for note in notes)
