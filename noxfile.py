@@ -70,6 +70,7 @@ def lint(session: nox.Session) -> None:
         "mypy==2.4.1",
         "scipy-stubs",
         "types-jsonschema",
+        "types-Markdown",
     )
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")

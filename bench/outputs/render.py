@@ -57,9 +57,7 @@ def markdown(sections: Sequence[Section], title: str) -> str:
         out += [f"## {section.title}", ""]
         for block in section.blocks:
             if isinstance(block, Table):
-                out.append("| " + " | ".join(block.header) + " |")
-                out.append("|" + "---|" * len(block.header))
-                out += ["| " + " | ".join(row) + " |" for row in block.rows]
+                out += _table(block)
             elif isinstance(block, Image):
                 out.append(f"![{block.alt}]({block.path.name})")
             elif isinstance(block, Code):
@@ -72,21 +70,29 @@ def markdown(sections: Sequence[Section], title: str) -> str:
     return "\n".join(out)
 
 
+def _table(table: Table) -> list[str]:
+    """A pipe table whose columns of figures are right-aligned (so digits line up) and of
+    words left-aligned, judged by the first row; a ``|`` inside a cell is escaped."""
+    first = table.rows[0] if table.rows else []
+    words = [i < len(first) and _words(first[i]) for i in range(len(table.header))]
+
+    def row(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+    return [
+        row(table.header),
+        "|" + "".join("---|" if left else "---:|" for left in words),
+        *(row(cells) for cells in table.rows),
+    ]
+
+
 _CSS = (
     "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;"
     "color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:.85em}"
-    "th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}"
-    "th{background:#f3f3f3}td:first-child,th:first-child,.text{text-align:left}"
+    "th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}th{background:#f3f3f3}"
+    "td code{white-space:nowrap}pre{background:#f5f5f5;padding:.6em;overflow-x:auto}"
     "img{max-width:100%;border:1px solid #eee;margin:.5em 0}code{background:#f5f5f5}"
 )
-
-
-def _inline(text: str) -> str:
-    escaped = html.escape(text)
-    parts = escaped.split("`")
-    escaped = "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
-    parts = escaped.split("**")
-    return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
 
 
 def _words(text: str) -> bool:
@@ -96,48 +102,30 @@ def _words(text: str) -> bool:
 
 
 _FIGURE = re.compile(r"[-+]?\d|-$|$")
-_TEXT = " class='text'"
 
 
 def page(sections: Sequence[Section], title: str) -> str:
-    out = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-    ]
-    for section in sections:
-        out.append(f"<h2 id='{anchor(section.title)}'>{html.escape(section.title)}</h2>")
-        for block in section.blocks:
-            if isinstance(block, Table):
-                # A column of words reads from the left, its heading too (as its first row).
-                first = block.rows[0] if block.rows else []
-                words = [i < len(first) and _words(first[i]) for i in range(len(block.header))]
-                out.append("<table><thead><tr>")
-                out += [
-                    f"<th{_TEXT if left else ''}>{html.escape(cell)}</th>"
-                    for cell, left in zip(block.header, words, strict=True)
-                ]
-                out.append("</tr></thead><tbody>")
-                for row in block.rows:
-                    cells = (f"<td{_TEXT if _words(c) else ''}>{_inline(c)}</td>" for c in row)
-                    out.append("<tr>" + "".join(cells) + "</tr>")
-                out.append("</tbody></table>")
-            elif isinstance(block, Code):
-                out.append(f"<pre><code>{html.escape(block.text)}</code></pre>")
-            elif isinstance(block, Contents):
-                items = "".join(
-                    f"<li><a href='#{anchor(t)}'>{html.escape(t)}</a></li>" for t in block.titles
-                )
-                out.append(f"<ul class='contents'>{items}</ul>")
-            elif isinstance(block, Image):
-                data = base64.b64encode(block.path.read_bytes()).decode()
-                out.append(
-                    f"<img alt='{html.escape(block.alt)}' src='data:image/png;base64,{data}'>"
-                )
-            else:
-                out.append(f"<p>{_inline(block)}</p>")
-    out.append("</body></html>")
-    return "\n".join(out)
+    """The sections as one self-contained HTML page: their Markdown rendered by
+    Python-Markdown (tables, fenced code, heading ids as :func:`anchor` makes them), the plots
+    embedded as data URIs so the page travels alone."""
+    import markdown as markdown_library  # loaded only where a page is written
+
+    body = markdown_library.markdown(
+        markdown(sections, title),
+        extensions=["tables", "fenced_code", "toc"],
+        extension_configs={"toc": {"slugify": lambda text, separator: anchor(text)}},
+        output_format="html",
+    )
+    for image in (b for section in sections for b in section.blocks if isinstance(b, Image)):
+        data = base64.b64encode(image.path.read_bytes()).decode()
+        body = body.replace(
+            f'src="{html.escape(image.path.name)}"', f'src="data:image/png;base64,{data}"'
+        )
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
+        f"{body}\n</body></html>"
+    )
 
 
 def write(folder: Path, stem: str, sections: Sequence[Section], title: str) -> tuple[Path, Path]:

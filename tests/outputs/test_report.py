@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -43,9 +44,21 @@ def test_report_rebuilds_from_the_results_file_alone(run_folder: Path, tmp_path:
 def test_the_html_report_is_self_contained(run_folder: Path) -> None:
     page = (run_folder / "report.html").read_text()
     assert page.startswith("<!DOCTYPE html>")
-    assert page.count("src='data:image/png;base64,") == 2
-    assert "src='saving-" not in page
+    assert page.count('src="data:image/png;base64,') == 2
+    assert 'src="saving-' not in page
     assert "<table>" in page
+
+
+def test_the_html_report_renders_its_markdown(run_folder: Path) -> None:
+    """Markdown is rendered, not shown: no backtick, no ``**`` or ``*emphasis*`` left in the
+    page's text, commands in <code>, figures right-aligned."""
+    page = (run_folder / "report.html").read_text()
+    text = re.sub(r"<pre>.*?</pre>|<code>.*?</code>|<[^>]+>", " ", page, flags=re.DOTALL)
+    assert "`" not in text
+    assert "**" not in text
+    assert not re.search(r"(?<![\w*])\*[A-Za-z][^*]*\*(?!\w)", text)
+    assert "<code>" in page
+    assert 'style="text-align: right;"' in page
 
 
 def test_the_comparison_plot_keeps_a_readable_height(tmp_path: Path) -> None:
