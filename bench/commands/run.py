@@ -93,6 +93,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"rounds; what was measured is in {folder}"
         )
         return exit_code(outcome.stopped)
+    from bench.outputs.verdict import answer_text
+
+    print(answer_text(results))
     print(f"results: {(folder / 'results.json').resolve()}\nreport:  {outcome.report.resolve()}")
     return 0
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from bench.outputs.ranking import cpu_us_per_kib, saved_share, saving_front
-from bench.results import ALL, CaseResult, CodecFacts, Layer, Results, Route
+from bench.results import ALL, CaseResult, CodecFacts, CorpusInfo, Layer, Results, Route
 from bench.results.buckets import BUCKETS, LIMIT_BYTES, size_text
 from bench.results.metrics import series_of
 
@@ -622,10 +622,28 @@ BUILT_IN = ("synthetic", "histories", "sizes", "classic", "large")
 """Names of the built-in corpora, for results written before corpora said so themselves."""
 
 
+GENERATED = ("synthetic", "sizes", "large")
+"""Built-in corpora that a generator made, for results written before corpora said their kind."""
+RECORDED_WEIGHT = 2.0
+OWN_WEIGHT = 2.0
+
+
+def corpus_weight(corpus: CorpusInfo) -> float:
+    """How much a corpus counts by default: payloads recorded from real workflows (imported,
+    fetched or recorded) twice what generated ones count, and a corpus of the user's own (not
+    built in) twice again: the user's own recorded payloads 4, real built-in histories 2,
+    generated ones 1. A generator's mix is a guess at someone's traffic; a recording is
+    traffic."""
+    kind = corpus.provenance.get("kind")
+    generated = kind == "synthetic" if kind else corpus.name in GENERATED
+    own = not corpus.provenance.get("builtin", corpus.name in BUILT_IN)
+    return (1.0 if generated else RECORDED_WEIGHT) * (OWN_WEIGHT if own else 1.0)
+
+
 def default_corpora(results: Results) -> dict[str, float]:
-    """Every corpus of the run, equal weights, the user's own (not built in) first."""
-    own = [c.name for c in results.corpora if not c.provenance.get("builtin", c.name in BUILT_IN)]
-    return {name: 1.0 for name in own + [n for n in results.corpus_names if n not in own]}
+    """Every corpus of the run by :func:`corpus_weight`, the heaviest (the user's own) first."""
+    weights = {c.name: corpus_weight(c) for c in results.corpora}
+    return dict(sorted(weights.items(), key=lambda item: -item[1]))
 
 
 def recommend(

@@ -20,7 +20,8 @@ def test_report_rebuilds_from_the_results_file_alone(run_folder: Path, tmp_path:
     for heading in ["## Run", "## Corpus small", "## Codecs", "## Corpora", "## Environment"]:
         assert heading in headings
     for content in [
-        "| goal | codec | bytes saved | CPU µs/KiB | round trip vs none | ask recommend |",
+        "| goal | codec | bytes saved | CPU µs/KiB | round trip vs none |",
+        "codec-bench recommend results.json --must-encrypt",
         "| smallest history | zstd:3@zstandard |",
         "| codec | bytes saved | ratio | CPU µs/KiB (encode + decode) |",  # detail, no rank
         "| none | 0.0% | 1.00 | baseline | baseline | baseline |",
@@ -37,6 +38,9 @@ def test_report_rebuilds_from_the_results_file_alone(run_folder: Path, tmp_path:
     ]:
         assert content in markdown, content
     assert "| rank |" not in markdown
+    # The one answer opens the verdict, as recommend gives it with no flag.
+    verdict = markdown.split("## Verdict", 1)[1]
+    assert verdict.lstrip().startswith("**Deploy `")
     for png in ["saving-small.png", "buckets-small.png"]:
         assert (alone / png).read_bytes().startswith(b"\x89PNG")
 

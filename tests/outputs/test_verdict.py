@@ -4,13 +4,17 @@ change."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 from bench import results
-from bench.outputs.verdict import round_trip_change
-from bench.results import CodecFacts, Layer
+from bench.outputs.recommend import corpus_weight
+from bench.outputs.verdict import answer_text, round_trip_change, the_answer, verdict_blocks
+from bench.results import CodecFacts, CorpusInfo, Layer, load
 
 from tests.outputs.test_recommend import RUN, _client
+
+REFERENCE = Path(__file__).resolve().parents[2] / "results" / "reference" / "results.json"
 
 
 @pytest.mark.parametrize(("ms", "tied"), [(100.5, True), (130.0, False), (75.0, False)])
@@ -34,3 +38,38 @@ def test_the_round_trip_change_is_tied_only_where_its_interval_holds_no_change(
     assert said.endswith(" tied") == tied, said
     if not tied:
         assert said[0] == ("+" if ms > 100 else "-"), said
+
+
+def test_the_report_opens_with_recommends_answer_and_its_weights(run_folder: Path) -> None:
+    run = load(run_folder / "results.json")
+    rec = the_answer(run)
+    assert rec is not None
+    assert rec.winner is not None
+    headline = next(b for b in verdict_blocks(run) if isinstance(b, str))
+    assert headline.startswith(f"**Deploy `{rec.winner.deployed}`.**")
+    assert "weighted small 2" in headline  # the user's own generated corpus: 1 x 2
+    assert answer_text(run).startswith(f"deploy {rec.winner.deployed}: ")
+
+
+def test_a_round_trip_on_too_few_rounds_is_not_a_number() -> None:
+    """Three client rounds a side cannot be tested: the cell says so and shows no percentage
+    (the baseline measured twice differed by 42 % in such a run)."""
+    cell = round_trip_change(load(REFERENCE), "zstd:3@zstandard", "sizes")
+    assert cell.startswith("not measured (3 rounds a side")
+    assert "%" not in cell
+
+
+@pytest.mark.parametrize(
+    ("kind", "builtin", "weight"),
+    [
+        ("synthetic", True, 1.0),
+        ("import", True, 2.0),
+        ("record", False, 4.0),
+        ("synthetic", False, 2.0),
+    ],
+)
+def test_recorded_corpora_and_the_users_own_weigh_more(
+    kind: str, builtin: bool, weight: float
+) -> None:
+    corpus = CorpusInfo("c", "d", 1, 1, {"kind": kind, "builtin": builtin})
+    assert corpus_weight(corpus) == weight
