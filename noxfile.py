@@ -86,6 +86,18 @@ def docs(session: nox.Session) -> None:
 
 
 @nox.session
+def reference(session: nox.Session) -> None:
+    """Record the committed reference run again (``results/reference``, the quick profile with
+    its client and reading layers), as ``tests/run/test_reference_run.py`` asks whenever a
+    profile, a default implementation or a built-in corpus changes. Then update the README's
+    reference verdict and docs/findings/reference-run.md from its report."""
+    session.install(*PROJECT)
+    session.run(
+        "codec-bench", "run", "--profile", "quick", "--out", "results/reference", "--force"
+    )
+
+
+@nox.session
 def microbench(session: nox.Session) -> None:
     """Codec speed through pytest-benchmark (``benchmarks/``); extra arguments go to pytest,
     e.g. ``nox -s microbench -- --benchmark-autosave --benchmark-compare-fail=min:10%``."""

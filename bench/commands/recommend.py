@@ -74,7 +74,7 @@ def add_parser(sub: Subparsers) -> None:
         action="append",
         metavar="NAME[=WEIGHT]",
         help="corpora to judge by, with weights (repeatable; default: every corpus of the run, "
-        "equal weights, your own first)",
+        "weighted: recorded 2, generated 1, your own twice again)",
     )
     parser.add_argument(
         "--objective",
