@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from bench.cli import main
 from bench.results import load
-from bench.results.schema import SCHEMA_VERSION, save, update_to_2
+from bench.results.schema import MIGRATIONS, SCHEMA_VERSION, save
 
 from tests.history.helpers import history_files
 
@@ -46,24 +46,30 @@ def test_a_run_goes_in_once_and_can_be_removed(
 
 
 def _written_by(version: int, folder: Path) -> Path:
-    """A results file of schema ``version``: the committed version 1 and 3 files, version 2 as
-    its migration writes it, and version 4 as this version saves."""
+    """A results file of schema ``version``: the committed version 1 file, versions 2 and 3 as
+    their migrations write them, and the current version as this version saves."""
     v1 = ROOT / "tests" / "data" / "results-v1.json"
     if version == 1:
         return v1
-    if version == 3:
-        return ROOT / "results" / "reference" / "results.json"
     path = folder / f"v{version}.json"
-    if version == 2:
-        path.write_text(json.dumps(update_to_2(json.loads(v1.read_text()))))
+    if version < SCHEMA_VERSION:
+        document = json.loads(v1.read_text())
+        for update in list(MIGRATIONS.values())[: version - 1]:
+            document = update(document)
+        path.write_text(json.dumps(document))
     else:
         save(load(v1), path)
     return path
 
 
-@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION + 1))
-def test_a_results_file_of_every_schema_version_can_be_added(version: int, tmp_path: Path) -> None:
-    path = _written_by(version, tmp_path)
+@pytest.mark.parametrize("version", [*range(1, SCHEMA_VERSION + 1), "reference"])
+def test_a_results_file_of_every_schema_version_can_be_added(
+    version: int | str, tmp_path: Path
+) -> None:
+    if version == "reference":  # the committed reference run
+        path, version = ROOT / "results" / "reference" / "results.json", SCHEMA_VERSION
+    else:
+        path = _written_by(int(version), tmp_path)
     assert json.loads(path.read_text()).get("schema_version", 1) == version
     db = tmp_path / "h.sqlite"
     assert _add(db, path) == 0
