@@ -74,7 +74,9 @@ def round_trip_change(results: Results, codec: str, corpus: str) -> str:
     from the rounds; "tied" when the interval holds no change."""
     case = client_case(results, codec, corpus)
     base = results.baseline(Layer.CLIENT, corpus)
-    if case is None or base is None or case.codec == base.codec:
+    if case is None or base is None:
+        return "not measured (not in the client layer)"
+    if case.codec == base.codec:
         return "-"
     speed_base = 1 / np.asarray(series_of(base, ALL, "latency_ms"))
     speed_case = 1 / np.asarray(series_of(case, ALL, "latency_ms"))

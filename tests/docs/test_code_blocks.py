@@ -7,6 +7,7 @@ snippets against a real dev server. ``text`` blocks are output or long-running s
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import base64
 import os
 import re
@@ -74,11 +75,13 @@ PYTHON = _blocks("python")
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder like a checkout after a run: the reference run, and a latest run (one round of
-    zstd:3 on the reference's ``sizes`` corpus, in process: rows in common, seconds to
-    compare)."""
+    zstd:3 and zstd:3 with AES-GCM on the reference's ``sizes`` corpus, in process: rows in
+    common, an encrypting codec for ``--must-encrypt``, seconds to compare)."""
     folder = tmp_path_factory.mktemp("docs")
     shutil.copytree(ROOT / "results" / "reference", folder / "results" / "reference")
-    assert run(in_process(folder / "results" / "latest", codec="zstd:3")).failure is None
+    options = in_process(folder / "results" / "latest", codec="zstd:3")
+    options = dataclasses.replace(options, codecs=("zstd:3", "zstd:3+aes256gcm"))
+    assert run(options).failure is None
     return folder
 
 
