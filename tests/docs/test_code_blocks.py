@@ -7,8 +7,8 @@ snippets against a real dev server. ``text`` blocks are output or long-running s
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import base64
+import dataclasses
 import os
 import re
 import shutil
