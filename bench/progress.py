@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
@@ -24,10 +26,23 @@ def warn(message: str) -> None:
     say(f"codec-bench: warning: {message}")
 
 
+@dataclass(frozen=True)
+class Phase:
+    """A stretch of steps that take alike: ``seconds_per_step`` is a first guess until the
+    phase's own steps are timed (``None``: as fast as the first phase's were)."""
+
+    steps: int
+    seconds_per_step: float | None = None
+
+
 class Progress:
     """``with Progress(total, "measuring") as progress: progress.step("what")``.
 
     ``total`` may be ``None`` when unknown (a query's matches); the bar then counts only.
+    ``phases`` (steps in order, adding up to ``total``) make the time left cover work whose
+    steps take far longer than the first ones': a run's thousands of in-process steps came
+    first and its few client and reading steps last, so counting every step alike said "about
+    6 s left" two minutes before the end.
     """
 
     def __init__(
@@ -37,6 +52,7 @@ class Progress:
         *,
         stream: TextIO | None = None,
         every: float = PLAIN_EVERY_S,
+        phases: Sequence[Phase] = (),
     ) -> None:
         self._stream = stream or sys.stderr
         self._total = total
@@ -44,6 +60,8 @@ class Progress:
         self._every = every
         self._done = 0
         self._started = self._said = time.monotonic()
+        self._phases = list(phases) or ([Phase(total)] if total else [])
+        self._phase_started = [self._started] + [0.0] * (len(self._phases) - 1)
         self._rich: RichProgress | None = None
         if self._stream.isatty():
             from rich.progress import (  # only a terminal draws a bar
@@ -51,7 +69,6 @@ class Progress:
                 MofNCompleteColumn,
                 TextColumn,
                 TimeElapsedColumn,
-                TimeRemainingColumn,
             )
             from rich.progress import Progress as RichProgress
 
@@ -60,31 +77,68 @@ class Progress:
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
+                TextColumn("{task.fields[left]}"),
                 refresh_per_second=2,
                 transient=True,
             )
-            self._task = self._rich.add_task(title, total=total)
+            self._task = self._rich.add_task(title, total=total, left="")
 
     def step(self, what: str, advance: int = 1) -> None:
         """``advance`` units of work are done; ``what`` names the latest."""
-        self._done += advance
-        if self._rich is not None:
-            self._rich.update(self._task, advance=advance, description=what[:60])
-            return
         now = time.monotonic()
+        before = self._done
+        self._done += advance
+        end = 0
+        for index, phase in enumerate(self._phases[:-1]):
+            end += phase.steps
+            if before < end <= self._done:
+                self._phase_started[index + 1] = now
+        if self._rich is not None:
+            left = self.seconds_left(now)
+            self._rich.update(
+                self._task,
+                advance=advance,
+                description=what[:60],
+                left="" if left is None else f"about {left:.0f} s left",
+            )
+            return
         if now - self._said >= self._every:
             self._said = now
             self._stream.write(self._line(what, now) + "\n")
             self._stream.flush()
 
+    def seconds_left(self, now: float) -> float | None:
+        """Each phase's remaining steps at its own pace: the pace measured so far in the phase
+        under way, the phase's first guess (else the first phase's pace) for phases to come."""
+        if not self._phases or self._done <= 0:
+            return None
+        first = self._phases[0]
+        first_done = min(self._done, first.steps)
+        first_pace = (
+            (min(now, self._phase_started[1] or now) - self._started) / first_done
+            if len(self._phases) > 1
+            else (now - self._started) / first_done
+        )
+        left, start = 0.0, 0
+        for index, phase in enumerate(self._phases):
+            end = start + phase.steps
+            if self._done < end:
+                done_here = max(0, self._done - start)
+                pace = phase.seconds_per_step if phase.seconds_per_step is not None else first_pace
+                if done_here and (index == 0 or self._phase_started[index]):
+                    pace = (now - self._phase_started[index]) / done_here
+                left += (end - max(self._done, start)) * pace
+            start = end
+        return left
+
     def _line(self, what: str, now: float) -> str:
         elapsed = now - self._started
         if self._total:
             share = self._done / self._total
-            left = elapsed / share - elapsed if share else 0.0
-            count = f"{self._done}/{self._total} ({share:.0%}), about {left:.0f} s left"
+            left = self.seconds_left(now)
+            count = f"{self._done}/{self._total} ({share:.0%})" + (
+                "" if left is None else f", about {left:.0f} s left"
+            )
         else:
             count = str(self._done)
         return f"{self._title}: {count}, {elapsed:.0f} s in; {what}"

@@ -146,7 +146,7 @@ def measure(plan: Plan, kms: LocalKms | None = None) -> Outcome:
         f"corpora, raw and codec layers) x {plan.rounds} rounds; Ctrl-C stops and keeps what "
         "was measured"
     )
-    with Progress(plan.steps, "measuring") as progress:
+    with Progress(plan.steps, "measuring", phases=plan.phases) as progress:
         try:
             run_stoppable(
                 run_rounds(plan.cases, plan.rounds, seed=plan.options.seed, on_step=progress.step)

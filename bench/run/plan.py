@@ -23,9 +23,15 @@ from bench.layers.inprocess import Case, build_cases
 from bench.layers.reading import browser_missing, find_chromium, fit_histories
 from bench.layers.reference import reference_cases
 from bench.profiles import BASELINE, NOISE_FLOOR, PROFILES, ClientProfile, Profile, ReadingProfile
+from bench.progress import Phase
 from bench.results import Layer
 from bench.run.options import RunOptions
 from payload_codecs import DICTIONARIES_ENV, Dictionaries
+
+CLIENT_S_PER_PAYLOAD = 0.35
+READING_S_PER_STEP = 9.0
+"""First guesses of the slow layers' pace on this project's 2-core machine (the quick profile's
+reference run: 1.3 s a client step of 4 payloads, 7-12 s a reading step with its set-up)."""
 
 
 @dataclass(frozen=True)
@@ -80,16 +86,25 @@ class Plan:
     def steps(self) -> int:
         """Progress steps: each payload's calibration and rounds and each case's memory pass,
         each client case's warm-up and rounds, and the reading layer's rounds and set-up."""
-        cases = len(self.client_rows) * len(self.client_corpora) * len(self.routes)
-        client = (self.client.rounds + 1) * cases
-        reading = self.reading.rounds + 1
+        return sum(phase.steps for phase in self.phases)
+
+    @property
+    def phases(self) -> list[Phase]:
+        """The steps by layer, in the order they run, each slow layer's with a first guess of
+        its pace (replaced by its measured pace once it runs): a client step is one case's
+        pass over its payloads, a reading step one round of every reading."""
         per_round = sum(len(case.inputs) for case in self.cases)
-        return (
-            len(self.cases)
-            + per_round * (self.rounds + 1)
-            + (client if self.run_client else 0)
-            + (reading if self.run_reading else 0)
-        )
+        phases = [Phase(len(self.cases) + per_round * (self.rounds + 1))]
+        if self.run_client:
+            cases = len(self.client_rows) * len(self.client_corpora) * len(self.routes)
+            payloads = max(
+                (len(sample_payloads(c, self.client.per_bucket)) for c in self.client_corpora),
+                default=1,
+            )
+            phases.append(Phase((self.client.rounds + 1) * cases, CLIENT_S_PER_PAYLOAD * payloads))
+        if self.run_reading:
+            phases.append(Phase(self.reading.rounds + 1, READING_S_PER_STEP))
+        return phases
 
     @property
     def servers(self) -> bool:
