@@ -149,7 +149,9 @@ def add_parser(sub: Subparsers) -> None:
         "longest asyncio event-loop stall while a codec works: in-loop, default options, offloaded",
     )
     stall.add_argument("--codec", action="append", required=True, help="codec spec (repeatable)")
-    stall.add_argument("--size", type=size, default=2 << 20, help="payload size in bytes")
+    stall.add_argument(
+        "--size", type=size, default=2 << 20, help="payload size: 2MiB, 64KiB or a byte count"
+    )
     stall.add_argument(
         "--repeats", type=positive_int, default=15, help="timed calls per size and way"
     )
