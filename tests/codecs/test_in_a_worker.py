@@ -137,15 +137,16 @@ async def test_the_one_file_worker_runs_as_written_and_stores_only_encrypted_pay
 
 
 def test_the_readme_deploy_snippet_and_recommends_are_the_example_workers_lines() -> None:
-    """One snippet, three places: what the README and recommend's deploy block show is what the
-    tested example runs."""
+    """One snippet in every place: what the README, the library's README and recommend's deploy
+    block show is what the tested example runs."""
     example = EXAMPLE.read_text()
     readme = (ROOT / "README.md").read_text()
+    library = (ROOT / "codecs" / "README.md").read_text()
     deploy = snippet(SPEC, encrypts=True)
     sandbox = [
         "# Workflow modules run in the SDK's sandbox: pass the codec library through it.",
         "with workflow.unsafe.imports_passed_through():",
         "    from payload_codecs import Keyring, data_converter",
     ]
-    for text in (example, readme, deploy):
+    for text in (example, readme, library, deploy):
         assert "\n".join(sandbox) in text
