@@ -92,9 +92,7 @@ def reference(session: nox.Session) -> None:
     profile, a default implementation or a built-in corpus changes. Then update the README's
     reference verdict and docs/findings/reference-run.md from its report."""
     session.install(*PROJECT)
-    session.run(
-        "codec-bench", "run", "--profile", "quick", "--out", "results/reference", "--force"
-    )
+    session.run("codec-bench", "run", "--profile", "quick", "--out", "results/reference", "--force")
 
 
 @nox.session
