@@ -21,7 +21,8 @@ from bench.results.schema import atomic_write
 
 PLOTTED = ("encode_geomean_us", "decode_geomean_us", "latency_ms", "encoded_bytes")
 """The series drawn, per layer and corpus: what the regression gate reads in each layer, and
-what a codec saves. Every series, plotted or not, is in the changes table and history.json."""
+what a codec stores (only where it changed). Every series, plotted or not, is in the changes
+table and history.json."""
 SCHEMA = "temporal-codec-bench/history-report"
 SCHEMA_VERSION = 1
 TITLE = "Codec benchmark history"
@@ -128,6 +129,8 @@ def _plots(found: Sequence[Series], out: Path, index: int) -> list[Image]:
             groups.setdefault((series.layer, series.key[2], series.metric), []).append(series)
     images = []
     for (layer, corpus, name), members in sorted(groups.items()):
+        if all(s.exact for s in members) and not any(s.changes for s in members):
+            continue  # sizes that never changed: a flat line per codec says nothing
         traces = [
             plots.Trace(
                 s.key[1],
