@@ -126,20 +126,42 @@ def cmd_record_cost(args: argparse.Namespace) -> int:
 def cmd_codec_server(args: argparse.Namespace) -> int:
     from bench.probes import serving  # aiohttp and the server stack: only for this command
 
-    sizes = args.size or [1 << 10, 256 << 10]
-    concurrencies = args.concurrency or [1, 32]
+    shapes = [serving.Shape(s) for s in args.size or [1 << 10, 64 << 10, 1 << 20]]
+    shapes += [serving.Shape(size, count) for count, size in args.batch or [(100, 1 << 10)]]
+    concurrencies = args.concurrency or [1, 4, 16]
+    flags = [*(["--workers", str(args.workers)] if args.workers > 1 else [])]
+    flags += ["--no-access-log"] if args.no_access_log else []
     print(
-        f"POST /decode of one {args.spec} payload, {args.requests} requests per cell and round, "
-        f"{args.rounds} rounds alternating the servers; requests/s median over rounds"
+        f"POST /decode of {args.spec} payloads, wrk {args.seconds:g} s per cell and round, "
+        f"{args.rounds} rounds alternating the servers (medians over rounds); ours: "
+        f"payload-codec-server {' '.join(flags) or '(defaults)'}"
     )
-    loads = serving.measure(args.spec, sizes, concurrencies, args.requests, args.rounds)
-    print(f"{'server':22} {'size':>8} {'conc':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
-    for load in sorted(loads, key=lambda x: (x.size, x.concurrency, x.server)):
-        print(
-            f"{load.server:22} {load.size:8} {load.concurrency:5} {load.requests_per_s:9.0f} "
-            f"{load.p50_ms:8.2f} {load.p99_ms:8.2f}"
-        )
+    loads = serving.measure(
+        args.spec, shapes, concurrencies, args.seconds, args.rounds, flags=flags
+    )
+    cells = {(load.server, load.shape, load.concurrency): load for load in loads}
+    print(
+        f"{'request':>14} {'conc':>5} {'ours req/s':>11} {'sample req/s':>13} {'ratio':>6}"
+        f" {'ours p50 ms':>12} {'sample p50 ms':>14}"
+    )
+    for shape in shapes:
+        for concurrency in concurrencies:
+            ours = cells[serving.SERVERS[0], shape, concurrency]
+            sample = cells[serving.SERVERS[1], shape, concurrency]
+            print(
+                f"{shape.label:>14} {concurrency:5} {ours.requests_per_s:11,.0f} "
+                f"{sample.requests_per_s:13,.0f} {ours.requests_per_s / sample.requests_per_s:6.2f}"
+                f" {ours.p50_ms:12.2f} {sample.p50_ms:14.2f}"
+            )
     return 0
+
+
+def _batch(text: str) -> tuple[int, int]:
+    """argparse type: ``100x1KiB``, a request of 100 payloads of 1 KiB."""
+    count, separator, one = text.partition("x")
+    if not separator or not count.isdigit() or int(count) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not COUNTxSIZE such as 100x1KiB")
+    return int(count), size(one)
 
 
 def add_parser(sub: Subparsers) -> None:
@@ -175,15 +197,29 @@ def add_parser(sub: Subparsers) -> None:
     server = command(
         sub,
         "codec-server",
-        "/decode requests/s and latency: payload-codec-server against a sample-style aiohttp one",
+        "/decode requests/s and latency under wrk: payload-codec-server against a server written "
+        "as Temporal's Python sample writes one (aiohttp, json_format.Parse)",
     )
     server.add_argument("--spec", default="zstd:3+aes256gcm", help="codec both servers serve")
-    server.add_argument("--size", type=size, action="append", help="repeatable; 1KiB, 256KiB")
     server.add_argument(
-        "--concurrency", type=positive_int, action="append", help="repeatable; 1, 32"
+        "--size", type=size, action="append", help="one payload a request (repeatable; 1KiB)"
     )
-    server.add_argument("--requests", type=positive_int, default=400, help="per cell and round")
+    server.add_argument(
+        "--batch", type=_batch, action="append", help="COUNTxSIZE payloads a request (100x1KiB)"
+    )
+    server.add_argument(
+        "--concurrency", type=positive_int, action="append", help="connections (repeatable)"
+    )
+    server.add_argument(
+        "--seconds", type=float, default=10.0, help="wrk's duration per cell and round"
+    )
     server.add_argument(
         "--rounds", type=positive_int, default=3, help="load passes per request shape"
+    )
+    server.add_argument(
+        "--workers", type=positive_int, default=1, help="payload-codec-server --workers N"
+    )
+    server.add_argument(
+        "--no-access-log", action="store_true", help="payload-codec-server --no-access-log"
     )
     server.set_defaults(run=cmd_codec_server)

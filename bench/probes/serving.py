@@ -9,7 +9,6 @@ the server it loads, as a browser on an operator's laptop would not.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import os
 import sys
@@ -24,15 +23,30 @@ from temporalio.api.common.v1 import Payloads
 
 import payload_codecs
 from bench.corpus.synthetic import json_payload
-from bench.temporal.codecserver import decode_load, library_server, serving
+from bench.temporal.codecserver import library_server, serving, wrk_load
 
 SERVERS = ("payload-codec-server", "aiohttp sample")
 
 
 @dataclass(frozen=True)
+class Shape:
+    """One request: ``payloads`` encoded JSON payloads of ``size`` bytes each."""
+
+    size: int
+    payloads: int = 1
+
+    @property
+    def label(self) -> str:
+        from bench.results.buckets import amount_of_bytes
+
+        one = amount_of_bytes(self.size)
+        return one if self.payloads == 1 else f"{self.payloads} x {one}"
+
+
+@dataclass(frozen=True)
 class Load:
     server: str
-    size: int
+    shape: Shape
     concurrency: int
     requests_per_s: float
     p50_ms: float
@@ -65,52 +79,56 @@ def _serve_sample(port: int, spec: str) -> None:
     web.run_app(_sample_app(codec), host="127.0.0.1", port=port, print=None)
 
 
-def _server(kind: str, spec: str, env: dict[str, str]) -> AbstractContextManager[str]:
+def _server(
+    kind: str, spec: str, env: dict[str, str], flags: Sequence[str]
+) -> AbstractContextManager[str]:
     if kind == SERVERS[0]:
-        return library_server(spec, env)
+        return library_server(spec, env, flags=flags)
     return serving(["bench.probes.serving", spec], env)
 
 
 def measure(
-    spec: str, sizes: Sequence[int], concurrencies: Sequence[int], requests: int, rounds: int
+    spec: str,
+    shapes: Sequence[Shape],
+    concurrencies: Sequence[int],
+    seconds: float,
+    rounds: int,
+    *,
+    flags: Sequence[str] = (),
 ) -> list[Load]:
-    """Every server, size and concurrency; rounds alternate the servers. Per cell: the median
-    requests/s over rounds, and latency percentiles over every request of every round."""
+    """Every server, request shape and concurrency, loaded by wrk; rounds alternate the
+    servers. Per cell: the median over rounds of requests/s, p50 and p99. ``flags`` go to
+    ``payload-codec-server`` (``--workers 2``, ``--no-access-log``)."""
     key = base64.b64encode(os.urandom(payload_codecs.KEY_SIZE)).decode()
     keyring = payload_codecs.Keyring.from_mapping({"bench": key})
     codec = payload_codecs.from_spec(spec, keyring=keyring)
     env = {**os.environ, "PAYLOAD_CODEC_KEYS": f"bench={key}"}
     bodies = {
-        size: json_format.MessageToJson(
-            Payloads(payloads=codec.encode_sync([json_payload(size)]))
+        shape: json_format.MessageToJson(
+            Payloads(payloads=codec.encode_sync([json_payload(shape.size)] * shape.payloads))
         ).encode()
-        for size in sizes
+        for shape in shapes
     }
-    rates: dict[tuple[str, int, int], list[float]] = {}
-    latencies: dict[tuple[str, int, int], list[float]] = {}
-    with _server(SERVERS[0], spec, env) as ours, _server(SERVERS[1], spec, env) as sample:
+    found: dict[tuple[str, Shape, int], list[tuple[float, float, float]]] = {}
+    with (
+        _server(SERVERS[0], spec, env, flags) as ours,
+        _server(SERVERS[1], spec, env, ()) as sample,
+    ):
         urls = {
             server: f"{url}/default/decode"
             for server, url in zip(SERVERS, (ours, sample), strict=True)
         }
         for round_index in range(rounds):
             order = SERVERS if round_index % 2 == 0 else SERVERS[::-1]
-            for size in sizes:
+            for shape in shapes:
                 for concurrency in concurrencies:
                     for server in order:
-                        rate, times = asyncio.run(
-                            decode_load(urls[server], bodies[size], concurrency, requests)
-                        )
-                        rates.setdefault((server, size, concurrency), []).append(rate)
-                        latencies.setdefault((server, size, concurrency), []).extend(times)
+                        cell = (server, shape, concurrency)
+                        load = wrk_load(urls[server], bodies[shape], concurrency, seconds)
+                        found.setdefault(cell, []).append(load)
     return [
-        Load(
-            *cell,
-            float(np.median(rates[cell])),
-            float(np.percentile(latencies[cell], 50) * 1e3),
-            float(np.percentile(latencies[cell], 99) * 1e3),
-        )
-        for cell in rates
+        Load(*cell, *(float(np.median([m[i] for m in measured])) for i in range(3)))
+        for cell, measured in found.items()
     ]
 
 

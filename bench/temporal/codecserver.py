@@ -5,8 +5,12 @@ too. Its ``/metrics`` say what the CLI or the UI asked of it."""
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -94,10 +98,12 @@ def library_server(
     origins: Sequence[str] = (),
     log: Path | None = None,
     watched: list[Watched] | None = None,
+    flags: Sequence[str] = (),
 ) -> Iterator[str]:
-    """``payload-codec-server --spec SPEC`` allowing the Web UI ``origins`` (CORS); its process
-    goes into ``watched`` for a layer to watch."""
-    argv = ["payload_codecs.server._cli", "--spec", spec]
+    """``payload-codec-server --spec SPEC`` allowing the Web UI ``origins`` (CORS), with any
+    other ``flags`` (``--workers 2``); its process goes into ``watched`` for a layer to
+    watch."""
+    argv = ["payload_codecs.server._cli", "--spec", spec, *flags]
     for origin in origins:
         argv += ["--origin", origin]
     with serving_process(argv, env, log=log) as (url, process):
@@ -155,3 +161,46 @@ async def decode_load(
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
         wall = time.perf_counter() - started
     return requests / wall, latencies
+
+
+_WRK_SCRIPT = """
+local file = io.open(os.getenv("CODEC_BENCH_BODY"), "rb")
+wrk.body = file:read("*a")
+file:close()
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Namespace"] = "default"
+"""
+_UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def wrk_load(url: str, body: bytes, concurrency: int, seconds: float) -> tuple[float, float, float]:
+    """POST ``body`` to ``url`` for ``seconds`` with ``concurrency`` connections through wrk
+    (one thread: a C client that leaves the server most of the machine, where an asyncio client
+    in Python took a core of its own): requests per second, p50 and p99 in milliseconds.
+    ``CodecServerError`` when wrk is missing or any answer was not 2xx."""
+    if shutil.which("wrk") is None:
+        raise CodecServerError("wrk is not installed (apt-get install wrk)")
+    with tempfile.TemporaryDirectory() as folder:
+        body_path, script = Path(folder, "body.json"), Path(folder, "post.lua")
+        body_path.write_bytes(body)
+        script.write_text(_WRK_SCRIPT)
+        # wrk takes whole seconds; its -c of 1 keeps one request in flight.
+        argv = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--latency"]
+        done = subprocess.run(
+            [*argv, "-s", str(script), url],
+            env={**os.environ, "CODEC_BENCH_BODY": str(body_path)},
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=False,
+        )
+    out = done.stdout
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if done.returncode != 0 or rate is None or "Non-2xx" in out:
+        raise CodecServerError(f"wrk against {url} failed: {(out + done.stderr)[-300:]}")
+    quantiles = {
+        q: float(value) * _UNITS_MS[unit]
+        for q, value, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    }
+    return float(rate[1]), quantiles.get("50", float("nan")), quantiles.get("99", float("nan"))

@@ -6,18 +6,21 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from bench.layers.reading import show_command
+from bench.temporal.codecserver import serving_process
 from bench.temporal.devserver import DevServer
 from bench.temporal.kms import local_kms
 
 from payload_codecs import data_converter
-from tests.temporal.codec_server import SPEC, codec_server, run_echo
+from tests.temporal.codec_server import KEYS_ENV, SPEC, codec_server, run_echo
 
 pytestmark = pytest.mark.temporal
 
@@ -126,3 +129,48 @@ async def test_the_cli_reads_an_envelope_encrypted_history_through_a_kms_backed_
             assert gone.returncode != 0
             assert MARKER not in gone.stdout
             assert 503 in cold.statuses()
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (from /proc: uvicorn's workers are spawned children)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+async def test_two_worker_processes_serve_the_cli_and_stop_with_the_server(
+    dev_server: DevServer, tmp_path: Path
+) -> None:
+    """``--workers 2``: two processes behind one port decode for the CLI; ``--no-access-log``
+    writes no request line; stopping the server stops both."""
+    workflow_id, _ = await run_echo(dev_server, {"marker": MARKER})
+    argv = ["payload_codecs.server._cli", "--spec", SPEC, "--workers", "2", "--no-access-log"]
+    log = tmp_path / "server.log"
+    with serving_process(argv, {**os.environ, **KEYS_ENV}, log=log) as (url, process):
+        workers = _children(process.pid)
+        shown = _show(dev_server, workflow_id, "--codec-endpoint", f"{url}/{{namespace}}")
+    assert shown.returncode == 0, shown.stderr
+    assert [json.loads(t) for t in _plaintexts(shown.stdout) if MARKER in t] == [
+        {"marker": MARKER}
+    ] * 4
+    assert len(workers) >= 2
+    assert '"endpoint"' not in log.read_text()
+    deadline = time.monotonic() + 10  # a worker stopping with the server may take a moment
+    while (running := [pid for pid in workers if _alive(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert running == []
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs: not gone, and not a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import logging
+import os
 import sys
 import tomllib
 from collections.abc import Sequence
@@ -26,6 +28,7 @@ from payload_codecs.server._app import ANY_NAMESPACE, Limits, ServerConfig, crea
 from payload_codecs.server._auth import Authenticator, JwtVerifier, NoAuth, StaticTokens
 
 if TYPE_CHECKING:
+    from starlette.applications import Starlette
     from temporalio.converter import ExternalStorage
 
 ORIGIN_PRESETS = {
@@ -82,7 +85,14 @@ def _what_to_serve(what: argparse._ArgumentGroup) -> None:
 
 def _network(net: argparse._ArgumentGroup) -> None:
     net.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    net.add_argument("--port", type=int, default=8081)
+    net.add_argument("--port", type=int, default=8081, help="port to listen on")
+    net.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the port (uvicorn's process model); every limit, the "
+        "metrics and the threads are per process",
+    )
     net.add_argument("--ssl-certfile", type=Path, help="TLS certificate (PEM)")
     net.add_argument("--ssl-keyfile", type=Path, help="TLS private key (PEM)")
     net.add_argument(
@@ -95,6 +105,11 @@ def _network(net: argparse._ArgumentGroup) -> None:
 
 def _access(parser: argparse.ArgumentParser) -> None:
     """Who may ask (CORS, auth) and how much one request may hold."""
+    parser.add_argument(
+        "--no-access-log",
+        action="store_true",
+        help="no JSON line per request on stderr (errors are still logged)",
+    )
     cors = parser.add_argument_group("browsers (CORS)")
     cors.add_argument(
         "--origin", action="append", default=[], help="allowed Web UI origin, exact (repeat)"
@@ -253,16 +268,36 @@ def _storage(args: argparse.Namespace) -> ExternalStorage | None:
     return s3_storage(args.s3_endpoint, args.s3_bucket)
 
 
+ARGV_ENV = "PAYLOAD_CODEC_SERVER_ARGV"
+"""How ``--workers`` hands the command line to the processes uvicorn starts: each builds its own
+app (its own threads, limits and metrics) from the same arguments."""
+
+
+def app_from_environment() -> Starlette:
+    """The app of one worker process (uvicorn's factory), from the parent's arguments."""
+    args = _parser().parse_args(json.loads(os.environ[ARGV_ENV]))
+    _logging(args)
+    return create_app(config_from(args))
+
+
+def _logging(args: argparse.Namespace) -> None:
+    level = logging.WARNING if args.no_access_log else logging.INFO
+    logging.basicConfig(level=level, format="%(message)s")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     try:
         config = config_from(args)
+        if args.workers < 1:
+            raise ValueError(f"--workers {args.workers}: give 1 or more")
     except ValueError as error:
         print(f"payload-codec-server: {error}", file=sys.stderr)
         return 2
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    _logging(args)
     scheme = "https" if args.ssl_certfile else "http"
     served = ", ".join(sorted(config.codecs))
     print(
@@ -271,15 +306,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(
-        create_app(config),
-        host=args.host,
-        port=args.port,
-        ssl_certfile=args.ssl_certfile,
-        ssl_keyfile=args.ssl_keyfile,
-        log_level="warning",
-        access_log=False,  # the app logs each request as one JSON line, without payloads
-    )
+    network = {
+        "host": args.host,
+        "port": args.port,
+        "ssl_certfile": args.ssl_certfile,
+        "ssl_keyfile": args.ssl_keyfile,
+        "log_level": "warning",
+        "access_log": False,  # the app logs each request as one JSON line, without payloads
+    }
+    if args.workers == 1:
+        uvicorn.run(create_app(config), **network)
+    else:
+        os.environ[ARGV_ENV] = json.dumps(argv)
+        uvicorn.run(
+            "payload_codecs.server._cli:app_from_environment",
+            factory=True,
+            workers=args.workers,
+            **network,
+        )
     return 0
 
 
