@@ -433,8 +433,9 @@ METHOD = (
     "in a timed block. Every round runs every case in a new random order, so drift "
     "hits all codecs alike, and every round trip is checked byte for byte. Sizes are "
     "serialized Payloads with metadata, as the server stores them. MB = 10^6 bytes. "
-    "CPU/wall above 1 means the codec used executor threads. Peak memory is Python "
-    "heap growth; native scratch buffers are not counted."
+    "CPU µs/KiB is process CPU time (every thread's), so a codec that used executor "
+    "threads shows more CPU than wall time. Peak memory is Python heap growth; native "
+    "scratch buffers are not counted."
 )
 
 
