@@ -237,11 +237,21 @@ def _whole(
     body: bytes, codec: ChainCodec, encode: bool, limits: Limits, exchange: _Exchange
 ) -> bytes:
     """A request's whole work on a server thread: parse, encode or decode, write the answer."""
-    payloads = _payloads(body, limits.max_payloads)
+    payloads = _received(exchange, _payloads(body, limits.max_payloads))
+    return _answered(exchange, payloads, _work(codec, encode, payloads, limits))
+
+
+def _received(exchange: _Exchange, payloads: list[Payload]) -> list[Payload]:
+    """``payloads``, counted into the request's record."""
     exchange.payloads = len(payloads)
     exchange.bytes_in = sum(len(p.data) for p in payloads)
-    answered = _work(codec, encode, payloads, limits)
-    if len(answered) != len(payloads):  # the CLI refuses any other count; never send one
+    return payloads
+
+
+def _answered(exchange: _Exchange, payloads: list[Payload], answered: list[Payload]) -> bytes:
+    """The answer's body, once it holds one payload per payload asked about (the CLI refuses
+    any other count; never send one), counted into the request's record."""
+    if len(answered) != len(payloads):
         raise Refusal(500, "the codec returned a different number of payloads")
     exchange.bytes_out = sum(len(p.data) for p in answered)
     return _json(answered)
@@ -365,9 +375,7 @@ class _CodecEndpoint:
             text = await self._in_thread(_whole, body, chosen, encode, limits, exchange)
             exchange.status = 200
             return Response(text, media_type="application/json")
-        payloads = await self._in_thread(_payloads, body, limits.max_payloads)
-        exchange.payloads = len(payloads)
-        exchange.bytes_in = sum(len(p.data) for p in payloads)
+        payloads = _received(exchange, await self._in_thread(_payloads, body, limits.max_payloads))
         if exchange.endpoint == "download" and config.storage is not None:
             from payload_codecs.server._download import download  # temporalio 1.35+
 
@@ -385,10 +393,7 @@ class _CodecEndpoint:
                 and sum(p.ByteSize() for p in answered) > limits.max_request_decoded_bytes
             ):
                 raise Refusal(*_reason(TotalSizeError(limits.max_request_decoded_bytes)))
-        if len(answered) != len(payloads):  # the CLI refuses any other count; never send one
-            raise Refusal(500, "the codec returned a different number of payloads")
-        exchange.bytes_out = sum(len(p.data) for p in answered)
-        text = await self._in_thread(_json, answered)
+        text = await self._in_thread(_answered, exchange, payloads, answered)
         exchange.status = 200
         return Response(text, media_type="application/json")
 
