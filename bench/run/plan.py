@@ -4,6 +4,7 @@ and no measuring; each codec row is built once."""
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import tempfile
@@ -88,7 +89,7 @@ class Plan:
         each client case's warm-up and rounds, and the reading layer's rounds and set-up."""
         return sum(phase.steps for phase in self.phases)
 
-    @property
+    @functools.cached_property
     def phases(self) -> list[Phase]:
         """The steps by layer, in the order they run, each slow layer's with a first guess of
         its pace (replaced by its measured pace once it runs): a client step is one case's
