@@ -92,20 +92,12 @@ def _splits(logs: Floats, scale: float) -> list[tuple[int, int, int]]:
 
 
 def _judged(before: Floats, after: Floats, at: int) -> Change:
-    import warnings
+    """The change between two stretches of logs, judged as compare judges groups of runs."""
+    from bench.outputs.compare import judge_runs
 
-    from scipy import stats
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        test = stats.ttest_ind(after, before, equal_var=False)
-        interval = test.confidence_interval(0.95)
-    a, b = float(before.mean()), float(after.mean())
-    p_value = float(test.pvalue) if math.isfinite(test.pvalue) else None
-    low, high = (
-        (math.exp(interval.low), math.exp(interval.high)) if p_value is not None else (None, None)
-    )
-    return Change(at, math.exp(a), math.exp(b), math.exp(b - a), low, high, p_value)
+    ratio, low, high, p_value = judge_runs(np.exp(before), np.exp(after))
+    a, b = math.exp(float(before.mean())), math.exp(float(after.mean()))
+    return Change(at, a, b, ratio, low, high, p_value)
 
 
 def _exact(values: Sequence[float]) -> list[Change]:
