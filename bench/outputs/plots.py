@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
 from bench.outputs.ranking import cpu_us_per_kib, front, saved_share
 from bench.outputs.strategies import strategy
-from bench.results import ALL, CaseResult, Layer, Results
+from bench.results import ALL, CaseResult, CodecFacts, Layer, Results
 from bench.results.buckets import BUCKETS
 
 if TYPE_CHECKING:
@@ -44,24 +43,26 @@ _FAMILY_COLORS = {
 FRONT_COLOR = "black"
 
 
-_REPLICA_STYLES = {"(A)": {"marker": "s"}, "(B)": {"marker": "D", "linestyle": ":"}}
+_REPLICA_STYLES = {"A": {"marker": "s"}, "B": {"marker": "D", "linestyle": ":"}}
 """The two replicas of a noise-floor pair, told apart from each other and from the plain row."""
 
 
-def _encrypted(case: CaseResult) -> bool:
-    return case.facts.encrypts and case.facts.compresses
-
-
 def _style(case: CaseResult) -> dict[str, str]:
+    """:func:`_styled` for a case, an offloading route drawn apart from the inline one."""
+    return _styled(case.facts, offloads=case.route is not None and case.route.offloads)
+
+
+def _styled(facts: CodecFacts, *, offloads: bool = False) -> dict[str, str]:
     """Colour by family; dashed line and triangle marker when the chain also encrypts; the
     replicas of a noise-floor pair and an offloading route each drawn apart from the rest."""
+    encrypted = facts.encrypts and facts.compresses
     style = {
-        "color": _FAMILY_COLORS.get(case.facts.family, "black"),
-        "marker": "^" if _encrypted(case) else "o",
-        "linestyle": "--" if _encrypted(case) else "-",
+        "color": _FAMILY_COLORS.get(facts.family, "black"),
+        "marker": "^" if encrypted else "o",
+        "linestyle": "--" if encrypted else "-",
     }
-    style |= _REPLICA_STYLES.get(f"({case.facts.replica})", {})
-    if case.route is not None and case.route.offloads:
+    style |= _REPLICA_STYLES.get(facts.replica or "", {})
+    if offloads:
         style |= {"linestyle": "-.", "markerfacecolor": "none"}
     return style
 
@@ -436,15 +437,10 @@ class Trace:
 
 
 def _trace_style(label: str) -> dict[str, Any]:
-    """As :func:`_style`, from a row label alone (a history keeps no codec facts)."""
-    family = re.split(r"[:@+ ]", label, maxsplit=1)[0]
-    encrypted = "+" in label
-    style = {
-        "color": _FAMILY_COLORS.get(family, _FAMILY_COLORS["custom"]),
-        "marker": "^" if encrypted else "o",
-        "linestyle": "--" if encrypted else "-",
-    }
-    return style | _REPLICA_STYLES.get(label.rsplit(" ", 1)[-1], {})
+    """:func:`_styled` from a row label alone (``zstd:3@zstandard (A)``, ``none [variant]``):
+    a history keeps no codec facts, and the label states them."""
+    spec, _, replica = label.split(" [", 1)[0].partition(" (")
+    return _styled(CodecFacts.of_spec(spec, replica.rstrip(")") or None))
 
 
 def history_series(
