@@ -28,7 +28,7 @@ from payload_codecs.server._app import ANY_NAMESPACE, Limits, ServerConfig, crea
 from payload_codecs.server._auth import Authenticator, JwtVerifier, NoAuth, StaticTokens
 
 if TYPE_CHECKING:
-    from starlette.applications import Starlette
+    from starlette.types import ASGIApp
     from temporalio.converter import ExternalStorage
 
 ORIGIN_PRESETS = {
@@ -273,7 +273,7 @@ ARGV_ENV = "PAYLOAD_CODEC_SERVER_ARGV"
 app (its own threads, limits and metrics) from the same arguments."""
 
 
-def app_from_environment() -> Starlette:
+def app_from_environment() -> ASGIApp:
     """The app of one worker process (uvicorn's factory), from the parent's arguments."""
     args = _parser().parse_args(json.loads(os.environ[ARGV_ENV]))
     _logging(args)
