@@ -10,9 +10,13 @@ import asyncio
 import statistics
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import payload_codecs
 from bench.commands.common import Subparsers, command, positive_int, size
+
+if TYPE_CHECKING:
+    from bench.probes.serving import Load
 
 DEFAULT_SIZES = [1 << 10, 64 << 10, 1 << 20]
 DEFAULT_RATES = [0.0, 0.001, 0.01, 0.1, 1.0]
@@ -129,20 +133,32 @@ def cmd_codec_server(args: argparse.Namespace) -> int:
     shapes = [serving.Shape(s) for s in args.size or [1 << 10, 64 << 10, 1 << 20]]
     shapes += [serving.Shape(size, count) for count, size in args.batch or [(100, 1 << 10)]]
     concurrencies = args.concurrency or [1, 4, 16]
-    flags = [*(["--workers", str(args.workers)] if args.workers > 1 else [])]
-    flags += ["--no-access-log"] if args.no_access_log else []
+    flags = ["--no-access-log"] if args.no_access_log else []
+    shown = [*(["--workers", str(args.workers)] if args.workers > 1 else []), *flags]
     print(
         f"POST /decode of {args.spec} payloads, wrk {args.seconds:g} s per cell and round, "
         f"{args.rounds} rounds alternating the servers (medians over rounds); ours: "
-        f"payload-codec-server {' '.join(flags) or '(defaults)'}"
+        f"payload-codec-server {' '.join(shown) or '(defaults)'}"
+        + (
+            " beside itself with one process (scaling: N processes / one)"
+            if args.workers > 1
+            else ""
+        )
     )
     loads = serving.measure(
-        args.spec, shapes, concurrencies, args.seconds, args.rounds, flags=flags
+        args.spec,
+        shapes,
+        concurrencies,
+        args.seconds,
+        args.rounds,
+        flags=flags,
+        workers=args.workers,
     )
     cells = {(load.server, load.shape, load.concurrency): load for load in loads}
     print(
         f"{'request':>14} {'conc':>5} {'ours req/s':>11} {'sample req/s':>13} {'ratio':>6}"
         f" {'ours p50 ms':>12} {'sample p50 ms':>14}"
+        + (f" {'1 process req/s':>16} {'scaling':>8}" if args.workers > 1 else "")
     )
     for shape in shapes:
         for concurrency in concurrencies:
@@ -152,8 +168,16 @@ def cmd_codec_server(args: argparse.Namespace) -> int:
                 f"{shape.label:>14} {concurrency:5} {ours.requests_per_s:11,.0f} "
                 f"{sample.requests_per_s:13,.0f} {ours.requests_per_s / sample.requests_per_s:6.2f}"
                 f" {ours.p50_ms:12.2f} {sample.p50_ms:14.2f}"
+                + _scaling(cells.get((serving.ONE_PROCESS, shape, concurrency)), ours)
             )
     return 0
+
+
+def _scaling(one: Load | None, ours: Load) -> str:
+    """The one-process server's rate, and the N processes' rate as a multiple of it."""
+    if one is None:
+        return ""
+    return f" {one.requests_per_s:16,.0f} {ours.requests_per_s / one.requests_per_s:8.2f}"
 
 
 def _batch(text: str) -> tuple[int, int]:

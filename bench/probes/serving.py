@@ -10,6 +10,7 @@ the server it loads, as a browser on an operator's laptop would not.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -26,6 +27,8 @@ from bench.corpus.synthetic import json_payload
 from bench.temporal.codecserver import library_server, serving, wrk_load
 
 SERVERS = ("payload-codec-server", "aiohttp sample")
+ONE_PROCESS = "payload-codec-server, one process"
+"""Beside a ``--workers N`` server, the same server with one process: the scaling figure."""
 
 
 @dataclass(frozen=True)
@@ -82,9 +85,9 @@ def _serve_sample(port: int, spec: str) -> None:
 def _server(
     kind: str, spec: str, env: dict[str, str], flags: Sequence[str]
 ) -> AbstractContextManager[str]:
-    if kind == SERVERS[0]:
-        return library_server(spec, env, flags=flags)
-    return serving(["bench.probes.serving", spec], env)
+    if kind == SERVERS[1]:
+        return serving(["bench.probes.serving", spec], env)
+    return library_server(spec, env, flags=flags)
 
 
 def measure(
@@ -95,10 +98,12 @@ def measure(
     rounds: int,
     *,
     flags: Sequence[str] = (),
+    workers: int = 1,
 ) -> list[Load]:
     """Every server, request shape and concurrency, loaded by wrk; rounds alternate the
     servers. Per cell: the median over rounds of requests/s, p50 and p99. ``flags`` go to
-    ``payload-codec-server`` (``--workers 2``, ``--no-access-log``)."""
+    ``payload-codec-server`` (``--no-access-log``); with ``workers`` over 1 it runs that many
+    processes, and the same server with one process is measured beside it."""
     key = base64.b64encode(os.urandom(payload_codecs.KEY_SIZE)).decode()
     keyring = payload_codecs.Keyring.from_mapping({"bench": key})
     codec = payload_codecs.from_spec(spec, keyring=keyring)
@@ -109,17 +114,19 @@ def measure(
         ).encode()
         for shape in shapes
     }
+    servers = {
+        SERVERS[0]: [*(["--workers", str(workers)] if workers > 1 else []), *flags],
+        SERVERS[1]: [],
+        **({ONE_PROCESS: list(flags)} if workers > 1 else {}),
+    }
     found: dict[tuple[str, Shape, int], list[tuple[float, float, float]]] = {}
-    with (
-        _server(SERVERS[0], spec, env, flags) as ours,
-        _server(SERVERS[1], spec, env, ()) as sample,
-    ):
+    with contextlib.ExitStack() as running:
         urls = {
-            server: f"{url}/default/decode"
-            for server, url in zip(SERVERS, (ours, sample), strict=True)
+            server: f"{running.enter_context(_server(server, spec, env, argv))}/default/decode"
+            for server, argv in servers.items()
         }
         for round_index in range(rounds):
-            order = SERVERS if round_index % 2 == 0 else SERVERS[::-1]
+            order = list(servers) if round_index % 2 == 0 else list(servers)[::-1]
             for shape in shapes:
                 for concurrency in concurrencies:
                     for server in order:

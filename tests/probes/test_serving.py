@@ -44,3 +44,8 @@ def test_the_command_prints_a_row_per_cell_with_the_ratio(
     rows = [line.split() for line in out.splitlines() if line.strip().endswith(tuple("0123456789"))]
     assert [row[:2] for row in rows if row[0] != "10"] == [["1.0", "KiB"]]
     assert any(row[:4] == ["10", "x", "1.0", "KiB"] for row in rows)
+    # with --workers 2, the same server with one process beside it, and the scaling
+    assert "1 process req/s" in out
+    for row in rows:
+        ours, one, scaling = (float(row[i].replace(",", "")) for i in (-7, -2, -1))
+        assert scaling == pytest.approx(ours / one, abs=0.01)
