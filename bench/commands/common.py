@@ -84,12 +84,21 @@ def redact(argv: Sequence[str], secrets: Sequence[str] = ()) -> list[str]:
 
 def positive_int(text: str) -> int:
     """argparse type for counts that must be 1 or more (rounds, concurrency, limits)."""
+    return _whole_number(text, 1)
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type for counts where 0 means "none" or "all" (``--sample 0``)."""
+    return _whole_number(text, 0)
+
+
+def _whole_number(text: str, least: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+        value = least - 1
+    if value < least:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of {least} or more")
     return value
 
 

@@ -18,12 +18,14 @@ from bench.commands.common import (
     amount,
     cluster_options,
     command,
+    non_negative_int,
     positive_int,
     redact,
     secrets_of,
     size,
 )
 from bench.corpus import catalog
+from bench.corpus.sampling import DEFAULT_SIZE, Sampling
 from bench.errors import Terminated, exit_code
 from bench.profiles import HISTORY_FRAME, PROFILES
 from bench.progress import say
@@ -40,6 +42,7 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         corpora=tuple(args.corpus or ()),
         rounds=args.rounds,
         seed=args.seed,
+        sampling=Sampling(size=args.sample, seed=args.sample_seed),
         dictionaries=Path(args.dictionaries) if args.dictionaries else None,
         out=Path(args.out) if args.out else None,
         force=args.force,
@@ -168,6 +171,14 @@ def add_parser(sub: Subparsers) -> None:
         "ci, 1 otherwise); compare takes OUT as one side",
     )
     run.add_argument("--seed", type=int, default=0, help="seed of the case order")
+    run.add_argument(
+        "--sample",
+        type=non_negative_int,
+        default=DEFAULT_SIZE,
+        help="payloads timed from a larger corpus file, drawn stratified by size bucket and "
+        "payload type (its sizes are still measured over every payload); 0: time them all",
+    )
+    run.add_argument("--sample-seed", type=int, default=1, help="seed that draws the sample")
     run.add_argument(
         "--dictionaries",
         help="folder of zstd dictionaries (codec-bench dict train) for specs like "

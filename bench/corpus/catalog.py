@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import hashlib
+import itertools
 import lzma
 import random
 from collections import Counter
@@ -20,6 +22,7 @@ from temporalio.converter import DataConverter
 from bench import __version__
 from bench.corpus import synthetic
 from bench.corpus.history import extract, parse_histories
+from bench.corpus.sampling import SampleInfo, Sampling, draw
 from payload_codecs import CorpusReader, serialize
 
 BUILTIN: Mapping[str, str] = {
@@ -48,6 +51,11 @@ class Corpus:
     skipped: Mapping[str, int] = field(default_factory=dict)
     workflows: tuple[tuple[str, int], ...] = ()
     """Payloads per workflow, in order, when known (imported histories); empty otherwise."""
+    sample: SampleInfo | None = None
+    """How ``payloads`` were drawn from a corpus file too large to time whole; ``None``: they
+    are the whole corpus."""
+    path: Path | None = None
+    """The corpus file, for a sampled corpus's passes over all of it."""
 
     def workflow_of_each(self) -> list[str] | None:
         """The workflow each payload came from, in payload order; ``None`` when unknown or
@@ -160,10 +168,11 @@ def corpus_file(name_or_path: str) -> Path:
     return path
 
 
-def load(name_or_path: str) -> Corpus:
+def load(name_or_path: str, sampling: Sampling | None = None) -> Corpus:
     """A built-in corpus by name, else a corpus file by path (``CorpusFormatError`` if bad).
     A built-in corpus says so in its provenance (``builtin``), so outputs can put a user's own
-    corpora first."""
+    corpora first. With ``sampling``, a corpus file of more payloads (or bytes) than it allows
+    is read as a stream and a sample of it kept (:mod:`bench.corpus.sampling`)."""
     builders = {
         "synthetic": _synthetic,
         "histories": _histories,
@@ -176,9 +185,40 @@ def load(name_or_path: str) -> Corpus:
         return dataclasses.replace(corpus, provenance={**corpus.provenance, "builtin": True})
     path = corpus_file(name_or_path)
     with CorpusReader(path) as reader:
-        payloads = tuple(reader)
+        if sampling is None or sampling.whole:
+            payloads, drawn = tuple(reader), None
+        else:
+            drawn = draw(reader.iter_serialized(), sampling)
+            payloads = tuple(drawn.payloads)
         trailer = reader.trailer or {}
         workflows = tuple((str(name), int(count)) for name, count in trailer.get("workflows", []))
+        skipped = dict(trailer.get("skipped", {}))
+        if drawn is None or drawn.info.size == drawn.info.population:
+            return Corpus(path.stem, payloads, reader.provenance, skipped, workflows, path=path)
         return Corpus(
-            path.stem, payloads, reader.provenance, dict(trailer.get("skipped", {})), workflows
+            path.stem,
+            payloads,
+            reader.provenance,
+            skipped,
+            _sampled_workflows(workflows, drawn.indexes),
+            sample=drawn.info,
+            path=path,
         )
+
+
+def _sampled_workflows(
+    workflows: tuple[tuple[str, int], ...], indexes: list[int]
+) -> tuple[tuple[str, int], ...]:
+    """Payloads per workflow among the sampled positions ``indexes`` (in order), from the
+    whole corpus's payloads per workflow; empty when the corpus does not know them."""
+    if not workflows:
+        return ()
+    ends = list(itertools.accumulate(count for _, count in workflows))
+    out: list[tuple[str, int]] = []
+    for index in indexes:
+        name = workflows[bisect.bisect_right(ends, index)][0]
+        if out and out[-1][0] == name:
+            out[-1] = (name, out[-1][1] + 1)
+        else:
+            out.append((name, 1))
+    return tuple(out)

@@ -349,11 +349,58 @@ def _codec_table(results: Results) -> Table:
     return Table(["codec", "library", "what detects a corrupted payload"], rows)
 
 
+def _sample(results: Results, corpus: str) -> list[Block]:
+    """For a corpus timed on a sample: what the sample is, per stratum, and the sizes over
+    every payload of the corpus."""
+    info = results.corpus(corpus)
+    if info is None or info.sample is None:
+        return []
+    sample = info.sample
+    blocks: list[Block] = [
+        f"Timed on a sample: {sample['size']:,} of the corpus's {sample['population']:,} "
+        f"payloads ({amount_of_bytes(info.total_bytes)} of "
+        f"{amount_of_bytes(sample['population_bytes'])}), seed {sample['seed']}, drawn in "
+        f"{sample['method']}. Timing figures are over the sample; by size bucket they estimate "
+        "the corpus's, with the intervals shown; all payloads together over-weight the strata "
+        "topped up to their minimum. Per stratum:",
+        Table(
+            ["stratum", "payloads in the corpus", "bytes", "sampled"],
+            [
+                [
+                    name,
+                    f"{s['population']:,}",
+                    amount_of_bytes(s["population_bytes"]),
+                    f"{s['sampled']:,}",
+                ]
+                for name, s in sample["strata"].items()
+            ],
+        ),
+    ]
+    whole = info.whole
+    if whole:
+        rows = [
+            [
+                codec,
+                amount_of_bytes(encoded),
+                f"{whole['bytes'] / encoded:.3f}" if encoded else "-",
+                f"{100 * (1 - encoded / whole['bytes']):.1f} %" if whole["bytes"] else "-",
+            ]
+            for codec, encoded in whole["encoded"].items()
+        ]
+        blocks += [
+            f"Sizes over every payload of the corpus ({whole['payloads']:,} payloads, "
+            f"{amount_of_bytes(whole['bytes'])}), exact, one streaming pass:",
+            Table(["codec", "encoded", "ratio", "saved"], rows),
+        ]
+    return blocks
+
+
 def _corpus_table(results: Results) -> Table:
     rows = [
         [
             c.name,
-            str(c.payload_count),
+            f"{c.payload_count:,}"
+            + (f" of {c.sample['population']:,} (sample)" if c.sample else ""),
             amount_of_bytes(c.total_bytes),
             str(c.provenance.get("kind")),
             ", ".join(f"{k}: {v}" for k, v in c.skipped.items()) or "-",
@@ -401,6 +448,7 @@ def _corpus_section(results: Results, corpus: str, folder: Path) -> Section:
         "rounds with its 95 % interval; time per payload is count-weighted (every payload "
         "counts once). On the front: no other codec saves more bytes for less CPU.",
         _detail(results, corpus),
+        *_sample(results, corpus),
     ]
     for draw, stem, alt in _FIGURES:
         image = draw(results, corpus, folder / f"{stem}-{corpus}.png")

@@ -177,6 +177,12 @@ class CorpusInfo:
     total_bytes: int
     provenance: dict[str, Any] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
+    sample: dict[str, Any] | None = None
+    """How the payloads timed were drawn from a larger corpus file
+    (``bench.corpus.sampling.SampleInfo``); ``None``: they are the whole corpus."""
+    whole: dict[str, Any] | None = None
+    """For a sampled corpus, sizes over all its payloads: ``payloads``, ``bytes`` and
+    ``encoded`` bytes per codec row (``bench.corpus.sampling.WholeSizes``)."""
 
 
 @dataclass(frozen=True)

@@ -17,16 +17,23 @@ History of the format (``schema_version``):
   frames carry a content checksum from this version on). Earlier files load with "not known"
   (:func:`update_to_4`): what their frames carried is not recorded.
 
-Schema version 4::
+Schema version 5::
 
-    schema, schema_version        "temporal-codec-bench/results", 4
+    schema, schema_version        "temporal-codec-bench/results", 5
     run_id, started, finished     ISO 8601 UTC
     interrupted                   true if the run was stopped; what was measured is kept
     profile, rounds_planned, rounds_completed, command (credentials redacted)
     environment                   CPU, load, Python, package and native library versions, malloc
                                   variables, git commit (see bench.results.environment)
-    corpora[]                     name, digest (sha256 of the payloads), payload_count,
-                                  total_bytes, provenance, skipped
+    corpora[]                     name, digest (sha256 of the payloads measured), payload_count,
+                                  total_bytes, provenance, skipped; sample (how a larger
+                                  corpus file was sampled: method, seed, size, population,
+                                  population_bytes, population_digest, strata) and whole (its
+                                  payloads, bytes and encoded bytes per codec over every
+                                  payload), both null for a corpus measured whole. For a
+                                  sampled corpus the codec layer's all-payloads sizes
+                                  (original_bytes, encoded_bytes, ratio, bytes_saved) are
+                                  those over every payload, the rest over the sample
     layers                        {layer: how it ran (server, rounds, status) or why it did not}
     cases[]                       one per layer x codec x corpus x variant:
         layer                     raw, codec, client, or reference (fixed stdlib work)
@@ -78,7 +85,7 @@ from bench.results.samples import (
 from bench.results.validate import check_case
 
 SCHEMA = "temporal-codec-bench/results"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class ResultsError(ValueError):
@@ -198,10 +205,21 @@ def update_to_4(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def update_to_5(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 4 to 5: every corpus was measured whole (no ``sample``, no ``whole`` sizes)."""
+    document = dict(document)
+    document["corpora"] = [
+        {**corpus, "sample": None, "whole": None} for corpus in document.get("corpora", [])
+    ]
+    document["schema_version"] = 5
+    return document
+
+
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     1: update_to_2,
     2: update_to_3,
     3: update_to_4,
+    4: update_to_5,
 }
 """Version N to N + 1, applied in turn so that every earlier file still loads."""
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.cluster import ClusterOptions
+from bench.corpus.sampling import Sampling
 
 S3_BUCKET = "codec-bench-payloads"
 """The bucket offloaded payloads go to unless the user names another (must exist on an S3 API
@@ -65,6 +66,8 @@ class RunOptions:
     """Built-in names or corpus files; replace the profile's."""
     rounds: int | None = None
     seed: int = 0
+    sampling: Sampling = field(default_factory=Sampling)
+    """How many payloads of a large corpus file are timed (its sizes are measured whole)."""
     dictionaries: Path | None = None
     """A folder of zstd dictionaries for specs such as ``zstd:3:dict=NAME``."""
     out: Path | None = None

@@ -142,7 +142,9 @@ def make_plan(options: RunOptions) -> Plan:
     dictionaries, key_env = _dictionaries(options, key_env)
     wanted = options.codecs or profile.codecs
     rows = codecs_under_test(wanted, keyring, replicate=NOISE_FLOOR, dictionaries=dictionaries)
-    corpora = [catalog.load(name) for name in (options.corpora or profile.corpora)]
+    corpora = [
+        catalog.load(name, options.sampling) for name in (options.corpora or profile.corpora)
+    ]
     for corpus in corpora:
         if not corpus.payloads:
             raise UserError(f"corpus {corpus.name} holds no payloads; there is nothing to measure")

@@ -4,9 +4,11 @@ environment and how each layer ran."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
-from bench.results import CorpusInfo, Results, environment
+from bench.corpus.sampling import WholeSizes
+from bench.results import ALL, CaseResult, CorpusInfo, Layer, Results, environment
 from bench.results.environment import utc_now
 from bench.run.measure import Outcome
 from bench.run.plan import Plan
@@ -16,7 +18,11 @@ API_COMMAND = ("bench.run.run",)
 
 
 def build_results(plan: Plan, outcome: Outcome, started: str) -> Results:
-    cases = [case.result() for case in plan.cases if case.samples.original_bytes]
+    cases = [
+        _sized_whole(case.result(), outcome.whole)
+        for case in plan.cases
+        if case.samples.original_bytes
+    ]
     cases += [case.result() for case in outcome.client_cases if case.samples.latency_ns]
     cases += [reading.result() for reading in outcome.readings if reading.samples.rounds]
     cases += [
@@ -40,12 +46,34 @@ def build_results(plan: Plan, outcome: Outcome, started: str) -> Results:
                 total_bytes=corpus.total_bytes,
                 provenance=dict(corpus.provenance),
                 skipped=dict(corpus.skipped),
+                sample=corpus.sample.to_json() if corpus.sample else None,
+                whole=outcome.whole[corpus.name].to_json()
+                if corpus.name in outcome.whole
+                else None,
             )
             for corpus in plan.corpora
         ],
         cases=cases,
         layers=outcome.layers,
     )
+
+
+def _sized_whole(case: CaseResult, whole: dict[str, WholeSizes]) -> CaseResult:
+    """A codec-layer case of a sampled corpus with its all-payloads sizes over the whole
+    corpus: exact where the sample's are estimates (its strata topped up to a minimum weigh
+    more than their share), and what recommend, compare and the verdict read."""
+    sizes = whole.get(case.corpus)
+    if case.layer is not Layer.CODEC or sizes is None or case.codec not in sizes.encoded:
+        return case
+    encoded = sizes.encoded[case.codec]
+    exact = {
+        "original_bytes": sizes.bytes,
+        "encoded_bytes": encoded,
+        "ratio": sizes.bytes / encoded if encoded else None,
+        "bytes_saved": sizes.bytes - encoded,
+    }
+    every = {**case.summary[ALL], **{k: v for k, v in exact.items() if v is not None}}
+    return replace(case, summary={**case.summary, ALL: every})
 
 
 LATEST = "latest"

@@ -11,6 +11,7 @@ import lz4
 import pytest
 from bench.cli import main
 
+from payload_codecs import CorpusReader, from_spec
 from tests.processes import start_cli, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -200,3 +201,35 @@ def test_results_latest_points_at_the_newest_run_in_the_default_place(
     assert main(argv) == 0
     assert (latest / "mine.txt").read_text() == "keep"
     assert "was not pointed at this run" in capsys.readouterr().err
+
+
+def test_a_corpus_larger_than_the_sample_is_timed_on_it_and_sized_whole(
+    tmp_path: Path,
+) -> None:
+    corpus = tmp_path / "many.corpus"
+    argv = ["corpus", "generate", "--count", "300", "--seed", "5", "--out", str(corpus)]
+    assert main([*argv, "--buckets", "<1KiB,1-16KiB"]) == 0
+    out = tmp_path / "run"
+    argv = ["run", "--codec", "zstd:3", "--corpus", str(corpus), "--rounds", "1"]
+    argv += ["--sample", "40", "--out", str(out), "--no-client", "--no-reading"]
+    assert main(argv) == 0
+    document = json.loads((out / "results.json").read_text())
+    [info] = document["corpora"]
+    sample, whole = info["sample"], info["whole"]
+    assert sample["population"] == whole["payloads"] == 300
+    assert 40 <= sample["size"] == info["payload_count"] < 300
+    assert sample["seed"] == 1
+    assert sum(s["sampled"] for s in sample["strata"].values()) == sample["size"]
+    case = next(c for c in document["cases"] if c["layer"] == "codec" and c["codec"] != "none")
+    assert len(case["samples"]["encode_ns"][0]) == sample["size"]
+    # the whole corpus's sizes, exact: what encoding every payload gives
+    every = list(CorpusReader(corpus))
+    expected = sum(p.ByteSize() for p in from_spec("zstd:3").encode_sync(every))
+    assert whole["encoded"]["zstd:3@zstandard (A)"] == expected
+    assert whole["encoded"]["none"] == whole["bytes"] == sum(p.ByteSize() for p in every)
+    # and are what the codec layer's all-payloads sizes say, while its timings are the sample's
+    assert case["summary"]["all"]["encoded_bytes"] == expected
+    assert case["summary"]["all"]["ratio"] == pytest.approx(whole["bytes"] / expected)
+    report = (out / "report.md").read_text()
+    assert f"Timed on a sample: {sample['size']:,} of the corpus's 300 payloads" in report
+    assert "Sizes over every payload of the corpus (300 payloads" in report

@@ -1,0 +1,196 @@
+"""A sample of a corpus file too large to time whole, drawn in one streaming pass.
+
+A recording of a production namespace holds millions of payloads; timing every one of them
+tells little more than timing a few thousand, and holding them all does not fit in memory. A
+run therefore times a sample: every payload gets a random priority from a seeded generator; the
+sample is the payloads of the lowest priorities, up to a count and a byte budget (a uniform
+sample), plus, from every stratum (size bucket x payload type) the uniform part left short, the
+lowest-priority payloads of that stratum up to a minimum, so that rare large payloads or rare
+types are measured at all. Memory holds the sample and the strata's minimums, never the corpus.
+
+The same pass counts every stratum and hashes every payload, so results still name the whole
+corpus (its sha256) and say how the sample relates to it. Sizes, which need no timing, are
+measured over the whole corpus by :func:`exact_sizes`, in another streaming pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import random
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from temporalio.api.common.v1 import Payload
+
+from bench.results.buckets import MIB, bucket_of
+from payload_codecs import CorpusReader
+
+DEFAULT_SIZE = 5_000
+"""Payloads a run times from a corpus file by default: timing figures per size bucket are
+medians, whose intervals narrow little past a few thousand payloads."""
+DEFAULT_MAX_BYTES = 256 * MIB
+"""The most payload bytes a sample holds (and a run keeps in memory per corpus)."""
+MIN_PER_STRATUM = 5
+METHOD = (
+    "one streaming pass: the payloads of the lowest seeded random priorities up to the size and "
+    "byte budget (uniform), plus up to {minimum} more per stratum (size bucket x payload type) "
+    "the uniform part left short"
+)
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How many payloads (and bytes) a run times from one corpus, and the seed that draws
+    them. ``size`` 0: time every payload."""
+
+    size: int = DEFAULT_SIZE
+    max_bytes: int = DEFAULT_MAX_BYTES
+    seed: int = 1
+    min_per_stratum: int = MIN_PER_STRATUM
+
+    @property
+    def whole(self) -> bool:
+        return self.size == 0
+
+
+@dataclass(frozen=True)
+class Stratum:
+    population: int
+    population_bytes: int
+    sampled: int
+
+
+@dataclass(frozen=True)
+class SampleInfo:
+    """What a sample is, as results record it: enough to draw it again from the same file."""
+
+    method: str
+    seed: int
+    size: int
+    """Payloads sampled."""
+    max_bytes: int
+    population: int
+    """Payloads in the corpus."""
+    population_bytes: int
+    population_digest: str
+    """sha256 of the corpus's serialized payloads in order (what an unsampled run records)."""
+    strata: dict[str, Stratum] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> SampleInfo:
+        strata = {name: Stratum(**counts) for name, counts in document["strata"].items()}
+        return cls(**{**document, "strata": strata})
+
+
+@dataclass(frozen=True)
+class Sample:
+    payloads: list[Payload]
+    info: SampleInfo
+    indexes: list[int]
+    """Each sampled payload's position in the corpus, in corpus order."""
+
+
+_Entry = tuple[float, int, str, bytes]
+"""(minus the priority, position, stratum, serialized payload): heaps keep the lowest
+priorities by dropping the largest."""
+
+
+def stratum_of(blob: bytes) -> str:
+    """``16-256KiB json/plain``: the size bucket and the payload type (its encoding)."""
+    encoding = Payload.FromString(blob).metadata.get("encoding", b"(none)")
+    return f"{bucket_of(len(blob)).name} {encoding.decode('utf-8', 'replace')[:60]}"
+
+
+def draw(blobs: Iterable[bytes], sampling: Sampling) -> Sample:
+    """The sample of the serialized payloads ``blobs``, read once, in corpus order."""
+    rng = random.Random(sampling.seed)
+    uniform: list[_Entry] = []
+    uniform_bytes = 0
+    least: dict[str, list[_Entry]] = {}
+    counts: Counter[str] = Counter()
+    sizes: Counter[str] = Counter()
+    hasher = hashlib.sha256()
+    for index, blob in enumerate(blobs):
+        hasher.update(blob)
+        stratum = stratum_of(blob)
+        counts[stratum] += 1
+        sizes[stratum] += len(blob)
+        entry = (-rng.random(), index, stratum, blob)
+        heapq.heappush(uniform, entry)
+        uniform_bytes += len(blob)
+        while len(uniform) > sampling.size or (
+            uniform_bytes > sampling.max_bytes and len(uniform) > 1
+        ):
+            uniform_bytes -= len(heapq.heappop(uniform)[3])
+        kept = least.setdefault(stratum, [])
+        heapq.heappush(kept, entry)
+        if len(kept) > sampling.min_per_stratum:
+            heapq.heappop(kept)
+    # The uniform part holds the lowest priorities overall, so each stratum's share of it is
+    # that stratum's lowest: adding the stratum's lowest few tops it up to the minimum.
+    chosen = {entry[1]: entry for entry in uniform}
+    for kept in least.values():
+        for entry in kept:
+            chosen.setdefault(entry[1], entry)
+    order = sorted(chosen)
+    sampled = Counter(chosen[i][2] for i in order)
+    info = SampleInfo(
+        method=METHOD.format(minimum=sampling.min_per_stratum),
+        seed=sampling.seed,
+        size=len(order),
+        max_bytes=sampling.max_bytes,
+        population=sum(counts.values()),
+        population_bytes=sum(sizes.values()),
+        population_digest=hasher.hexdigest(),
+        strata={name: Stratum(counts[name], sizes[name], sampled[name]) for name in sorted(counts)},
+    )
+    return Sample([Payload.FromString(chosen[i][3]) for i in order], info, order)
+
+
+Encoder = Callable[[list[Payload]], list[Payload]]
+CHUNK_PAYLOADS = 256
+
+
+@dataclass(frozen=True)
+class WholeSizes:
+    """Sizes over every payload of a corpus file, as results record them for a sampled corpus:
+    exact, where the sample's own sizes are estimates."""
+
+    payloads: int
+    bytes: int
+    encoded: dict[str, int]
+    """Encoded payload bytes (serialized, as the server stores them) per codec row."""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def exact_sizes(path: Path, encoders: dict[str, Encoder]) -> WholeSizes:
+    """Payloads, serialized bytes and, per encoder, encoded bytes over the whole corpus file,
+    in one streaming pass (``CHUNK_PAYLOADS`` payloads in memory at a time): the size figures
+    a sample only estimates."""
+    count = total = 0
+    encoded: Counter[str] = Counter()
+
+    def add(chunk: list[Payload]) -> None:
+        for name, encode in encoders.items():
+            encoded[name] += sum(p.ByteSize() for p in encode(chunk))
+
+    chunk: list[Payload] = []
+    with CorpusReader(path) as reader:
+        for blob in reader.iter_serialized():
+            count += 1
+            total += len(blob)
+            chunk.append(Payload.FromString(blob))
+            if len(chunk) == CHUNK_PAYLOADS:
+                add(chunk)
+                chunk = []
+    add(chunk)
+    return WholeSizes(count, total, {name: encoded[name] for name in encoders})
