@@ -31,6 +31,7 @@ from bench.results.environment import utc_now
 from payload_codecs import ChainCodec, CorpusReader, CorpusWriter, from_spec, serialize
 
 if TYPE_CHECKING:
+    from temporalio.api.history.v1 import History
     from temporalio.service import RPCError
 
 
@@ -107,13 +108,15 @@ def cmd_import(args: argparse.Namespace) -> int:
             raise UserError(f"{path}: no such file")
     out = _out(args, paths)
     decoder = _decoder(args)
-    parsed = [
-        (path, parse_histories(path.read_text(encoding="utf-8", errors="replace"), str(path)))
-        for path in paths
-    ]
+
+    def histories(path: Path) -> list[History]:
+        return parse_histories(path.read_text(encoding="utf-8", errors="replace"), str(path))
+
+    # One file's histories in memory at a time: counted for the header first, then read again
+    # to write their payloads (an export of many files need not fit in memory together).
     sources = catalog.file_sources(paths)
-    for source, (_, histories) in zip(sources, parsed, strict=True):
-        source["histories"] = len(histories)
+    for source, path in zip(sources, paths, strict=True):
+        source["histories"] = len(histories(path))
     provenance = {
         "kind": "import",
         "sources": sources,
@@ -122,8 +125,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         "tool_version": __version__,
     }
     with CorpusWriter(out, provenance) as writer:
-        for path, histories in parsed:
-            for index, history in enumerate(histories):
+        for path in paths:
+            for index, history in enumerate(histories(path)):
                 _write(writer, extract(history, decoder), f"{path.name}#{index}")
         _nothing_found(writer)
     _report(out, writer)

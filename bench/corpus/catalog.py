@@ -93,10 +93,13 @@ def classic_files() -> list[Path]:
 
 def file_sources(paths: Iterable[Path]) -> list[dict[str, Any]]:
     """Name and sha256 of each source file, for provenance."""
-    return [
-        {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
-        for path in paths
-    ]
+    out = []
+    for path in paths:
+        with path.open("rb") as file:  # in chunks: a source file need not fit in memory
+            out.append(
+                {"file": path.name, "sha256": hashlib.file_digest(file, "sha256").hexdigest()}
+            )
+    return out
 
 
 def _histories() -> Corpus:
