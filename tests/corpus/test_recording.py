@@ -165,3 +165,31 @@ def test_a_full_disk_stops_recording_cleanly_and_close_reports_it(tmp_path: Path
     assert report["round_trip"] is True  # the inner codec kept working
     assert report["recorded"] < 2000  # sampling stopped once the write failed
     assert done.stderr.count("recording to") == 1  # one warning
+
+
+def test_a_rotating_recording_keeps_the_newest_files_within_its_disk_budget(
+    tmp_path: Path,
+) -> None:
+    """400 payloads of about 12 bytes, a new file every 600 bytes, three kept: the recording
+    never stops, the files on disk are the three newest before the last (complete, in order),
+    and the last payload recorded is in the last file."""
+    codec = RecordingCodec(tmp_path / "r.corpus", rate=1.0, rotate_bytes=600, keep_files=3)
+    _run(codec, PAYLOADS)
+    codec.close()
+    files = sorted(tmp_path.glob("r.*.corpus"))
+    assert len(files) == 4  # three complete ones kept, and the one being written at close
+    numbers = [int(f.suffixes[0].lstrip(".")) for f in files]
+    assert numbers == list(range(numbers[0], numbers[0] + 4))
+    assert numbers[0] > 1  # the oldest were deleted
+    recorded = [p for f in files for p in _recorded(f)]
+    assert recorded == PAYLOADS[-len(recorded) :]
+    for path in files[:-1]:
+        assert 600 <= sum(p.ByteSize() for p in _recorded(path)) < 600 + 20
+        with CorpusReader(path) as reader:
+            assert reader.provenance["kind"] == "recording"
+    assert not (tmp_path / "r.corpus").exists()
+
+
+def test_rotation_needs_a_size_and_files_to_keep(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="rotate_bytes and keep_files"):
+        RecordingCodec(tmp_path / "r.corpus", rotate_bytes=0)

@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal
 
 from temporalio.api.common.v1 import Payload
@@ -39,16 +40,24 @@ class RecordingCodec(PayloadCodec):
     Sampling happens on the event loop and costs one random draw per payload; a sampled payload
     is serialized there and queued, and a background thread writes it, so the loop never waits
     on the disk. Recording stops for good once ``max_payloads`` or ``max_bytes`` is reached, and
-    the corpus is completed then, so it survives a later crash of the worker. If the file cannot
-    be written (a full disk), recording stops, one warning is logged, queued payloads are
-    dropped, the partial file is removed, and :meth:`close` raises :class:`RecordingError`; the
-    inner codec keeps working throughout.
+    the corpus is completed then, so it survives a later crash of the worker. With
+    ``rotate_bytes``, recording goes on instead in a series of files of about that many payload
+    bytes each (``orders.000001.corpus``, ``orders.000002.corpus``, ... for ``orders.corpus``),
+    each complete once the next begins, and only the newest ``keep_files`` complete ones are
+    kept: at most ``rotate_bytes x (keep_files + 1)`` on disk, the file being written included,
+    for a worker that records for weeks.
+
+    If the file cannot be written (a full disk), recording stops, one warning is logged, queued
+    payloads are dropped, the partial file is removed, and :meth:`close` raises
+    :class:`RecordingError`; the inner codec keeps working throughout.
 
     Args:
         path: corpus file to write (appears complete on :meth:`close` or when a cap is reached).
         inner: the codec that really encodes (``None``: payloads pass unchanged).
         rate: share of payloads to record, 0 to 1.
-        max_payloads, max_bytes: caps on what is recorded.
+        max_payloads, max_bytes: caps on what is recorded (without rotation).
+        rotate_bytes: start a new file after this many payload bytes; ``None``: one file.
+        keep_files: with rotation, complete files kept (the oldest are deleted).
         direction: ``"encode"`` records payloads this process sends (activity results, workflow
             commands); ``"decode"`` those it receives (workflow and activity inputs); ``"both"``
             may record a payload once on each side.
@@ -65,15 +74,26 @@ class RecordingCodec(PayloadCodec):
         max_bytes: int = 1 << 30,
         direction: Direction = "encode",
         seed: int | None = None,
+        rotate_bytes: int | None = None,
+        keep_files: int = 10,
     ) -> None:
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"rate must be between 0 and 1, got {rate}")
         if direction not in ("encode", "decode", "both"):
             raise ValueError(f"direction must be encode, decode or both, got {direction!r}")
+        if rotate_bytes is not None and (rotate_bytes < 1 or keep_files < 1):
+            raise ValueError("rotate_bytes and keep_files must be 1 or more")
         self._inner = inner
         self._rate = rate
-        self._max_payloads = max_payloads
-        self._max_bytes = max_bytes
+        rotating = rotate_bytes is not None
+        self._max_payloads = max_payloads if not rotating else float("inf")
+        self._max_bytes = max_bytes if not rotating else float("inf")
+        self._path = Path(path)
+        self._rotate_bytes = rotate_bytes
+        self._keep_files = keep_files
+        self._parts: list[Path] = []
+        """Complete files of a rotating recording, oldest first."""
+        self._part = self._part_bytes = 0
         self._on_encode = direction in ("encode", "both")
         self._on_decode = direction in ("decode", "both")
         self._random = random.Random(seed).random
@@ -81,18 +101,16 @@ class RecordingCodec(PayloadCodec):
         self._accepted_bytes = 0
         self._full = rate == 0.0
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._writer = CorpusWriter(
-            path,
-            {
-                "kind": "recording",
-                "rate": rate,
-                "direction": direction,
-                "inner_codec": repr(inner),
-                "host": socket.gethostname(),
-                "pid": os.getpid(),
-                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            },
-        )
+        self._provenance = {
+            "kind": "recording",
+            "rate": rate,
+            "direction": direction,
+            "inner_codec": repr(inner),
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        self._writer = self._new_writer()
         self._thread = threading.Thread(
             target=self._write_loop, name="payload-recorder", daemon=True
         )
@@ -134,14 +152,34 @@ class RecordingCodec(PayloadCodec):
             self._accepted_bytes += len(blob)
             self._queue.put(blob)
 
+    def _new_writer(self) -> CorpusWriter:
+        if self._rotate_bytes is None:
+            return CorpusWriter(self._path, self._provenance)
+        self._part += 1
+        path = self._path.with_name(f"{self._path.stem}.{self._part:06d}{self._path.suffix}")
+        return CorpusWriter(path, {**self._provenance, "part": self._part})
+
     def _write_loop(self) -> None:
         try:
             while (item := self._queue.get()) is not _STOP:
                 assert isinstance(item, bytes)
                 self._writer.write_serialized(item)
+                self._part_bytes += len(item)
+                if self._rotate_bytes is not None and self._part_bytes >= self._rotate_bytes:
+                    self._rotate()
             self._writer.close()
         except OSError as error:
             self._stop_recording(error)
+
+    def _rotate(self) -> None:
+        """Complete the current file, begin the next, and delete the oldest past
+        ``keep_files``."""
+        self._writer.close()
+        self._parts.append(self._writer.path)
+        self._part_bytes = 0
+        while len(self._parts) > self._keep_files:
+            self._parts.pop(0).unlink(missing_ok=True)
+        self._writer = self._new_writer()
 
     def _stop_recording(self, error: OSError) -> None:
         self._full = True
