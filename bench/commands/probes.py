@@ -1,12 +1,13 @@
-"""``codec-bench stall | overhead | record-cost | codec-server``: focused measurements of the
-codec library itself (event-loop stalls, the codec path against the bare library call, what
-recording adds, the codec server over HTTP).
+"""``codec-bench stall | overhead | record-cost | codec-server | scale``: focused measurements
+of the codec library itself (event-loop stalls, the codec path against the bare library call,
+what recording adds, the codec server over HTTP) and of how a run grows with its corpus.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import statistics
 import tempfile
 from pathlib import Path
@@ -173,6 +174,36 @@ def cmd_codec_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scale(args: argparse.Namespace) -> int:
+    from bench.probes import scale
+    from bench.results.buckets import amount_of_bytes as shown
+
+    run_args = [*(f"--codec={spec}" for spec in args.codec or ["zstd:3"]), "--rounds", "1"]
+    run_args += ["--sample", str(args.sample)] if args.sample is not None else []
+    print(
+        f"codec-bench run {' '.join(run_args)} --no-client --no-reading on generated corpora of "
+        f"JSON payloads of {shown(args.payload_size)}; each run in its own process"
+    )
+    header = ["payloads", "corpus", "timed", "peak memory", "results.json", "wall s"]
+    widths = [12, 11, 8, 12, 13, 8]
+    print(" ".join(f"{name:>{width}}" for name, width in zip(header, widths, strict=True)))
+    points = []
+    for p in scale.measure(args.payloads or [1_000, 10_000, 100_000], args.payload_size, run_args):
+        cells = [f"{p.payloads:,}", shown(p.corpus_bytes), f"{p.timed:,}"]
+        cells += [shown(p.peak_rss_bytes), shown(p.results_bytes), f"{p.seconds:.1f}"]
+        print(" ".join(f"{cell:>{w}}" for cell, w in zip(cells, widths, strict=True)), flush=True)
+        points.append(p)
+    for before, after in itertools.pairwise(points):
+        print(
+            f"{before.payloads:,} -> {after.payloads:,} payloads "
+            f"(x{after.payloads / before.payloads:g}): memory "
+            f"x{after.peak_rss_bytes / before.peak_rss_bytes:.2f}, results "
+            f"x{after.results_bytes / before.results_bytes:.2f}, "
+            f"time x{after.seconds / before.seconds:.2f}"
+        )
+    return 0
+
+
 def _scaling(one: Load | None, ours: Load) -> str:
     """The one-process server's rate, and the N processes' rate as a multiple of it."""
     if one is None:
@@ -247,3 +278,18 @@ def add_parser(sub: Subparsers) -> None:
         "--no-access-log", action="store_true", help="payload-codec-server --no-access-log"
     )
     server.set_defaults(run=cmd_codec_server)
+    grow = command(
+        sub, "scale", "peak memory, results size and wall time of runs over ever larger corpora"
+    )
+    grow.add_argument(
+        "--payloads",
+        type=positive_int,
+        action="append",
+        help="corpus payloads (repeatable; 1000, 10000, 100000)",
+    )
+    grow.add_argument("--payload-size", type=size, default=1 << 10, help="bytes per payload")
+    grow.add_argument(
+        "--codec", action="append", help="codec each run measures (repeatable; zstd:3)"
+    )
+    grow.add_argument("--sample", type=int, help="codec-bench run --sample (default: run's own)")
+    grow.set_defaults(run=cmd_scale)

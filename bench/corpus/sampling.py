@@ -15,6 +15,7 @@ measured over the whole corpus by :func:`exact_sizes`, in another streaming pass
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import heapq
 import random
@@ -32,13 +33,17 @@ from payload_codecs import CorpusReader
 DEFAULT_SIZE = 5_000
 """Payloads a run times from a corpus file by default: timing figures per size bucket are
 medians, whose intervals narrow little past a few thousand payloads."""
-DEFAULT_MAX_BYTES = 256 * MIB
-"""The most payload bytes a sample holds (and a run keeps in memory per corpus)."""
+MEMORY_BUDGET = 512 * MIB
+"""What the timed payloads of a run may take in memory, all corpora and their copies together:
+every in-process case keeps its encoded payloads for the rounds (an AES-only case as many bytes
+as the payloads), beside the payloads and their serialized bytes, so a run of 12 codecs on
+1 MiB JSON payloads held 6.5 times the sample's bytes, and more for data that does not
+compress."""
 MIN_PER_STRATUM = 5
 METHOD = (
     "one streaming pass: the payloads of the lowest seeded random priorities up to the size and "
     "byte budget (uniform), plus up to {minimum} more per stratum (size bucket x payload type) "
-    "the uniform part left short"
+    "the uniform part left short, within as many bytes again"
 )
 
 
@@ -48,13 +53,20 @@ class Sampling:
     them. ``size`` 0: time every payload."""
 
     size: int = DEFAULT_SIZE
-    max_bytes: int = DEFAULT_MAX_BYTES
+    max_bytes: int = MEMORY_BUDGET
+    """Payload bytes of the uniform part; as many again at most for the strata's minimums."""
     seed: int = 1
     min_per_stratum: int = MIN_PER_STRATUM
 
     @property
     def whole(self) -> bool:
         return self.size == 0
+
+    def sharing(self, corpora: int, copies: int) -> Sampling:
+        """This sampling for one of ``corpora`` corpora measured together, each held
+        ``copies`` times over: its share of the memory budget."""
+        share = self.max_bytes // max(1, corpora * copies)
+        return dataclasses.replace(self, max_bytes=max(share, MIB))
 
 
 @dataclass(frozen=True)
@@ -134,11 +146,15 @@ def draw(blobs: Iterable[bytes], sampling: Sampling) -> Sample:
         if len(kept) > sampling.min_per_stratum:
             heapq.heappop(kept)
     # The uniform part holds the lowest priorities overall, so each stratum's share of it is
-    # that stratum's lowest: adding the stratum's lowest few tops it up to the minimum.
+    # that stratum's lowest: adding the stratum's lowest few tops it up to the minimum, within
+    # as many bytes again as the uniform part may hold (smallest strata first).
     chosen = {entry[1]: entry for entry in uniform}
-    for kept in least.values():
-        for entry in kept:
-            chosen.setdefault(entry[1], entry)
+    added = 0
+    for kept in sorted(least.values(), key=lambda k: sizes[k[0][2]] / counts[k[0][2]]):
+        for entry in sorted(kept, reverse=True):
+            if entry[1] not in chosen and added + len(entry[3]) <= sampling.max_bytes:
+                chosen[entry[1]] = entry
+                added += len(entry[3])
     order = sorted(chosen)
     sampled = Counter(chosen[i][2] for i in order)
     info = SampleInfo(

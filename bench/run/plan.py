@@ -142,9 +142,11 @@ def make_plan(options: RunOptions) -> Plan:
     dictionaries, key_env = _dictionaries(options, key_env)
     wanted = options.codecs or profile.codecs
     rows = codecs_under_test(wanted, keyring, replicate=NOISE_FLOOR, dictionaries=dictionaries)
-    corpora = [
-        catalog.load(name, options.sampling) for name in (options.corpora or profile.corpora)
-    ]
+    names = options.corpora or profile.corpora
+    # Each in-process case keeps its corpus's payloads encoded: the sample's share of memory
+    # shrinks with the cases that hold it (a codec case and at most one raw case per codec).
+    sampling = options.sampling.sharing(len(names), copies=2 + 2 * len(rows))
+    corpora = [catalog.load(name, sampling) for name in names]
     for corpus in corpora:
         if not corpus.payloads:
             raise UserError(f"corpus {corpus.name} holds no payloads; there is nothing to measure")

@@ -88,14 +88,22 @@ def test_the_uniform_part_keeps_the_corpus_proportions() -> None:
     assert abs(share - 0.7) < 3 * (0.7 * 0.3 / 1000) ** 0.5
 
 
-def test_the_byte_budget_bounds_the_uniform_part() -> None:
-    sample = draw(
-        _blobs(_mixed(large=3)), Sampling(size=1000, max_bytes=64 << 10, min_per_stratum=1)
-    )
-    large = [p for p in sample.payloads if p.ByteSize() > 64 << 10]
-    # only the one large payload its stratum's minimum adds; small ones fill the budget
-    assert len(large) == 1
-    assert sum(p.ByteSize() for p in sample.payloads if p.ByteSize() < 1024) <= 64 << 10
+def test_the_byte_budget_bounds_the_sample_and_its_top_ups() -> None:
+    """The uniform part within the budget, the strata's minimums within as much again: a
+    large payload that does not fit is left out rather than taken over the budget."""
+    for budget, large_kept in ((64 << 10, 0), (400 << 10, 1)):
+        sampling = Sampling(size=1000, max_bytes=budget, min_per_stratum=1)
+        sample = draw(_blobs(_mixed(large=3)), sampling)
+        large = [p for p in sample.payloads if p.ByteSize() > 64 << 10]
+        assert len(large) == large_kept
+        assert sum(p.ByteSize() for p in sample.payloads) <= 2 * budget
+        assert sample.info.strata["256KiB-1MiB binary/protobuf"].population == 3
+
+
+def test_a_run_shares_the_budget_among_its_corpora_and_their_copies() -> None:
+    shared = Sampling(max_bytes=512 << 20).sharing(corpora=2, copies=16)
+    assert shared.max_bytes == 16 << 20
+    assert Sampling(max_bytes=4 << 20).sharing(corpora=3, copies=30).max_bytes == 1 << 20
 
 
 def test_memory_holds_the_sample_not_the_corpus() -> None:
