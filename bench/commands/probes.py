@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import payload_codecs
-from bench.commands.common import Subparsers, command, positive_int, size
+from bench.commands.common import Subparsers, command, non_negative_int, positive_int, size
 
 if TYPE_CHECKING:
     from bench.probes.serving import Load
@@ -249,6 +249,11 @@ def add_parser(sub: Subparsers) -> None:
     )
     record_cost.add_argument("--size", type=size, action="append", help="repeatable")
     record_cost.set_defaults(run=cmd_record_cost)
+    _add_codec_server(sub)
+    _add_scale(sub)
+
+
+def _add_codec_server(sub: Subparsers) -> None:
     server = command(
         sub,
         "codec-server",
@@ -278,6 +283,9 @@ def add_parser(sub: Subparsers) -> None:
         "--no-access-log", action="store_true", help="payload-codec-server --no-access-log"
     )
     server.set_defaults(run=cmd_codec_server)
+
+
+def _add_scale(sub: Subparsers) -> None:
     grow = command(
         sub, "scale", "peak memory, results size and wall time of runs over ever larger corpora"
     )
@@ -291,5 +299,7 @@ def add_parser(sub: Subparsers) -> None:
     grow.add_argument(
         "--codec", action="append", help="codec each run measures (repeatable; zstd:3)"
     )
-    grow.add_argument("--sample", type=int, help="codec-bench run --sample (default: run's own)")
+    grow.add_argument(
+        "--sample", type=non_negative_int, help="codec-bench run --sample (default: run's own)"
+    )
     grow.set_defaults(run=cmd_scale)

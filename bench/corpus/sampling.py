@@ -172,6 +172,7 @@ def draw(blobs: Iterable[bytes], sampling: Sampling) -> Sample:
 
 Encoder = Callable[[list[Payload]], list[Payload]]
 CHUNK_PAYLOADS = 256
+CHUNK_BYTES = 8 * MIB
 
 
 @dataclass(frozen=True)
@@ -190,8 +191,8 @@ class WholeSizes:
 
 def exact_sizes(path: Path, encoders: dict[str, Encoder]) -> WholeSizes:
     """Payloads, serialized bytes and, per encoder, encoded bytes over the whole corpus file,
-    in one streaming pass (``CHUNK_PAYLOADS`` payloads in memory at a time): the size figures
-    a sample only estimates."""
+    in one streaming pass (``CHUNK_PAYLOADS`` payloads or ``CHUNK_BYTES`` in memory at a time,
+    with each encoder's output of them): the size figures a sample only estimates."""
     count = total = 0
     encoded: Counter[str] = Counter()
 
@@ -200,13 +201,15 @@ def exact_sizes(path: Path, encoders: dict[str, Encoder]) -> WholeSizes:
             encoded[name] += sum(p.ByteSize() for p in encode(chunk))
 
     chunk: list[Payload] = []
+    held = 0
     with CorpusReader(path) as reader:
         for blob in reader.iter_serialized():
             count += 1
             total += len(blob)
             chunk.append(Payload.FromString(blob))
-            if len(chunk) == CHUNK_PAYLOADS:
+            held += len(blob)
+            if len(chunk) == CHUNK_PAYLOADS or held >= CHUNK_BYTES:
                 add(chunk)
-                chunk = []
+                chunk, held = [], 0
     add(chunk)
     return WholeSizes(count, total, {name: encoded[name] for name in encoders})

@@ -17,6 +17,7 @@ from bench.cluster import TRANSPORTS
 from bench.codec_rows import CodecUnderTest, codecs_under_test
 from bench.corpus import catalog
 from bench.corpus.catalog import Corpus
+from bench.corpus.sampling import Sampling
 from bench.errors import UserError
 from bench.keys import run_keyring
 from bench.layers.client import Route, sample_payloads
@@ -131,6 +132,18 @@ class Plan:
         return out
 
 
+def _corpora(names: Sequence[str], sampling: Sampling, rows: int) -> list[Corpus]:
+    """The corpora to measure, larger corpus files sampled. Each in-process case keeps its
+    corpus's payloads encoded: the sample's share of memory shrinks with the cases that hold it
+    (a codec case and at most one raw case per codec row)."""
+    shared = sampling.sharing(len(names), copies=2 + 2 * rows)
+    corpora = [catalog.load(name, shared) for name in names]
+    for corpus in corpora:
+        if not corpus.payloads:
+            raise UserError(f"corpus {corpus.name} holds no payloads; there is nothing to measure")
+    return corpora
+
+
 def make_plan(options: RunOptions) -> Plan:
     """The plan for ``options``; ``UserError`` with one line for whatever cannot be run."""
     if options.profile not in PROFILES:
@@ -142,14 +155,7 @@ def make_plan(options: RunOptions) -> Plan:
     dictionaries, key_env = _dictionaries(options, key_env)
     wanted = options.codecs or profile.codecs
     rows = codecs_under_test(wanted, keyring, replicate=NOISE_FLOOR, dictionaries=dictionaries)
-    names = options.corpora or profile.corpora
-    # Each in-process case keeps its corpus's payloads encoded: the sample's share of memory
-    # shrinks with the cases that hold it (a codec case and at most one raw case per codec).
-    sampling = options.sampling.sharing(len(names), copies=2 + 2 * len(rows))
-    corpora = [catalog.load(name, sampling) for name in names]
-    for corpus in corpora:
-        if not corpus.payloads:
-            raise UserError(f"corpus {corpus.name} holds no payloads; there is nothing to measure")
+    corpora = _corpora(options.corpora or profile.corpora, options.sampling, len(rows))
     client, client_corpora = _client_profile(options, profile, corpora)
     run_client = _runs(options.client.run, profile)
     run_reading = _runs(options.reading.run, profile)
