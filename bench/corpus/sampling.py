@@ -42,7 +42,7 @@ compress."""
 MIN_PER_STRATUM = 5
 METHOD = (
     "one streaming pass: the payloads of the lowest seeded random priorities up to the size and "
-    "byte budget (uniform), plus up to {minimum} more per stratum (size bucket x payload type) "
+    "byte budget (uniform), plus up to {minimum} more per stratum (payload type x size bucket) "
     "the uniform part left short, within as many bytes again"
 )
 
@@ -115,9 +115,9 @@ priorities by dropping the largest."""
 
 
 def stratum_of(blob: bytes) -> str:
-    """``16-256KiB json/plain``: the size bucket and the payload type (its encoding)."""
+    """``json/plain 16-256KiB``: the payload type (its encoding) and the size bucket."""
     encoding = Payload.FromString(blob).metadata.get("encoding", b"(none)")
-    return f"{bucket_of(len(blob)).name} {encoding.decode('utf-8', 'replace')[:60]}"
+    return f"{encoding.decode('utf-8', 'replace')[:60]} {bucket_of(len(blob)).name}"
 
 
 def draw(blobs: Iterable[bytes], sampling: Sampling) -> Sample:
