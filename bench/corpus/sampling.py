@@ -39,6 +39,11 @@ every in-process case keeps its encoded payloads for the rounds (an AES-only cas
 as the payloads), beside the payloads and their serialized bytes, so a run of 12 codecs on
 1 MiB JSON payloads held 6.5 times the sample's bytes, and more for data that does not
 compress."""
+RESULTS_NUMBERS = 1_500_000
+"""Per-payload figures a run's ``results.json`` may hold for its sampled corpora (about 8 MB
+at 5.4 bytes a figure): each in-process case keeps per payload its sizes, repeat counts and a
+time per round each way, so the quick profile's 21 cases over 7 rounds wrote 10.2 MB for a
+sample of 5,000."""
 MIN_PER_STRATUM = 5
 METHOD = (
     "one streaming pass: the payloads of the lowest seeded random priorities up to the size and "
@@ -62,11 +67,16 @@ class Sampling:
     def whole(self) -> bool:
         return self.size == 0
 
-    def sharing(self, corpora: int, copies: int) -> Sampling:
+    def sharing(self, corpora: int, copies: int, figures: int) -> Sampling:
         """This sampling for one of ``corpora`` corpora measured together, each held
-        ``copies`` times over: its share of the memory budget."""
+        ``copies`` times over and written as ``figures`` per-payload figures in results: its
+        share of the memory budget and of ``RESULTS_NUMBERS`` (``--sample 0`` stays 0: every
+        payload, whatever it takes)."""
         share = self.max_bytes // max(1, corpora * copies)
-        return dataclasses.replace(self, max_bytes=max(share, MIB))
+        size = min(self.size, max(RESULTS_NUMBERS // max(1, corpora * figures), 100))
+        return dataclasses.replace(
+            self, max_bytes=max(share, MIB), size=self.size if self.whole else size
+        )
 
 
 @dataclass(frozen=True)

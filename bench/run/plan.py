@@ -132,11 +132,13 @@ class Plan:
         return out
 
 
-def _corpora(names: Sequence[str], sampling: Sampling, rows: int) -> list[Corpus]:
-    """The corpora to measure, larger corpus files sampled. Each in-process case keeps its
-    corpus's payloads encoded: the sample's share of memory shrinks with the cases that hold it
-    (a codec case and at most one raw case per codec row)."""
-    shared = sampling.sharing(len(names), copies=2 + 2 * rows)
+def _corpora(names: Sequence[str], sampling: Sampling, rows: int, rounds: int) -> list[Corpus]:
+    """The corpora to measure, larger corpus files sampled. Each in-process case (a codec case
+    and at most one raw case per codec row) keeps its corpus's payloads encoded and writes per
+    payload its sizes, repeats and a time per round each way: the sample's share of memory and
+    of the results file shrinks with the cases."""
+    cases = 2 * rows
+    shared = sampling.sharing(len(names), copies=2 + cases, figures=cases * (4 + 2 * rounds))
     corpora = [catalog.load(name, shared) for name in names]
     for corpus in corpora:
         if not corpus.payloads:
@@ -155,7 +157,8 @@ def make_plan(options: RunOptions) -> Plan:
     dictionaries, key_env = _dictionaries(options, key_env)
     wanted = options.codecs or profile.codecs
     rows = codecs_under_test(wanted, keyring, replicate=NOISE_FLOOR, dictionaries=dictionaries)
-    corpora = _corpora(options.corpora or profile.corpora, options.sampling, len(rows))
+    rounds = options.rounds or profile.rounds
+    corpora = _corpora(options.corpora or profile.corpora, options.sampling, len(rows), rounds)
     client, client_corpora = _client_profile(options, profile, corpora)
     run_client = _runs(options.client.run, profile)
     run_reading = _runs(options.reading.run, profile)
@@ -178,7 +181,7 @@ def make_plan(options: RunOptions) -> Plan:
         run_id=run_id,
         out=out,
         profile=profile,
-        rounds=options.rounds or profile.rounds,
+        rounds=rounds,
         rows=rows,
         corpora=corpora,
         cases=build_cases(rows, corpora) + reference_cases(),
