@@ -27,7 +27,7 @@ from typing import Any
 
 from temporalio.api.common.v1 import Payload
 
-from bench.results.buckets import MIB, bucket_of
+from bench.results.buckets import BUCKETS, MIB, bucket_of
 from payload_codecs import CorpusReader
 
 DEFAULT_SIZE = 5_000
@@ -36,15 +36,16 @@ medians, whose intervals narrow little past a few thousand payloads."""
 MEMORY_BUDGET = 512 * MIB
 """What the timed payloads of a run may take in memory, all corpora and their copies together:
 every in-process case keeps its encoded payloads for the rounds (an AES-only case as many bytes
-as the payloads), beside the payloads and their serialized bytes, so a run of 12 codecs on
-1 MiB JSON payloads held 6.5 times the sample's bytes, and more for data that does not
-compress."""
+as the payloads), beside the payloads and their serialized bytes, so a run of three codec rows
+on 1 MiB JSON payloads held 6.5 times the sample's bytes, and more codecs or data that does
+not compress hold more."""
 RESULTS_NUMBERS = 1_500_000
 """Per-payload figures a run's ``results.json`` may hold for its sampled corpora (about 8 MB
 at 5.4 bytes a figure): each in-process case keeps per payload its sizes, repeat counts and a
 time per round each way, so the quick profile's 21 cases over 7 rounds wrote 10.2 MB for a
 sample of 5,000."""
 MIN_PER_STRATUM = 5
+BUCKET_NAMES = [bucket.name for bucket in BUCKETS]
 METHOD = (
     "one streaming pass: the payloads of the lowest seeded random priorities up to the size and "
     "byte budget (uniform), plus up to {minimum} more per stratum (payload type x size bucket) "
@@ -130,6 +131,12 @@ def stratum_of(blob: bytes) -> str:
     return f"{encoding.decode('utf-8', 'replace')[:60]} {bucket_of(len(blob)).name}"
 
 
+def _stratum_order(name: str) -> tuple[str, int]:
+    """By payload type, then by size bucket from the smallest."""
+    kind, _, bucket = name.rpartition(" ")
+    return kind, BUCKET_NAMES.index(bucket)
+
+
 def draw(blobs: Iterable[bytes], sampling: Sampling) -> Sample:
     """The sample of the serialized payloads ``blobs``, read once, in corpus order."""
     rng = random.Random(sampling.seed)
@@ -175,7 +182,10 @@ def draw(blobs: Iterable[bytes], sampling: Sampling) -> Sample:
         population=sum(counts.values()),
         population_bytes=sum(sizes.values()),
         population_digest=hasher.hexdigest(),
-        strata={name: Stratum(counts[name], sizes[name], sampled[name]) for name in sorted(counts)},
+        strata={
+            name: Stratum(counts[name], sizes[name], sampled[name])
+            for name in sorted(counts, key=_stratum_order)
+        },
     )
     return Sample([Payload.FromString(chosen[i][3]) for i in order], info, order)
 

@@ -71,6 +71,15 @@ def test_every_stratum_is_in_the_sample_and_counted_whole() -> None:
         name: s.sampled for name, s in strata.items()
     }
     assert sample.indexes == sorted(sample.indexes)  # corpus order
+    # strata by type, then by size from the smallest
+    assert list(strata) == ["binary/protobuf 256KiB-1MiB", "json/plain <1KiB"]
+
+
+def test_strata_are_listed_by_type_then_by_size() -> None:
+    sizes = [20 << 10, 100, 2 << 10]
+    payloads = [Payload(metadata={"encoding": b"json/plain"}, data=b"x" * n) for n in sizes]
+    strata = draw(_blobs(iter(payloads)), Sampling(size=10)).info.strata
+    assert list(strata) == ["json/plain <1KiB", "json/plain 1-16KiB", "json/plain 16-256KiB"]
 
 
 def test_the_seed_reproduces_the_sample_and_another_seed_draws_another() -> None:
