@@ -102,6 +102,9 @@ class SampleInfo:
     population_digest: str
     """sha256 of the corpus's serialized payloads in order (what an unsampled run records)."""
     strata: dict[str, Stratum] = field(default_factory=dict)
+    stratum_of_each: list[int] = field(default_factory=list)
+    """Each sampled payload's stratum, as its position in ``strata``, in sample order: what a
+    stratified estimate of the corpus weighs the payload's figures by."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -174,6 +177,8 @@ def draw(blobs: Iterable[bytes], sampling: Sampling) -> Sample:
                 added += len(entry[3])
     order = sorted(chosen)
     sampled = Counter(chosen[i][2] for i in order)
+    names = sorted(counts, key=_stratum_order)
+    position = {name: index for index, name in enumerate(names)}
     info = SampleInfo(
         method=METHOD.format(minimum=sampling.min_per_stratum),
         seed=sampling.seed,
@@ -182,10 +187,8 @@ def draw(blobs: Iterable[bytes], sampling: Sampling) -> Sample:
         population=sum(counts.values()),
         population_bytes=sum(sizes.values()),
         population_digest=hasher.hexdigest(),
-        strata={
-            name: Stratum(counts[name], sizes[name], sampled[name])
-            for name in sorted(counts, key=_stratum_order)
-        },
+        strata={name: Stratum(counts[name], sizes[name], sampled[name]) for name in names},
+        stratum_of_each=[position[chosen[i][2]] for i in order],
     )
     return Sample([Payload.FromString(chosen[i][3]) for i in order], info, order)
 

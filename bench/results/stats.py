@@ -65,6 +65,30 @@ class Estimate:
         }
 
 
+def stratified_mean(
+    values: Sequence[float], strata: Sequence[int], populations: Sequence[int]
+) -> tuple[float, float]:
+    """The population mean estimated from a stratified sample, and the half-width of its 95 %
+    interval (Cochran, *Sampling Techniques*, 5.3): ``values[i]`` was drawn from stratum
+    ``strata[i]``, which holds ``populations[h]`` units. Each stratum's sample mean weighs by
+    its share of the population, whatever share of the sample it has, and its variance shrinks
+    by the finite-population correction (a stratum sampled whole adds none). Strata with no
+    unit sampled are left out and the others' weights scaled up to one; a stratum of one unit
+    sampled adds no variance it could show."""
+    by: dict[int, list[float]] = {}
+    for value, stratum in zip(values, strata, strict=True):
+        by.setdefault(stratum, []).append(value)
+    covered = sum(populations[h] for h in by)
+    mean = variance = 0.0
+    for h, sample in by.items():
+        weight, n = populations[h] / covered, len(sample)
+        mean += weight * float(np.mean(sample))
+        if n > 1:
+            spread = float(np.var(sample, ddof=1))
+            variance += weight**2 * spread / n * (1 - n / populations[h])
+    return mean, 1.959963984540054 * math.sqrt(max(variance, 0.0))
+
+
 def median_interval(
     samples: Sequence[float], level: float = CONFIDENCE
 ) -> tuple[float, float, float]:

@@ -233,3 +233,7 @@ def test_a_corpus_larger_than_the_sample_is_timed_on_it_and_sized_whole(
     report = (out / "report.md").read_text()
     assert f"Timed on a sample: {sample['size']:,} of the corpus's 300 payloads" in report
     assert "Sizes over every payload of the corpus (300 payloads" in report
+    assert len(sample["stratum_of_each"]) == sample["size"]
+    # time per payload over the corpus, estimated stratum by stratum, for every codec row
+    assert "Time per payload over the whole corpus, estimated from the sample" in report
+    assert report.count(" ± ") >= 2 * 3  # none, zstd:3 (A) and (B), encode and decode
