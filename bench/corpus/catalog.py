@@ -22,7 +22,7 @@ from temporalio.converter import DataConverter
 from bench import __version__
 from bench.corpus import synthetic
 from bench.corpus.history import extract, parse_histories
-from bench.corpus.sampling import SampleInfo, Sampling, draw
+from bench.corpus.sampling import Encoder, SampleInfo, Sampling, Sizer, WholeSizes, draw
 from payload_codecs import CorpusReader, serialize
 
 BUILTIN: Mapping[str, str] = {
@@ -55,7 +55,9 @@ class Corpus:
     """How ``payloads`` were drawn from a corpus file too large to time whole; ``None``: they
     are the whole corpus."""
     path: Path | None = None
-    """The corpus file, for a sampled corpus's passes over all of it."""
+    """The corpus file this corpus was read from."""
+    whole: WholeSizes | None = None
+    """For a sampled corpus, the sizes over every payload under each codec asked for."""
 
     def workflow_of_each(self) -> list[str] | None:
         """The workflow each payload came from, in payload order; ``None`` when unknown or
@@ -171,11 +173,16 @@ def corpus_file(name_or_path: str) -> Path:
     return path
 
 
-def load(name_or_path: str, sampling: Sampling | None = None) -> Corpus:
+def load(
+    name_or_path: str,
+    sampling: Sampling | None = None,
+    encoders: dict[str, Encoder] | None = None,
+) -> Corpus:
     """A built-in corpus by name, else a corpus file by path (``CorpusFormatError`` if bad).
     A built-in corpus says so in its provenance (``builtin``), so outputs can put a user's own
     corpora first. With ``sampling``, a corpus file of more payloads (or bytes) than it allows
-    is read as a stream and a sample of it kept (:mod:`bench.corpus.sampling`)."""
+    is read as a stream and a sample of it kept (:mod:`bench.corpus.sampling`), and its sizes
+    under each of ``encoders`` measured over every payload in the same pass."""
     builders = {
         "synthetic": _synthetic,
         "histories": _histories,
@@ -191,7 +198,8 @@ def load(name_or_path: str, sampling: Sampling | None = None) -> Corpus:
         if sampling is None or sampling.whole:
             payloads, drawn = tuple(reader), None
         else:
-            drawn = draw(reader.iter_serialized(), sampling)
+            sizer = Sizer(encoders) if encoders else None
+            drawn = draw(reader.iter_serialized(), sampling, sizer)
             payloads = tuple(drawn.payloads)
         trailer = reader.trailer or {}
         workflows = tuple((str(name), int(count)) for name, count in trailer.get("workflows", []))
@@ -206,6 +214,7 @@ def load(name_or_path: str, sampling: Sampling | None = None) -> Corpus:
             _sampled_workflows(workflows, drawn.indexes),
             sample=drawn.info,
             path=path,
+            whole=drawn.whole,
         )
 
 

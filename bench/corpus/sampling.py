@@ -9,8 +9,8 @@ lowest-priority payloads of that stratum up to a minimum, so that rare large pay
 types are measured at all. Memory holds the sample and the strata's minimums, never the corpus.
 
 The same pass counts every stratum and hashes every payload, so results still name the whole
-corpus (its sha256) and say how the sample relates to it. Sizes, which need no timing, are
-measured over the whole corpus by :func:`exact_sizes`, in another streaming pass.
+corpus (its sha256) and say how the sample relates to it, and measures the sizes, which need no
+timing, over every payload under every codec (:class:`Sizer`): one pass over the file in all.
 """
 
 from __future__ import annotations
@@ -22,13 +22,11 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from temporalio.api.common.v1 import Payload
 
 from bench.results.buckets import BUCKETS, MIB, bucket_of
-from payload_codecs import CorpusReader
 
 DEFAULT_SIZE = 5_000
 """Payloads a run times from a corpus file by default: timing figures per size bucket are
@@ -116,11 +114,27 @@ class SampleInfo:
 
 
 @dataclass(frozen=True)
+class WholeSizes:
+    """Sizes over every payload of a corpus file, as results record them for a sampled corpus:
+    exact, where the sample's own sizes are estimates."""
+
+    payloads: int
+    bytes: int
+    encoded: dict[str, int]
+    """Encoded payload bytes (serialized, as the server stores them) per codec row."""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Sample:
     payloads: list[Payload]
     info: SampleInfo
     indexes: list[int]
     """Each sampled payload's position in the corpus, in corpus order."""
+    whole: WholeSizes | None = None
+    """The sizes over every payload, when the draw was given a :class:`Sizer`."""
 
 
 _Entry = tuple[float, int, str, bytes]
@@ -140,8 +154,9 @@ def _stratum_order(name: str) -> tuple[str, int]:
     return kind, BUCKET_NAMES.index(bucket)
 
 
-def draw(blobs: Iterable[bytes], sampling: Sampling) -> Sample:
-    """The sample of the serialized payloads ``blobs``, read once, in corpus order."""
+def draw(blobs: Iterable[bytes], sampling: Sampling, sizer: Sizer | None = None) -> Sample:
+    """The sample of the serialized payloads ``blobs``, read once, in corpus order; every
+    payload also goes to ``sizer``, so the exact sizes come from the same pass."""
     rng = random.Random(sampling.seed)
     uniform: list[_Entry] = []
     uniform_bytes = 0
@@ -151,6 +166,8 @@ def draw(blobs: Iterable[bytes], sampling: Sampling) -> Sample:
     hasher = hashlib.sha256()
     for index, blob in enumerate(blobs):
         hasher.update(blob)
+        if sizer is not None:
+            sizer.add(blob)
         stratum = stratum_of(blob)
         counts[stratum] += 1
         sizes[stratum] += len(blob)
@@ -190,7 +207,8 @@ def draw(blobs: Iterable[bytes], sampling: Sampling) -> Sample:
         strata={name: Stratum(counts[name], sizes[name], sampled[name]) for name in names},
         stratum_of_each=[position[chosen[i][2]] for i in order],
     )
-    return Sample([Payload.FromString(chosen[i][3]) for i in order], info, order)
+    whole = sizer.result() if sizer is not None else None
+    return Sample([Payload.FromString(chosen[i][3]) for i in order], info, order, whole)
 
 
 Encoder = Callable[[list[Payload]], list[Payload]]
@@ -198,41 +216,30 @@ CHUNK_PAYLOADS = 256
 CHUNK_BYTES = 8 * MIB
 
 
-@dataclass(frozen=True)
-class WholeSizes:
-    """Sizes over every payload of a corpus file, as results record them for a sampled corpus:
-    exact, where the sample's own sizes are estimates."""
-
-    payloads: int
-    bytes: int
-    encoded: dict[str, int]
-    """Encoded payload bytes (serialized, as the server stores them) per codec row."""
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def exact_sizes(path: Path, encoders: dict[str, Encoder]) -> WholeSizes:
-    """Payloads, serialized bytes and, per encoder, encoded bytes over the whole corpus file,
-    in one streaming pass (``CHUNK_PAYLOADS`` payloads or ``CHUNK_BYTES`` in memory at a time,
+class Sizer:
+    """Payloads, serialized bytes and, per encoder, encoded bytes over every payload it is
+    given, as a stream (``CHUNK_PAYLOADS`` payloads or ``CHUNK_BYTES`` in memory at a time,
     with each encoder's output of them): the size figures a sample only estimates."""
-    count = total = 0
-    encoded: Counter[str] = Counter()
 
-    def add(chunk: list[Payload]) -> None:
-        for name, encode in encoders.items():
-            encoded[name] += sum(p.ByteSize() for p in encode(chunk))
+    def __init__(self, encoders: dict[str, Encoder]) -> None:
+        self.encoders = encoders
+        self._encoded: Counter[str] = Counter()
+        self._chunk: list[Payload] = []
+        self._held = self._count = self._bytes = 0
 
-    chunk: list[Payload] = []
-    held = 0
-    with CorpusReader(path) as reader:
-        for blob in reader.iter_serialized():
-            count += 1
-            total += len(blob)
-            chunk.append(Payload.FromString(blob))
-            held += len(blob)
-            if len(chunk) == CHUNK_PAYLOADS or held >= CHUNK_BYTES:
-                add(chunk)
-                chunk, held = [], 0
-    add(chunk)
-    return WholeSizes(count, total, {name: encoded[name] for name in encoders})
+    def add(self, blob: bytes) -> None:
+        self._count += 1
+        self._bytes += len(blob)
+        self._chunk.append(Payload.FromString(blob))
+        self._held += len(blob)
+        if len(self._chunk) == CHUNK_PAYLOADS or self._held >= CHUNK_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        for name, encode in self.encoders.items():
+            self._encoded[name] += sum(p.ByteSize() for p in encode(self._chunk))
+        self._chunk, self._held = [], 0
+
+    def result(self) -> WholeSizes:
+        self._flush()
+        return WholeSizes(self._count, self._bytes, {n: self._encoded[n] for n in self.encoders})

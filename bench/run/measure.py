@@ -17,7 +17,6 @@ from unittest import mock
 
 from bench.cluster import API_KEY_ENV, ClusterOptions
 from bench.codec_rows import CodecUnderTest
-from bench.corpus.sampling import Encoder, WholeSizes, exact_sizes
 from bench.errors import InfrastructureFailure, RoundTripError, Terminated, UserError
 from bench.keys import KEYS_ENV
 from bench.layers.client import ClientCase, Route, run_client_layer
@@ -74,36 +73,10 @@ class Outcome:
     """Ctrl-C or SIGTERM, when one stopped the run."""
     failure: str | None = None
     """A server layer that failed, in one line; what was measured before it stays."""
-    whole: dict[str, WholeSizes] = field(default_factory=dict)
-    """Per sampled corpus, its sizes over every payload."""
 
     @property
     def interrupted(self) -> bool:
         return self.stopped is not None
-
-
-def whole_sizes(plan: Plan) -> dict[str, WholeSizes]:
-    """Every codec row's encoded bytes over all the payloads of each sampled corpus, in one
-    streaming pass per corpus: a sample's sizes are estimates, these are exact."""
-    out = {}
-    with asyncio.Runner() as runner:
-        encoders = {row.label: _encoder(row, runner) for row in plan.rows}
-        for corpus in plan.corpora:
-            if corpus.sample is None or corpus.path is None:
-                continue
-            say(
-                f"sizes over all {corpus.sample.population:,} payloads of corpus {corpus.name} "
-                f"(a sample of {corpus.sample.size:,} is timed), {len(encoders)} codecs in one pass"
-            )
-            out[corpus.name] = exact_sizes(corpus.path, encoders)
-    return out
-
-
-def _encoder(row: CodecUnderTest, runner: asyncio.Runner) -> Encoder:
-    if row.chain is not None:
-        return row.chain.encode_sync
-    codec = row.codec
-    return lambda payloads: runner.run(codec.encode(payloads))
 
 
 def reach(plan: Plan) -> None:
@@ -178,7 +151,6 @@ def measure(plan: Plan, kms: LocalKms | None = None) -> Outcome:
             run_stoppable(
                 run_rounds(plan.cases, plan.rounds, seed=plan.options.seed, on_step=progress.step)
             )
-            outcome.whole = whole_sizes(plan)
             _kms_costs(plan, outcome, kms)
             if plan.servers:
                 _server_layers(plan, outcome, progress, kms)

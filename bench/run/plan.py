@@ -4,6 +4,7 @@ and no measuring; each codec row is built once."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
 import secrets
@@ -17,7 +18,7 @@ from bench.cluster import TRANSPORTS
 from bench.codec_rows import CodecUnderTest, codecs_under_test
 from bench.corpus import catalog
 from bench.corpus.catalog import Corpus
-from bench.corpus.sampling import Sampling
+from bench.corpus.sampling import Encoder, Sampling
 from bench.errors import UserError
 from bench.keys import run_keyring
 from bench.layers.client import Route, sample_payloads
@@ -25,11 +26,13 @@ from bench.layers.inprocess import Case, build_cases
 from bench.layers.reading import browser_missing, find_chromium, fit_histories
 from bench.layers.reference import reference_cases
 from bench.profiles import BASELINE, NOISE_FLOOR, PROFILES, ClientProfile, Profile, ReadingProfile
-from bench.progress import Phase
+from bench.progress import Phase, say
 from bench.results import Layer
 from bench.run.options import RunOptions
 from payload_codecs import DICTIONARIES_ENV, Dictionaries
 
+LARGE_CORPUS_BYTES = 256 << 20
+"""A corpus file this large takes long enough to read that the user is told."""
 CLIENT_S_PER_PAYLOAD = 0.35
 READING_S_PER_STEP = 9.0
 """First guesses of the slow layers' pace on this project's 2-core machine (the quick profile's
@@ -132,18 +135,39 @@ class Plan:
         return out
 
 
-def _corpora(names: Sequence[str], sampling: Sampling, rows: int, rounds: int) -> list[Corpus]:
-    """The corpora to measure, larger corpus files sampled. Each in-process case (a codec case
-    and at most one raw case per codec row) keeps its corpus's payloads encoded and writes per
-    payload its sizes, repeats and a time per round each way: the sample's share of memory and
-    of the results file shrinks with the cases."""
-    cases = 2 * rows
+def _corpora(
+    names: Sequence[str], sampling: Sampling, rows: Sequence[CodecUnderTest], rounds: int
+) -> list[Corpus]:
+    """The corpora to measure, larger corpus files sampled, with their sizes under every codec
+    row over every payload from the same pass. Each in-process case (a codec case and at most
+    one raw case per codec row) keeps its corpus's payloads encoded and writes per payload its
+    sizes, repeats and a time per round each way: the sample's share of memory and of the
+    results file shrinks with the cases."""
+    cases = 2 * len(rows)
     shared = sampling.sharing(len(names), copies=2 + cases, figures=cases * (4 + 2 * rounds))
-    corpora = [catalog.load(name, shared) for name in names]
+    with asyncio.Runner() as runner:
+        encoders = {row.label: _encoder(row, runner) for row in rows}
+        corpora = []
+        for name in names:
+            path = Path(name)
+            if (
+                name not in catalog.BUILTIN
+                and path.is_file()
+                and path.stat().st_size >= LARGE_CORPUS_BYTES
+            ):
+                say(f"reading corpus {name} once: a sample to time, and every payload's size")
+            corpora.append(catalog.load(name, shared, encoders))
     for corpus in corpora:
         if not corpus.payloads:
             raise UserError(f"corpus {corpus.name} holds no payloads; there is nothing to measure")
     return corpora
+
+
+def _encoder(row: CodecUnderTest, runner: asyncio.Runner) -> Encoder:
+    if row.chain is not None:
+        return row.chain.encode_sync
+    codec = row.codec
+    return lambda payloads: runner.run(codec.encode(payloads))
 
 
 def make_plan(options: RunOptions) -> Plan:
@@ -158,7 +182,7 @@ def make_plan(options: RunOptions) -> Plan:
     wanted = options.codecs or profile.codecs
     rows = codecs_under_test(wanted, keyring, replicate=NOISE_FLOOR, dictionaries=dictionaries)
     rounds = options.rounds or profile.rounds
-    corpora = _corpora(options.corpora or profile.corpora, options.sampling, len(rows), rounds)
+    corpora = _corpora(options.corpora or profile.corpora, options.sampling, rows, rounds)
     client, client_corpora = _client_profile(options, profile, corpora)
     run_client = _runs(options.client.run, profile)
     run_reading = _runs(options.reading.run, profile)

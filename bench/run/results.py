@@ -18,10 +18,9 @@ API_COMMAND = ("bench.run.run",)
 
 
 def build_results(plan: Plan, outcome: Outcome, started: str) -> Results:
+    whole = {corpus.name: corpus.whole for corpus in plan.corpora if corpus.whole}
     cases = [
-        _sized_whole(case.result(), outcome.whole)
-        for case in plan.cases
-        if case.samples.original_bytes
+        _sized_whole(case.result(), whole) for case in plan.cases if case.samples.original_bytes
     ]
     cases += [case.result() for case in outcome.client_cases if case.samples.latency_ns]
     cases += [reading.result() for reading in outcome.readings if reading.samples.rounds]
@@ -47,9 +46,7 @@ def build_results(plan: Plan, outcome: Outcome, started: str) -> Results:
                 provenance=dict(corpus.provenance),
                 skipped=dict(corpus.skipped),
                 sample=corpus.sample.to_json() if corpus.sample else None,
-                whole=outcome.whole[corpus.name].to_json()
-                if corpus.name in outcome.whole
-                else None,
+                whole=corpus.whole.to_json() if corpus.whole else None,
             )
             for corpus in plan.corpora
         ],

@@ -17,7 +17,6 @@ from bench.corpus.sampling import (
     RESULTS_NUMBERS,
     Sampling,
     draw,
-    exact_sizes,
     stratum_of,
 )
 from temporalio.api.common.v1 import Payload
@@ -161,13 +160,18 @@ def test_a_corpus_file_larger_than_the_sample_loads_sampled(tmp_path: Path) -> N
     assert catalog.load(str(path), Sampling(size=5000)).sample is None
 
 
-def test_exact_sizes_equal_a_full_pass(tmp_path: Path) -> None:
+def test_the_sizes_over_every_payload_come_from_the_same_pass_and_equal_a_full_one(
+    tmp_path: Path,
+) -> None:
     path = _file(tmp_path, _mixed(small=400, large=2))
     codecs = {spec: from_spec(spec) for spec in ("zstd:3", "snappy")}
-    sizes = exact_sizes(path, {spec: codec.encode_sync for spec, codec in codecs.items()})
+    encoders = {spec: codec.encode_sync for spec, codec in codecs.items()}
+    sampled = catalog.load(str(path), Sampling(size=50), encoders)
     whole = catalog.load(str(path))
-    assert sizes.payloads == len(whole.payloads) == 402
-    assert sizes.bytes == sum(len(serialize(p)) for p in whole.payloads)
+    assert sampled.sample is not None
+    assert sampled.whole is not None
+    assert sampled.whole.payloads == len(whole.payloads) == 402
+    assert sampled.whole.bytes == sum(len(serialize(p)) for p in whole.payloads)
     for spec, codec in codecs.items():
         expected = sum(p.ByteSize() for p in codec.encode_sync(list(whole.payloads)))
-        assert sizes.encoded[spec] == expected
+        assert sampled.whole.encoded[spec] == expected
