@@ -176,7 +176,7 @@ def corpus_file(name_or_path: str) -> Path:
 def load(
     name_or_path: str,
     sampling: Sampling | None = None,
-    encoders: dict[str, Encoder] | None = None,
+    encoders: Mapping[str, Encoder] | None = None,
 ) -> Corpus:
     """A built-in corpus by name, else a corpus file by path (``CorpusFormatError`` if bad).
     A built-in corpus says so in its provenance (``builtin``), so outputs can put a user's own

@@ -20,7 +20,7 @@ import hashlib
 import heapq
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -211,7 +211,7 @@ def draw(blobs: Iterable[bytes], sampling: Sampling, sizer: Sizer | None = None)
     return Sample([Payload.FromString(chosen[i][3]) for i in order], info, order, whole)
 
 
-Encoder = Callable[[list[Payload]], list[Payload]]
+Encoder = Callable[[Sequence[Payload]], list[Payload]]
 CHUNK_PAYLOADS = 256
 CHUNK_BYTES = 8 * MIB
 
@@ -221,7 +221,7 @@ class Sizer:
     given, as a stream (``CHUNK_PAYLOADS`` payloads or ``CHUNK_BYTES`` in memory at a time,
     with each encoder's output of them): the size figures a sample only estimates."""
 
-    def __init__(self, encoders: dict[str, Encoder]) -> None:
+    def __init__(self, encoders: Mapping[str, Encoder]) -> None:
         self.encoders = encoders
         self._encoded: Counter[str] = Counter()
         self._chunk: list[Payload] = []
