@@ -142,10 +142,11 @@ _Entry = tuple[float, int, str, bytes]
 priorities by dropping the largest."""
 
 
-def stratum_of(blob: bytes) -> str:
-    """``json/plain 16-256KiB``: the payload type (its encoding) and the size bucket."""
-    encoding = Payload.FromString(blob).metadata.get("encoding", b"(none)")
-    return f"{encoding.decode('utf-8', 'replace')[:60]} {bucket_of(len(blob)).name}"
+def stratum_of(payload: Payload, size: int) -> str:
+    """``json/plain 16-256KiB``: the payload type (its encoding) and the size bucket of its
+    ``size`` serialized bytes."""
+    encoding = payload.metadata.get("encoding", b"(none)")
+    return f"{encoding.decode('utf-8', 'replace')[:60]} {bucket_of(size).name}"
 
 
 def _stratum_order(name: str) -> tuple[str, int]:
@@ -166,9 +167,11 @@ def draw(blobs: Iterable[bytes], sampling: Sampling, sizer: Sizer | None = None)
     hasher = hashlib.sha256()
     for index, blob in enumerate(blobs):
         hasher.update(blob)
+        # Parsed once here, for its type and for the sizer (the pass's costliest step).
+        payload = Payload.FromString(blob)
         if sizer is not None:
-            sizer.add(blob)
-        stratum = stratum_of(blob)
+            sizer.add(payload, len(blob))
+        stratum = stratum_of(payload, len(blob))
         counts[stratum] += 1
         sizes[stratum] += len(blob)
         entry = (-rng.random(), index, stratum, blob)
@@ -227,11 +230,12 @@ class Sizer:
         self._chunk: list[Payload] = []
         self._held = self._count = self._bytes = 0
 
-    def add(self, blob: bytes) -> None:
+    def add(self, payload: Payload, size: int) -> None:
+        """One more payload, of ``size`` serialized bytes."""
         self._count += 1
-        self._bytes += len(blob)
-        self._chunk.append(Payload.FromString(blob))
-        self._held += len(blob)
+        self._bytes += size
+        self._chunk.append(payload)
+        self._held += size
         if len(self._chunk) == CHUNK_PAYLOADS or self._held >= CHUNK_BYTES:
             self._flush()
 

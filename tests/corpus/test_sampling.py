@@ -66,7 +66,7 @@ def test_every_stratum_is_in_the_sample_and_counted_whole() -> None:
     assert strata["binary/protobuf 256KiB-1MiB"].sampled >= 2
     assert sample.info.population == 3003
     assert sample.info.size == len(sample.payloads) == sum(s.sampled for s in strata.values())
-    assert Counter(stratum_of(serialize(p)) for p in sample.payloads) == {
+    assert Counter(stratum_of(p, len(serialize(p))) for p in sample.payloads) == {
         name: s.sampled for name, s in strata.items()
     }
     assert sample.indexes == sorted(sample.indexes)  # corpus order
