@@ -27,6 +27,7 @@ from typing import Any
 from temporalio.api.common.v1 import Payload
 
 from bench.results.buckets import BUCKETS, MIB, bucket_of
+from bench.results.compact import RESULTS_NUMBERS
 
 DEFAULT_SIZE = 5_000
 """Payloads a run times from a corpus file by default: timing figures per size bucket are
@@ -37,11 +38,6 @@ every in-process case keeps its encoded payloads for the rounds (an AES-only cas
 as the payloads), beside the payloads and their serialized bytes, so a run of three codec rows
 on 1 MiB JSON payloads held 6.5 times the sample's bytes, and more codecs or data that does
 not compress hold more."""
-RESULTS_NUMBERS = 1_500_000
-"""Per-payload figures a run's ``results.json`` may hold for its sampled corpora (about 8 MB
-at 5.4 bytes a figure): each in-process case keeps per payload its sizes, repeat counts and a
-time per round each way, so the quick profile's 21 cases over 7 rounds wrote 10.2 MB for a
-sample of 5,000."""
 MIN_PER_STRATUM = 5
 BUCKET_NAMES = [bucket.name for bucket in BUCKETS]
 METHOD = (

@@ -20,7 +20,8 @@ from bench.outputs.render import Block, Contents, Image, Section, Table
 from bench.outputs.verdict import verdict_blocks
 from bench.results import ALL, CaseResult, Layer, Results, Route
 from bench.results.buckets import BUCKETS, amount_of_bytes
-from bench.results.samples import InProcessSamples
+from bench.results.compact import RELATIVE_ACCURACY, RESULTS_NUMBERS, SIDES, quantile
+from bench.results.samples import CompactSamples, InProcessSamples
 from bench.results.stats import Estimate, stratified_mean
 
 
@@ -401,6 +402,32 @@ def _sample(results: Results, corpus: str) -> list[Block]:
     return blocks
 
 
+def _compacted(results: Results, corpus: str) -> list[Block]:
+    """The cases kept as summaries past the results file's bound: their per-payload time
+    distribution, read from the sketches (the tables above are exact)."""
+    rows = []
+    for case in results.cases:
+        samples = case.samples
+        if case.corpus != corpus or not isinstance(samples, CompactSamples):
+            continue
+        for side in SIDES:
+            cells = [quantile(samples, ALL, side, q) for q in QUANTILES]
+            if None not in cells:
+                rows.append([case.layer.value, case.row, side, *(f"{c:,.2f}" for c in cells)])
+    if not rows:
+        return []
+    return [
+        "Per-payload figures of these cases were kept as summaries, the results file being past "
+        f"its bound of {RESULTS_NUMBERS:,} figures: every table above was computed from every "
+        "payload before that; what remains per payload is a quantile sketch (DDSketch, within "
+        f"{RELATIVE_ACCURACY:.0%} of the true value) of each payload's median time per call, µs:",
+        Table(["layer", "codec", "side", *(f"p{100 * q:g}" for q in QUANTILES)], rows),
+    ]
+
+
+QUANTILES = (0.5, 0.9, 0.99, 0.999)
+
+
 def _corpus_estimates(results: Results, corpus: str, sample: dict[str, Any]) -> list[Block]:
     """Time per payload over the whole corpus, estimated from the sample stratum by stratum,
     with the sampling error: what the sample's own figures cannot say."""
@@ -487,6 +514,7 @@ def _corpus_section(results: Results, corpus: str, folder: Path) -> Section:
         "counts once). On the front: no other codec saves more bytes for less CPU.",
         _detail(results, corpus),
         *_sample(results, corpus),
+        *_compacted(results, corpus),
     ]
     for draw, stem, alt in _FIGURES:
         image = draw(results, corpus, folder / f"{stem}-{corpus}.png")

@@ -18,7 +18,7 @@ import numpy as np
 
 from bench.results.buckets import BUCKETS, LIMIT_BYTES, WARN_BYTES, bucket_of
 from bench.results.model import ALL, CaseResult, Layer
-from bench.results.samples import FAILED
+from bench.results.samples import FAILED, CompactSamples
 from bench.results.stats import median_ci, percentiles, quantile_ci
 
 Floats = np.ndarray[Any, np.dtype[np.float64]]
@@ -746,6 +746,8 @@ def series_of(case: CaseResult, bucket: str, name: str) -> list[float]:
     """The raw values behind metric ``name`` of ``case`` in ``bucket`` that runs are compared
     on (per-round MB/s, per-workflow milliseconds, ...); empty when it has none."""
     m = BY_NAME[name]
+    if isinstance(case.samples, CompactSamples):
+        return list(case.samples.buckets.get(bucket, {}).get("series", {}).get(name, []))
     indices = bucket_indices(case.samples.original_bytes).get(bucket)
     if m.series is None or case.layer not in m.layers or not indices:
         return []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from bench.cluster import DEFAULT_TRANSPORT
 
@@ -32,6 +32,21 @@ class InProcessSamples:
     @property
     def rounds(self) -> int:
         return len(self.encode_ns)
+
+
+@dataclass
+class CompactSamples:
+    """An in-process case's samples past the results file's bound (:mod:`bench.results.compact`):
+    per size bucket (``"all"`` first), its ``payloads``, the per-round ``series`` of every metric
+    compared between runs (by metric name), and ``sketches``: each side's DDSketch of the
+    payloads' median time per call in µs."""
+
+    payloads: int
+    rounds: int
+    buckets: dict[str, dict[str, Any]]
+    encode_cpu_ns: list[int] = field(default_factory=list)
+    decode_cpu_ns: list[int] = field(default_factory=list)
+    peak_memory_bytes: int | None = None
 
 
 FAILED = -1
@@ -164,7 +179,7 @@ class DecodeSamples:
         del self.latency_ns[rounds:], self.requests_per_s[rounds:]
 
 
-Samples = InProcessSamples | ClientSamples | ReadingSamples | DecodeSamples
+Samples = InProcessSamples | CompactSamples | ClientSamples | ReadingSamples | DecodeSamples
 """The raw samples of one case, of the kind its layer records."""
 
 

@@ -17,9 +17,17 @@ History of the format (``schema_version``):
   frames carry a content checksum from this version on). Earlier files load with "not known"
   (:func:`update_to_4`): what their frames carried is not recorded.
 
-Schema version 5::
+- 5 (2026-12-06): a corpus file larger than the run's sample is sampled (``corpora[].sample``)
+  and its sizes measured over every payload (``corpora[].whole``). Earlier files measured every
+  corpus whole (:func:`update_to_5`).
+- 6 (2026-12-06): an in-process case past the file's bound of per-payload figures keeps
+  summaries instead (``bench.results.compact``): its ``samples`` are then ``payloads``,
+  ``rounds``, the cpu times and ``buckets`` ({bucket: payloads, series by metric, sketches by
+  side}). Earlier files hold none (:func:`update_to_6`); a reader of version 5 cannot read them.
 
-    schema, schema_version        "temporal-codec-bench/results", 5
+Schema version 6::
+
+    schema, schema_version        "temporal-codec-bench/results", 6
     run_id, started, finished     ISO 8601 UTC
     interrupted                   true if the run was stopped; what was measured is kept
     profile, rounds_planned, rounds_completed, command (credentials redacted)
@@ -45,7 +53,11 @@ Schema version 5::
                                   peak_memory_bytes; client layer per round and payload
                                   latency_ns, history_bytes, client_codec_ns, worker_codec_ns,
                                   worker_stall_ns (-1 where the workflow failed), throughput_wps
-                                  per round, errors, first_error, workflow_ids
+                                  per round, errors, first_error, workflow_ids; an
+                                  in-process case past the bound: payloads, rounds, cpu per
+                                  round, peak_memory_bytes and buckets {bucket: payloads,
+                                  series {metric: per round}, sketches {side: DDSketch of
+                                  each payload's median µs per call, its protobuf as JSON}}
         summary                   {bucket name or "all": {metric: value}}, metrics as
                                   bench.results.metrics defines them
 
@@ -77,6 +89,7 @@ from bench.results.model import (
 )
 from bench.results.samples import (
     ClientSamples,
+    CompactSamples,
     DecodeSamples,
     InProcessSamples,
     ReadingSamples,
@@ -85,7 +98,7 @@ from bench.results.samples import (
 from bench.results.validate import check_case
 
 SCHEMA = "temporal-codec-bench/results"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 class ResultsError(ValueError):
@@ -115,6 +128,8 @@ def samples_from_json(layer: Layer, document: dict[str, Any]) -> Samples:
     two kinds: a history read, and ``/decode`` under load)."""
     if not isinstance(document, dict):
         raise ValueError("samples is not a table of fields")
+    if layer.in_process and "buckets" in document:
+        return _record(CompactSamples, document)
     if layer.in_process:  # every field, as every version wrote them
         return _record(InProcessSamples, document, every=True)
     if layer is Layer.CLIENT:
@@ -215,11 +230,17 @@ def update_to_5(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def update_to_6(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 5 to 6: nothing to change (every case kept its figures per payload)."""
+    return {**document, "schema_version": 6}
+
+
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     1: update_to_2,
     2: update_to_3,
     3: update_to_4,
     4: update_to_5,
+    5: update_to_6,
 }
 """Version N to N + 1, applied in turn so that every earlier file still loads."""
 

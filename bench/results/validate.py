@@ -13,7 +13,13 @@ from typing import Any
 
 from bench.results.metrics import TEXT_METRICS
 from bench.results.model import CaseResult
-from bench.results.samples import ClientSamples, DecodeSamples, InProcessSamples, ReadingSamples
+from bench.results.samples import (
+    ClientSamples,
+    CompactSamples,
+    DecodeSamples,
+    InProcessSamples,
+    ReadingSamples,
+)
 
 
 def check_case(case: CaseResult) -> None:
@@ -54,8 +60,8 @@ def _fits(value: object, hint: Any) -> bool:
     if origin is list:
         [item] = typing.get_args(hint)
         return isinstance(value, list) and all(_fits(v, item) for v in value)
-    if hint is type(None):
-        return value is None
+    if origin is dict:  # its entries are checked by the layer's own checks
+        return isinstance(value, dict)
     if hint is float:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if hint is int:
@@ -78,6 +84,8 @@ def _check_lengths(samples: object) -> None:
         rounds = len(samples.encode_ns)
         _rows(samples, rounds, payloads, "encode_ns", "decode_ns")
         _same(samples, rounds, "encode_cpu_ns", "decode_cpu_ns")
+    elif isinstance(samples, CompactSamples):
+        _check_compact(samples)
     elif isinstance(samples, ClientSamples):
         payloads, rounds = len(samples.original_bytes), len(samples.latency_ns)
         _rows(samples, rounds, payloads, "latency_ns", "history_bytes", "client_codec_ns")
@@ -91,6 +99,28 @@ def _check_lengths(samples: object) -> None:
         _same(samples, len(samples.ui_ns), "ui_requests")
     elif isinstance(samples, DecodeSamples):
         _same(samples, len(samples.requests_per_s), "latency_ns")
+
+
+def _check_compact(samples: CompactSamples) -> None:
+    """Each bucket's payload count, its series (figures, at most one per round) and its
+    sketches (what DDSketch's protobuf reads)."""
+    from google.protobuf.json_format import ParseError
+
+    from bench.results.compact import sketch_from_json
+
+    _same(samples, samples.rounds, "encode_cpu_ns", "decode_cpu_ns")
+    for bucket, kept in samples.buckets.items():
+        where = f"samples.buckets[{bucket!r}]"
+        if not isinstance(kept, dict) or not _fits(kept.get("payloads"), int):
+            raise ValueError(f"{where} has no count of payloads")
+        for name, values in (kept.get("series") or {}).items():
+            if not _fits(values, list[float]) or len(values) > samples.rounds:
+                raise ValueError(f"{where}.series[{name!r}] is not a figure per round")
+        for side, sketch in (kept.get("sketches") or {}).items():
+            try:
+                sketch_from_json(sketch)
+            except (ParseError, TypeError, AttributeError):
+                raise ValueError(f"{where}.sketches[{side!r}] is not a DDSketch") from None
 
 
 def _same(samples: object, length: int, *names: str, empty: bool = False) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bench.corpus.sampling import WholeSizes
 from bench.results import ALL, CaseResult, CorpusInfo, Layer, Results, environment
+from bench.results.compact import within_bound
 from bench.results.environment import utc_now
 from bench.run.measure import Outcome
 from bench.run.plan import Plan
@@ -19,9 +20,9 @@ API_COMMAND = ("bench.run.run",)
 
 def build_results(plan: Plan, outcome: Outcome, started: str) -> Results:
     whole = {corpus.name: corpus.whole for corpus in plan.corpora if corpus.whole}
-    cases = [
-        _sized_whole(case.result(), whole) for case in plan.cases if case.samples.original_bytes
-    ]
+    cases = within_bound(
+        [_sized_whole(case.result(), whole) for case in plan.cases if case.samples.original_bytes]
+    )
     cases += [case.result() for case in outcome.client_cases if case.samples.latency_ns]
     cases += [reading.result() for reading in outcome.readings if reading.samples.rounds]
     cases += [

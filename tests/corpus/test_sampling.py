@@ -14,11 +14,11 @@ from pathlib import Path
 from bench.corpus import catalog
 from bench.corpus.sampling import (
     DEFAULT_SIZE,
-    RESULTS_NUMBERS,
     Sampling,
     draw,
     stratum_of,
 )
+from bench.results.compact import RESULTS_NUMBERS
 from temporalio.api.common.v1 import Payload
 
 from payload_codecs import CorpusWriter, from_spec, serialize
