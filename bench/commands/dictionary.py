@@ -11,8 +11,16 @@ from typing import TYPE_CHECKING
 import zstandard
 
 from bench import __version__
-from bench.commands.common import Subparsers, add_json_flag, command, positive_int, size
+from bench.commands.common import (
+    Subparsers,
+    add_json_flag,
+    command,
+    non_negative_int,
+    positive_int,
+    size,
+)
 from bench.corpus import catalog
+from bench.corpus.sampling import DEFAULT_SIZE, Sampling
 from bench.errors import UserError
 from bench.outputs import render
 from bench.results.environment import utc_now
@@ -22,15 +30,38 @@ if TYPE_CHECKING:
     from bench.probes.dictionary import Row
 
 
+TRAIN_SAMPLE = 20_000
+"""Payloads a dictionary is trained on from a larger corpus file: zstd's trainer wants about a
+hundred times the dictionary's size in samples (16 KiB: 1.6 MB), far fewer than a recording of
+millions holds, and holding them all would not fit in memory."""
+
+
+def _load(name: str, args: argparse.Namespace) -> catalog.Corpus:
+    """A corpus as the dictionary commands read it: a file larger than ``--sample`` is read as
+    a stream and a sample of it kept, stratified as a run's (``bench.corpus.sampling``)."""
+    return catalog.load(name, Sampling(size=args.sample, seed=args.sample_seed))
+
+
+def _drawn(corpus: catalog.Corpus) -> str:
+    sample = corpus.sample
+    return f" (a sample of {sample.population:,}, seed {sample.seed})" if sample else ""
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    corpora = [catalog.load(name) for name in args.corpora]
+    corpora = [_load(name, args) for name in args.corpora]
     samples = [serialize(p) for corpus in corpora for p in corpus.payloads]
     dictionary = train_dictionary(samples, args.size, args.level)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     provenance = {
         "corpora": [
-            {"name": c.name, "digest": c.digest, "payloads": len(c.payloads)} for c in corpora
+            {
+                "name": c.name,
+                "digest": c.sample.population_digest if c.sample else c.digest,
+                "payloads": c.sample.population if c.sample else len(c.payloads),
+                "sampled": len(c.payloads) if c.sample else None,
+            }
+            for c in corpora
         ],
         "samples": len(samples),
         "sample_bytes": sum(len(s) for s in samples),
@@ -49,7 +80,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(
         f"wrote {path} ({len(dictionary.data):,} bytes{smaller}; zstd dictionary id "
         f"{dictionary.id}) "
-        f"from {len(samples)} payloads; use it as zstd:{args.level}:dict={args.name} with "
+        f"from {len(samples)} payloads{''.join(map(_drawn, corpora))}; use it as "
+        f"zstd:{args.level}:dict={args.name} with "
         f"--dictionaries {out}"
     )
     return 0
@@ -109,7 +141,7 @@ METHOD = (
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from bench.probes.dictionary import SIZES, evaluate  # the probe only when it runs
 
-    corpus = catalog.load(args.corpus)
+    corpus = _load(args.corpus, args)
     workflows = corpus.workflow_of_each()
     if workflows is None:
         raise UserError(
@@ -138,7 +170,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 f"zstd dictionaries on {corpus.name}",
                 [
                     METHOD.format(repeats=TIMING_REPEATS),
-                    f"{len(set(workflows))} workflows, {len(corpus.payloads)} payloads, "
+                    f"{len(set(workflows))} workflows, {len(corpus.payloads)} payloads"
+                    f"{_drawn(corpus)}, "
                     f"{min(args.folds, len(set(workflows)))} folds.",
                     _table(rows),
                 ],
@@ -180,6 +213,7 @@ def add_parser(sub: Subparsers) -> None:
     trainer.add_argument("--out", required=True, help="dictionary folder (--dictionaries)")
     trainer.add_argument("--size", type=size, default=16 << 10, help="largest dictionary, bytes")
     trainer.add_argument("--level", type=int, default=3, help="zstd level it is tuned for")
+    _sample_flags(trainer, TRAIN_SAMPLE)
     trainer.set_defaults(run=cmd_train)
     evaluator = command(commands, "evaluate", "does a dictionary pay on this corpus? (k-fold)")
     evaluator.add_argument("corpus", help="corpus file or built-in name")
@@ -197,4 +231,15 @@ def add_parser(sub: Subparsers) -> None:
     )
     evaluator.add_argument("--no-encryption", action="store_true", help="skip +aes256gcm")
     add_json_flag(evaluator)
+    _sample_flags(evaluator, DEFAULT_SIZE)
     evaluator.set_defaults(run=cmd_evaluate)
+
+
+def _sample_flags(parser: argparse.ArgumentParser, default: int) -> None:
+    parser.add_argument(
+        "--sample",
+        type=non_negative_int,
+        default=default,
+        help="payloads drawn from a larger corpus file, stratified as a run's (0: all of them)",
+    )
+    parser.add_argument("--sample-seed", type=int, default=1, help="seed that draws the sample")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from bench.cli import main
+from bench.corpus import catalog
 from bench.probes.dictionary import Tally, evaluate, folds, verdict
 from temporalio.api.common.v1 import Payload
 
@@ -61,8 +62,6 @@ def test_folds_never_split_a_workflow_and_balance_payloads() -> None:
 
 
 def test_evaluation_trains_only_on_other_workflows(labelled: Path) -> None:
-    from bench.corpus import catalog
-
     corpus = catalog.load(str(labelled))
     workflows = corpus.workflow_of_each()
     assert workflows is not None
@@ -90,6 +89,27 @@ def test_dict_commands_on_the_command_line(
     rows = json.loads(capsys.readouterr().out)
     assert {row["chain"] for row in rows} == {"zstd:3", "zstd:3+aes256gcm"}
     assert all(row["verdict"] for row in rows)
+
+
+def test_a_corpus_file_larger_than_the_sample_is_trained_and_evaluated_on_a_sample(
+    labelled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As a run reads a recording of millions of payloads: a stratified sample, never the whole
+    file in memory; the dictionary's provenance names the whole corpus and the sample."""
+    out = tmp_path / "dicts"
+    argv = ["dict", "train", str(labelled), "--name", "o", "--out", str(out), "--size", "2KiB"]
+    assert main([*argv, "--sample", "100"]) == 0
+    assert "from 100 payloads (a sample of 225, seed 1)" in capsys.readouterr().out
+    [corpus] = json.loads((out / "o.json").read_text())["corpora"]
+    assert (corpus["payloads"], corpus["sampled"]) == (225, 100)
+    assert corpus["digest"] == catalog.load(str(labelled)).digest
+
+    evaluate = ["dict", "evaluate", str(labelled), "--size", "1KiB", "--no-encryption"]
+    assert main([*evaluate, "--sample", "120", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {row["payloads"] for row in rows if row["bucket"] == "all"} == {120}
+    assert main([*evaluate, "--sample", "120", "--sample-seed", "2"]) == 0
+    assert "120 payloads (a sample of 225, seed 2)" in capsys.readouterr().out
 
 
 def test_a_corpus_without_workflows_is_refused_in_one_line(
