@@ -18,12 +18,12 @@ import contextlib
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from temporalio.api.common.v1 import Payload
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 from temporalio.common import RawValue
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -47,6 +47,7 @@ from bench.temporal.objectstore import (
     with_storage,
 )
 from bench.temporal.processes import Watchable, while_alive
+from bench.temporal.stages import stage_ns
 from bench.temporal.worker_process import WorkerProcess
 from bench.temporal.workflows import RoundTripWorkflow, task_queue
 from payload_codecs import KeyServiceError, data_converter
@@ -143,8 +144,18 @@ class ClientCase:
         )
 
 
-async def _one(case: ClientCase, payload: Payload, workflow_id: str) -> int:
-    start = time.perf_counter_ns()
+@dataclass(frozen=True)
+class Trip:
+    """One workflow's round trip: its duration, and the wall clock as the client started it and
+    as the result was in its hands (for the stages, against the server's event times)."""
+
+    latency_ns: int
+    sent_ns: int
+    received_ns: int
+
+
+async def _one(case: ClientCase, payload: Payload, workflow_id: str) -> Trip:
+    sent, start = time.time_ns(), time.perf_counter_ns()
     handle = await case.client.start_workflow(
         RoundTripWorkflow.run,
         RawValue(payload),
@@ -153,13 +164,13 @@ async def _one(case: ClientCase, payload: Payload, workflow_id: str) -> int:
         execution_timeout=WORKFLOW_TIMEOUT,
     )
     result = await handle.result(rpc_timeout=WORKFLOW_TIMEOUT)
-    elapsed = time.perf_counter_ns() - start
+    elapsed, received = time.perf_counter_ns() - start, time.time_ns()
     if not isinstance(result, RawValue) or result.payload != payload:
         raise RoundTripError(
             f"client layer, codec {case.row.label}, corpus {case.corpus}: workflow "
             f"{workflow_id} returned a payload other than its input"
         )
-    return elapsed
+    return Trip(elapsed, sent, received)
 
 
 UNREACHABLE = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.UNAUTHENTICATED})
@@ -174,61 +185,99 @@ def _stops_the_run(error: Exception) -> bool:
     return isinstance(error, RoundTripError | KeyServiceError)
 
 
-def _failed(s: ClientSamples, error: Exception, latency: list[int], history: list[int]) -> None:
-    s.errors += 1
-    text = f"{type(error).__name__}: {error}"
-    s.first_error = s.first_error or text
-    if not s.payload_errors:
-        s.payload_errors = [""] * len(s.original_bytes)
-    position = len(latency)  # the payload this workflow carried, in sampling order
-    s.payload_errors[position] = s.payload_errors[position] or text
-    latency.append(FAILED)
-    history.append(FAILED)
+@dataclass
+class _Round:
+    """One case's records of one sequential round, filled workflow by workflow."""
+
+    latency: list[int] = field(default_factory=list)
+    history: list[int] = field(default_factory=list)
+    client_ns: list[int] = field(default_factory=list)
+    worker_ns: list[int] = field(default_factory=list)
+    stall: list[int] = field(default_factory=list)
+    stages: list[list[int]] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    stored: list[list[int]] = field(default_factory=list)
+
+    def failed(self, s: ClientSamples, error: Exception) -> None:
+        s.errors += 1
+        text = f"{type(error).__name__}: {error}"
+        s.first_error = s.first_error or text
+        if not s.payload_errors:
+            s.payload_errors = [""] * len(s.original_bytes)
+        position = len(self.latency)  # the payload this workflow carried, in sampling order
+        s.payload_errors[position] = s.payload_errors[position] or text
+        self.latency.append(FAILED)
+        self.history.append(FAILED)
+        self.stages.append([])
+
+    def keep(self, s: ClientSamples) -> None:
+        s.latency_ns.append(self.latency)
+        s.history_bytes.append(self.history)
+        s.client_codec_ns.append(self.client_ns)
+        s.worker_codec_ns.append(self.worker_ns)
+        s.worker_stall_ns.append(self.stall)
+        s.stage_ns.append(self.stages)
+        s.workflow_ids = self.ids
+        if self.stored:
+            s.offloaded.append([row[0] for row in self.stored])
+            s.s3_objects.append([row[1] for row in self.stored])
+            s.s3_bytes.append([row[2] for row in self.stored])
+            s.storage_ns.append([row[3] for row in self.stored])
 
 
-async def _sequential(case: ClientCase, worker: WorkerProcess, round_no: int) -> None:
-    s = case.samples
-    latency, history, client_ns, worker_ns, stall, ids = [], [], [], [], [], []
-    stored: list[list[int]] = []
-    await worker.take()
-    case.timed.take()
+async def _workflow(
+    case: ClientCase, worker: WorkerProcess, record: _Round, position: int, round_no: int
+) -> None:
+    """One recorded round trip of the payload at ``position``, and what it stored."""
+    workflow_id = case.workflow_id(f"r{round_no}-{position}")
+    handle = case.client.get_workflow_handle(workflow_id)
+    history = None
+    try:
+        trip = await _one(case, case.payloads[position], workflow_id)
+        record.latency.append(trip.latency_ns)
+        record.history.append((await handle.describe()).raw_info.history_size_bytes)
+        history = await handle.fetch_history()
+        record.stages.append(stage_ns(history.events, trip.sent_ns, trip.received_ns))
+    except Exception as error:  # a failed workflow is a measured outcome, not a crash
+        if _stops_the_run(error):
+            raise
+        record.failed(case.samples, error)
+    spent = case.timed.take()
+    record.client_ns.append(spent.encode_ns + spent.decode_ns)
+    answer = await worker.take()
+    times = answer["codecs"][case.index]
+    record.worker_ns.append(times["encode_ns"] + times["decode_ns"])
+    record.stall.append(answer["stall_ns"])
+    record.ids.append(workflow_id)
     if case.storage is not None:
-        case.storage.take()
-    for position, payload in enumerate(case.payloads):
-        workflow_id = case.workflow_id(f"r{round_no}-{position}")
-        try:
-            latency.append(await _one(case, payload, workflow_id))
-            described = await case.client.get_workflow_handle(workflow_id).describe()
-            history.append(described.raw_info.history_size_bytes)
-        except Exception as error:  # a failed workflow is a measured outcome, not a crash
-            if _stops_the_run(error):
-                raise
-            _failed(s, error, latency, history)
-        spent = case.timed.take()
-        client_ns.append(spent.encode_ns + spent.decode_ns)
-        answer = await worker.take()
-        times = answer["codecs"][case.index]
-        worker_ns.append(times["encode_ns"] + times["decode_ns"])
-        stall.append(answer["stall_ns"])
-        ids.append(workflow_id)
+        record.stored.append(_stored(case, answer["storage"][case.index], history))
+
+
+async def _paired_round(
+    group: Sequence[ClientCase],
+    workers: Mapping[Route, WorkerProcess],
+    round_no: int,
+    order: random.Random,
+) -> None:
+    """One sequential round of cases that carry the same payloads (one route and corpus):
+    payload by payload, every codec in a new random order, so each codec's round trip has the
+    baseline's of the same payload, minutes apart at most, to be compared with."""
+    records = [_Round() for _ in group]
+    for case in group:
+        await workers[case.route].take()
+        case.timed.take()
         if case.storage is not None:
-            done = history[-1] != FAILED
-            stored.append(await _stored(case, answer["storage"][case.index], workflow_id, done))
-    s.latency_ns.append(latency)
-    s.history_bytes.append(history)
-    s.client_codec_ns.append(client_ns)
-    s.worker_codec_ns.append(worker_ns)
-    s.worker_stall_ns.append(stall)
-    s.workflow_ids = ids
-    if stored:
-        s.offloaded.append([row[0] for row in stored])
-        s.s3_objects.append([row[1] for row in stored])
-        s.s3_bytes.append([row[2] for row in stored])
-        s.storage_ns.append([row[3] for row in stored])
+            case.storage.take()
+    for position in range(len(group[0].payloads)):
+        for index in order.sample(range(len(group)), len(group)):
+            case = group[index]
+            await _workflow(case, workers[case.route], records[index], position, round_no)
+    for case, record in zip(group, records, strict=True):
+        record.keep(case.samples)
 
 
-async def _stored(
-    case: ClientCase, worker: Mapping[str, int], workflow_id: str, done: bool
+def _stored(
+    case: ClientCase, worker: Mapping[str, int], history: WorkflowHistory | None
 ) -> list[int]:
     """``[references in the stored history, objects written, bytes written, ns in storage
     calls]`` of one workflow, client and worker together; references are FAILED when the
@@ -236,8 +285,7 @@ async def _stored(
     assert case.storage is not None
     client = case.storage.take()
     offloaded = FAILED
-    if done:
-        history = await case.client.get_workflow_handle(workflow_id).fetch_history()
+    if history is not None:
         offloaded = len(references(p for event in history.events for _, p, _ in walk(event)))
     return [
         offloaded,
@@ -310,6 +358,7 @@ async def _cases(
                     concurrency=plan.concurrency,
                     transport=route.transport,
                     storage_threshold=route.threshold,
+                    paired=True,
                 )
                 cases.append(
                     ClientCase(
@@ -366,12 +415,19 @@ async def run_client_layer(
                 await _warm(case, payload, case.workflow_id(f"w{position}"))
             on_step(f"client warm-up: {case.row.label} {case.corpus}")
         order = random.Random(seed)
+        groups: dict[tuple[Route, str], list[ClientCase]] = {}
+        for case in cases:
+            groups.setdefault((case.route, case.corpus), []).append(case)
         for round_no in range(plan.rounds):
-            shuffled = list(cases)
-            order.shuffle(shuffled)
-            for case in shuffled:
-                await _sequential(case, workers[case.route], round_no)
+            for group in order.sample(list(groups.values()), len(groups)):
+                await _paired_round(group, workers, round_no, order)
+                on_step(f"client round {round_no + 1}: {group[0].corpus} {group[0].variant}")
+        # Throughput passes after every sequential round, never between them: the workflows of
+        # a burst leave the dev server busy for a while, and the next sequential workflows then
+        # waited 25-50 ms for their tasks where 5 ms is usual (17-33 % of them, against 0-5 %).
+        for round_no in range(plan.throughput_passes):
+            for case in order.sample(cases, len(cases)):
                 await _concurrent(case, round_no, plan.concurrency)
-                on_step(f"client round {round_no + 1}: {case.row.label} {case.corpus}")
+                on_step(f"client throughput {round_no + 1}: {case.row.label} {case.corpus}")
 
     await while_alive([*workers.values(), *also_watch], measure())

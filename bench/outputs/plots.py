@@ -263,6 +263,59 @@ def client_path(results: Results, corpus: str, path: Path) -> Path | None:
     return _save(figure, path)
 
 
+def round_trip_stages(results: Results, corpus: str, path: Path) -> Path | None:
+    """Where a round trip's time goes: each stage's median per codec, stacked, one panel per
+    size bucket (the SDK's default route); the stages holding a codec's work solid, the waits
+    hatched."""
+    from bench.results.stages import STAGES
+
+    cases = [
+        c
+        for c in results.cases_of(Layer.CLIENT, corpus)
+        if c.route is not None and c.route.default and c.has(ALL, "stage_ms")
+    ]
+    names = [b.name for b in BUCKETS if any(c.has(b.name, "stage_ms") for c in cases)]
+    if not names:
+        return None
+    figure, panels = plt.subplots(
+        len(names), 1, figsize=(11, 1.1 + 0.45 * len(cases) * len(names)), squeeze=False
+    )
+    colors = [plt.get_cmap("tab10")(i) for i in range(10)]
+    for axes, bucket in zip(panels[:, 0], names, strict=True):
+        rows = [c for c in cases if c.has(bucket, "stage_ms")]
+        left = np.zeros(len(rows))
+        for index, stage in enumerate(STAGES):
+            widths = np.asarray([c.raw(bucket, "stage_ms")[stage.name] for c in rows])
+            axes.barh(
+                [c.row for c in rows],
+                widths,
+                left=left,
+                color=colors[index % len(colors)],
+                hatch=None if stage.codec else "//",
+                edgecolor="white",
+                label=stage.name + (" (codec)" if stage.codec else ""),
+            )
+            left += widths
+        axes.invert_yaxis()
+        axes.tick_params(axis="y", labelsize=8)
+        axes.set_title(f"payloads of {bucket}", fontsize=9, loc="left")
+        axes.grid(True, axis="x", alpha=0.3)
+    panels[-1, 0].set_xlabel("ms, median of each stage over the workflows of the bucket")
+    panels[0, 0].set_title(
+        f"Where a round trip's time goes, corpus {corpus}: solid stages hold a codec's work, "
+        "hatched ones are waits",
+        fontsize=10,
+    )
+    figure.legend(
+        *panels[0, 0].get_legend_handles_labels(),
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=4,
+        fontsize=8,
+    )
+    return _save(figure, path)
+
+
 def _stored_per_workflow(axes: Axes, cases: Sequence[CaseResult]) -> None:
     """History and S3 bytes per workflow, stacked, over the size buckets every case measured:
     an offloading route's history alone, against another route's over other payloads, made

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.outputs import plots, render
+from bench.outputs import plots, render, roundtrip
 from bench.outputs.kms_report import kms_section
 from bench.outputs.large_report import large_section
 from bench.outputs.ranking import cpu_us_per_kib, front, saved_share
@@ -306,6 +306,40 @@ def _client_section(results: Results, corpus: str, folder: Path) -> list[Block]:
     image = plots.client_path(results, corpus, folder / f"client-{corpus}.png")
     if image is not None:
         blocks.append(Image(image, f"Client path latency and stored history, corpus {corpus}"))
+    return blocks + _round_trip_tested(results, corpus, folder)
+
+
+def _round_trip_tested(results: Results, corpus: str, folder: Path) -> list[Block]:
+    """The paired comparison against the baseline, the run's A/A check, and the stages."""
+    blocks: list[Block] = []
+    paired = roundtrip.paired_table(results, corpus)
+    if paired is not None:
+        agreement = "; ".join(
+            f"{route}: {a:,.1f} against {b:,.1f} ms ({b / a - 1:+.1%})"
+            for route, a, b in roundtrip.aa_agreement(results, corpus)
+        )
+        blocks += [
+            "Round trip against the baseline, tested: each payload went through every codec of "
+            "a route in turn, in a new random order, so each workflow has the baseline's of the "
+            "same payload and moment beside it. Change: the Hodges-Lehmann estimate over the "
+            "pairs' ratios, [its 95 % interval], Wilcoxon signed-rank; tied where the interval "
+            "holds no change; none (B) against none (A) is the same test where nothing differs. "
+            f"p50 of the baseline measured twice (A against B): {agreement or 'not measured'}.",
+            paired,
+        ]
+    stages = roundtrip.stage_table(results, corpus)
+    if stages is not None:
+        blocks += [
+            "Where the time goes (SDK's default route): each stage's median in ms, from the "
+            "client's clock and the history's own event times (the medians need not add up to "
+            "the round trip's). A codec works in the stages marked codec; the waits are the "
+            "server's and the worker's pollers', the same for every codec unless the payload's "
+            "size changes them.",
+            stages,
+        ]
+    image = plots.round_trip_stages(results, corpus, folder / f"stages-{corpus}.png")
+    if image is not None:
+        blocks.append(Image(image, f"Round trip by stage, corpus {corpus}"))
     return blocks
 
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from bench.outputs.compare import judge
+from bench.outputs import roundtrip
 from bench.outputs.reading_report import reading_verdict
 from bench.outputs.recommend import (
     Constraints,
@@ -21,8 +19,7 @@ from bench.outputs.recommend import (
     saving,
 )
 from bench.outputs.render import Block, Code, Table
-from bench.results import ALL, Layer, Results
-from bench.results.metrics import series_of
+from bench.results import Layer, Results
 
 MIN_SAVING = 0.10
 
@@ -70,27 +67,18 @@ def _cell(rec: Recommendation | None) -> str:
 
 
 def round_trip_change(results: Results, codec: str, corpus: str) -> str:
-    """The winner's round trip against the baseline in the client layer, with its interval
-    from the rounds; "tied" when the interval holds no change."""
+    """The winner's round trip against the baseline in the client layer (the SDK's default
+    route), tested over pairs of workflows measured side by side, with its interval; "tied"
+    when the interval holds no change, and no figure at all when it could not be tested."""
     case = client_case(results, codec, corpus)
     base = results.baseline(Layer.CLIENT, corpus)
     if case is None or base is None:
         return "not measured (not in the client layer)"
     if case.codec == base.codec:
         return "-"
-    speed_base = 1 / np.asarray(series_of(base, ALL, "latency_ms"))
-    speed_case = 1 / np.asarray(series_of(case, ALL, "latency_ms"))
-    if not speed_base.size or not speed_case.size:
-        return "-"
-    speedup, low, high, _ = judge(speed_base, speed_case)
-    change = f"{1 / speedup - 1:+.0%}"
-    if low is None or high is None:
-        # An untested difference is not shown as a number: the baseline measured twice in one
-        # run has differed by 42 % at this many rounds.
-        rounds = min(speed_base.size, speed_case.size)
-        return f"not measured ({rounds} rounds a side are too few to test)"
-    interval = f"[{1 / high - 1:+.0%} .. {1 / low - 1:+.0%}]"
-    return f"{change} {interval}" + (" tied" if low <= 1 <= high else "")
+    return roundtrip.change_text(
+        roundtrip.change(results, case), len(roundtrip.pairs(base, case)[0])
+    )
 
 
 def the_answer(results: Results) -> Recommendation | None:
@@ -201,8 +189,9 @@ def verdict_blocks(results: Results) -> list[Block]:
         "**By goal**, over the same corpora. Tied: within this run's noise floor (1.96 standard "
         "errors of a difference of two medians, from every codec's round-to-round spread); the "
         "first named wins the tie-break `recommend` states. Sizes and CPU from the codec layer; "
-        "round trip from the client layer against no codec, with its 95 % interval, where the "
-        f"rounds are enough to test it. Behind it: one run, {rounds}, {client_rounds}.",
+        "round trip from the client layer against no codec over workflows paired side by side "
+        "(Wilcoxon signed-rank, Hodges-Lehmann estimate with its 95 % interval), where there "
+        f"are pairs enough to test it. Behind it: one run, {rounds}, {client_rounds}.",
         Table(["goal", "codec", "bytes saved", "CPU µs/KiB", "round trip vs none"], rows),
         "Ask `recommend` the same questions, or your own (`--help`):",
         Code(

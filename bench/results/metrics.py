@@ -19,6 +19,7 @@ import numpy as np
 from bench.results.buckets import BUCKETS, LIMIT_BYTES, WARN_BYTES, bucket_of
 from bench.results.model import ALL, CaseResult, Layer
 from bench.results.samples import FAILED, CompactSamples
+from bench.results.stages import NAMES
 from bench.results.stats import median_ci, percentiles, quantile_ci
 
 Floats = np.ndarray[Any, np.dtype[np.float64]]
@@ -257,6 +258,14 @@ def _stored_median(name: str, scale: float) -> Summarise:
 
 def _max_stall_ms(v: BucketView) -> float | None:
     return max(v.cells("worker_stall_ns")) / 1e6 if v.cells("latency_ns") else None
+
+
+def _stage_ms(v: BucketView) -> dict[str, float] | None:
+    rows = [row[i] for row in v.samples.get("stage_ns", []) for i in v.indices if row[i]]
+    if not rows:
+        return None
+    medians = np.median(np.asarray(rows, dtype=np.float64), axis=0) / 1e6
+    return {name: float(x) for name, x in zip(NAMES, medians, strict=True)}
 
 
 def _whole(key: str) -> Summarise:
@@ -685,6 +694,14 @@ METRICS: tuple[Metric, ...] = (
         CLIENT,
         _max_stall_ms,
         higher_is_better=False,
+    ),
+    Metric(
+        "stage_ms",
+        "ms",
+        "client layer: the round trip by stage (bench.temporal.stages), the median of each "
+        "stage over this bucket's workflows; the medians need not add up to the round trip's",
+        CLIENT,
+        _stage_ms,
     ),
     Metric(
         "first_error",

@@ -65,6 +65,7 @@ class ClientSamples:
     worker_codec_ns: list[list[int]] = field(default_factory=list)
     worker_stall_ns: list[list[int]] = field(default_factory=list)
     throughput_wps: list[float] = field(default_factory=list)
+    """Per throughput pass (at most one a round)."""
     concurrency: int = 1
     errors: int = 0
     first_error: str | None = None
@@ -73,6 +74,14 @@ class ClientSamples:
     payload_errors: list[str] = field(default_factory=list)
     """Per payload, the first error a workflow carrying it met ("" where none failed): which
     sizes a limit rejected, in the SDK's or server's words."""
+    stage_ns: list[list[list[int]]] = field(default_factory=list)
+    """Per round and payload, the round trip in stages (``bench.temporal.stages.STAGES``), from
+    the client's clock and the history's event times; empty where the workflow failed, and in
+    results from before schema 6."""
+    paired: bool = False
+    """Whether the sequential rounds ran payload by payload through every codec of the route
+    in turn (from schema 6): workflow ``[r][i]`` of two such cases is then a pair measured side
+    by side, which a paired test compares."""
     transport: str = DEFAULT_TRANSPORT
     """gRPC message compression of the case's client and worker."""
     storage_threshold: int | None = None
@@ -114,6 +123,7 @@ _PER_ROUND = (
     "client_codec_ns",
     "worker_codec_ns",
     "worker_stall_ns",
+    "stage_ns",
     "throughput_wps",
     "offloaded",
     "s3_objects",

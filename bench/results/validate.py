@@ -90,8 +90,14 @@ def _check_lengths(samples: object) -> None:
         payloads, rounds = len(samples.original_bytes), len(samples.latency_ns)
         _rows(samples, rounds, payloads, "latency_ns", "history_bytes", "client_codec_ns")
         _rows(samples, rounds, payloads, "worker_codec_ns", "worker_stall_ns")
-        _same(samples, rounds, "throughput_wps")
+        if len(samples.throughput_wps) > rounds:  # a profile may run fewer throughput passes
+            raise ValueError(
+                f"samples.throughput_wps has {len(samples.throughput_wps)} entries, more than "
+                f"the {rounds} rounds"
+            )
         _same(samples, payloads, "workflow_ids", "payload_errors", empty=True)
+        if samples.stage_ns:
+            _rows(samples, rounds, payloads, "stage_ns")
         if samples.offloaded:
             _rows(samples, rounds, payloads, "offloaded", "s3_objects", "s3_bytes", "storage_ns")
     elif isinstance(samples, ReadingSamples):

@@ -101,12 +101,16 @@ class Plan:
         per_round = sum(len(case.inputs) for case in self.cases)
         phases = [Phase(len(self.cases) + per_round * (self.rounds + 1))]
         if self.run_client:
-            cases = len(self.client_rows) * len(self.client_corpora) * len(self.routes)
+            groups = len(self.client_corpora) * len(self.routes)
+            cases = len(self.client_rows) * groups
             payloads = max(
                 (len(sample_payloads(c, self.client.per_bucket)) for c in self.client_corpora),
                 default=1,
             )
-            phases.append(Phase((self.client.rounds + 1) * cases, CLIENT_S_PER_PAYLOAD * payloads))
+            # Steps: each case's warm-up, then per round each group's paired pass and each
+            # case's throughput pass (bench.layers.client).
+            steps = cases + self.client.rounds * groups + self.client.throughput_passes * cases
+            phases.append(Phase(steps, CLIENT_S_PER_PAYLOAD * payloads))
         if self.run_reading:
             phases.append(Phase(self.reading.rounds + 1, READING_S_PER_STEP))
         return phases
@@ -283,6 +287,7 @@ def _client_profile(
         storage_thresholds=profile.client.storage_thresholds
         if given.storage_thresholds is None
         else given.storage_thresholds,
+        throughput_rounds=profile.client.throughput_rounds,
     )
     chosen = [c for c in corpora if not client.corpora or c.name in client.corpora]
     return replace(client, storage_thresholds=reachable(client, chosen)), chosen

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bench.cli import main
@@ -71,6 +72,7 @@ def test_a_short_run_writes_the_client_section_and_true_history_sizes(
         sizes = [asyncio.run(described(wid)) for wid in samples["workflow_ids"]]
         assert sizes == samples["history_bytes"][-1]
         assert case["summary"]["all"]["throughput_wps"]["median"] > 0
+    _assert_paired_with_stages(clients, dev_server.address)
     # Compression shrinks what the server stores.
     assert (
         clients["zstd:3@zstandard"]["summary"]["all"]["history_bytes_per_workflow"]
@@ -79,6 +81,35 @@ def test_a_short_run_writes_the_client_section_and_true_history_sizes(
     report = (out / "report.md").read_text()
     assert "Client path: each sampled payload" in report
     assert "![Client path latency and stored history" in report
+    assert "Round trip against the baseline, tested" in report
+    assert "Where the time goes" in report
+    assert (out / "stages-tiny.png").exists()
+
+
+def _assert_paired_with_stages(clients: dict[str, Any], address: str) -> None:
+    """Payload by payload, every codec in turn (their start times interleave so), and each
+    workflow's stages adding up to its round trip."""
+    starts = []
+    for case in clients.values():
+        for position, workflow_id in enumerate(case["samples"]["workflow_ids"]):
+            starts.append((asyncio.run(_started(address, workflow_id)), position))
+    assert [position for _, position in sorted(starts)] == sorted(p for _, p in starts)
+    for case in clients.values():
+        samples = case["samples"]
+        assert samples["paired"] is True
+        for latencies, stages in zip(samples["latency_ns"], samples["stage_ns"], strict=True):
+            for latency, parts in zip(latencies, stages, strict=True):
+                assert len(parts) == 8
+                assert min(parts) >= 0
+                assert abs(sum(parts) - latency) < 5e6  # two clocks read at the same points
+        assert set(case["summary"]["all"]["stage_ms"]) >= {"start", "activity", "result back"}
+
+
+async def _started(address: str, workflow_id: str) -> float:
+    client = await Client.connect(address)
+    info = await client.get_workflow_handle(workflow_id).describe()
+    assert info.start_time is not None
+    return info.start_time.timestamp()
 
 
 def _finish(process: subprocess.Popen[str]) -> str:

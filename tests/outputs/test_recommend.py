@@ -60,6 +60,7 @@ def _client(ms: float, seed: int) -> ClientSamples:
         worker_codec_ns=[[1, 1]] * 5,
         worker_stall_ns=[[1, 1]] * 5,
         throughput_wps=[10.0] * 5,
+        paired=True,
     )
 
 

@@ -11,6 +11,7 @@ from bench import results
 from bench.outputs.recommend import corpus_weight
 from bench.outputs.verdict import answer_text, round_trip_change, the_answer, verdict_blocks
 from bench.results import CodecFacts, CorpusInfo, Layer, load
+from bench.results.samples import ClientSamples
 
 from tests.outputs.test_recommend import RUN, _client
 
@@ -51,11 +52,30 @@ def test_the_report_opens_with_recommends_answer_and_its_weights(run_folder: Pat
     assert answer_text(run).startswith(f"deploy {rec.winner.deployed}: ")
 
 
-def test_a_round_trip_on_too_few_rounds_is_not_a_number() -> None:
-    """Three client rounds a side cannot be tested: the cell says so and shows no percentage
-    (the baseline measured twice differed by 42 % in such a run)."""
-    cell = round_trip_change(load(REFERENCE), "zstd:3@zstandard", "sizes")
-    assert cell.startswith("not measured (3 rounds a side")
+@pytest.mark.parametrize(
+    ("rounds", "paired", "says"),
+    [
+        (2, True, "not tested (4 pairs; 6 are needed)"),
+        (5, False, "not tested (no workflows measured side by side"),
+    ],
+)
+def test_a_round_trip_that_cannot_be_tested_is_not_a_number(
+    rounds: int, paired: bool, says: str
+) -> None:
+    """Too few pairs, or workflows not measured side by side (results before schema 6): the
+    cell says so and shows no percentage (the baseline measured twice differed by 42 % in a
+    run of three rounds a side)."""
+
+    def cut(case: results.CaseResult) -> results.CaseResult:
+        if not isinstance(case.samples, ClientSamples):
+            return case
+        samples = dataclasses.replace(case.samples, paired=paired)
+        samples.keep_rounds(rounds)
+        return dataclasses.replace(case, samples=samples)
+
+    run = dataclasses.replace(RUN, cases=[cut(c) for c in RUN.cases])
+    cell = round_trip_change(run, "zstd:3@zstandard (A)", "unit")
+    assert cell.startswith(says), cell
     assert "%" not in cell
 
 

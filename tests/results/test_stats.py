@@ -11,9 +11,11 @@ import pytest
 from bench.outputs.ranking import pareto_front
 from bench.results.stats import (
     CONFIDENCE,
+    _signed_rank_counts,
     median_ci,
     median_interval,
     moderated_variances,
+    paired_change,
     percentiles,
     quantile_ci,
     smallest_rank_p,
@@ -194,3 +196,62 @@ def test_a_stratified_interval_covers_the_population_mean_as_often_as_it_says() 
     assert 0.93 <= covered / 2000 <= 0.97
     whole = list(large)
     assert stratified_mean(whole, [0] * 200, [200])[1] == pytest.approx(0.0)
+
+
+def _pairs(rng: np.random.Generator, n: int, ratio: float) -> tuple[np.ndarray, np.ndarray]:
+    """Round trips of payloads from 40 ms to 600 ms, each pair sharing its moment's drift;
+    each workflow has its own 5 % noise and, one in six, a 25-50 ms wait (a busy server)."""
+    payload = rng.choice([40.0, 110.0, 170.0, 600.0], n)
+    moment = rng.lognormal(0.0, 0.15, n)
+
+    def one(scale: float) -> np.ndarray:
+        spikes = rng.uniform(25, 50, n) * (rng.random(n) < 1 / 6)
+        return payload * scale * moment * rng.lognormal(0.0, 0.05, n) + spikes
+
+    return one(1.0), one(ratio)
+
+
+def test_the_signed_rank_distribution_is_the_exact_one() -> None:
+    from scipy import stats as scipy_stats
+
+    counts = _signed_rank_counts(12)
+    assert counts.sum() == 2**12
+    assert counts[:4].tolist() == [1, 1, 1, 2]  # 0; {1}; {2}; {3} and {1, 2}
+    # A sample whose positive ranks sum to 13: scipy's exact p is twice P(T <= 13).
+    d = np.arange(1, 13, dtype=float) * np.where(np.isin(np.arange(1, 13), [1, 12]), 1, -1)
+    assert scipy_stats.wilcoxon(d).pvalue == pytest.approx(2 * counts[:14].sum() / 2**12)
+
+
+def test_a_paired_change_is_estimated_with_the_level_its_interval_reaches() -> None:
+    base = np.asarray([50.0, 80.0, 120.0, 300.0, 600.0, 45.0] * 2)
+    found = paired_change(base, base * 1.25)
+    assert found is not None
+    assert found.change == pytest.approx(0.25)
+    assert found.pairs == 12
+    assert found.confidence == pytest.approx(1 - 2 * 87 / 4096)  # R: 1 - 2 psignrank(13, 12)
+    assert found.called
+    assert paired_change(base[:5], base[:5] * 2) is None  # p can never reach 0.05
+    with_failures = paired_change([*base, np.inf], [*(base * 0.8), 50.0])
+    assert with_failures is not None
+    assert with_failures.pairs == 12
+
+
+def test_the_paired_interval_covers_the_true_change_as_often_as_it_says() -> None:
+    rng = np.random.default_rng(11)
+    covered = [
+        (found := paired_change(*_pairs(rng, 12, 1.2))) is not None
+        and found.low <= 0.2 <= found.high
+        for _ in range(1_000)
+    ]
+    assert 0.93 <= np.mean(covered) <= 0.99
+
+
+def test_twenty_percent_is_called_and_no_change_rarely_is() -> None:
+    """The quick profile's pairs (four payloads, six rounds) against the noise of a shared
+    machine: a 20 % change is called nearly always, the baseline against itself about 5 % of
+    the time, as a test at 95 % must."""
+    rng = np.random.default_rng(12)
+    slower = [paired_change(*_pairs(rng, 24, 1.2)) for _ in range(500)]
+    same = [paired_change(*_pairs(rng, 24, 1.0)) for _ in range(500)]
+    assert np.mean([f is not None and f.called and f.change > 0 for f in slower]) >= 0.9
+    assert np.mean([f is not None and f.called for f in same]) <= 0.07
