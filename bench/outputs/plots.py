@@ -301,7 +301,7 @@ def round_trip_stages(results: Results, corpus: str, path: Path) -> Path | None:
         axes.set_title(f"payloads of {bucket}", fontsize=9, loc="left")
         axes.grid(True, axis="x", alpha=0.3)
     panels[-1, 0].set_xlabel("ms, median of each stage over the workflows of the bucket")
-    panels[0, 0].set_title(
+    figure.suptitle(
         f"Where a round trip's time goes, corpus {corpus}: solid stages hold a codec's work, "
         "hatched ones are waits",
         fontsize=10,
