@@ -23,7 +23,10 @@ History of the format (``schema_version``):
 - 6 (2026-12-06): an in-process case past the file's bound of per-payload figures keeps
   summaries instead (``bench.results.compact``): its ``samples`` are then ``payloads``,
   ``rounds``, the cpu times and ``buckets`` ({bucket: payloads, series by metric, sketches by
-  side}). Earlier files hold none (:func:`update_to_6`); a reader of version 5 cannot read them.
+  side}). Client-layer cases record ``paired`` (the sequential rounds ran payload by payload
+  through every codec in turn) and ``stage_ns`` (each workflow's round trip in stages); their
+  throughput passes may be fewer than their rounds. Earlier files hold none of these
+  (:func:`update_to_6`); a reader of version 5 cannot read them.
 
 Schema version 6::
 
@@ -52,8 +55,9 @@ Schema version 6::
                                   encode_ns[round][i] (time of repeats[i] calls), cpu per round,
                                   peak_memory_bytes; client layer per round and payload
                                   latency_ns, history_bytes, client_codec_ns, worker_codec_ns,
-                                  worker_stall_ns (-1 where the workflow failed), throughput_wps
-                                  per round, errors, first_error, workflow_ids; an
+                                  worker_stall_ns (-1 where the workflow failed), stage_ns
+                                  (eight stages, empty where it failed), throughput_wps per
+                                  pass, paired, errors, first_error, workflow_ids; an
                                   in-process case past the bound: payloads, rounds, cpu per
                                   round, peak_memory_bytes and buckets {bucket: payloads,
                                   series {metric: per round}, sketches {side: DDSketch of
