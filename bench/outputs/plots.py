@@ -127,6 +127,18 @@ def _save(figure: Figure, path: Path) -> Path:
     return path
 
 
+def _save_with_legend_below(figure: Figure, axes: Axes, path: Path, *, columns: int) -> Path:
+    """One legend for the whole figure, of ``axes``'s entries, below every panel."""
+    figure.legend(
+        *axes.get_legend_handles_labels(),
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=columns,
+        fontsize=8,
+    )
+    return _save(figure, path)
+
+
 def saving_vs_cpu(results: Results, corpus: str, path: Path) -> Path | None:
     """Bytes saved against CPU per KiB (encode + decode), each codec labelled, with the front
     the report's table marks; no codec is the 0 % line."""
@@ -253,14 +265,7 @@ def client_path(results: Results, corpus: str, path: Path) -> Path | None:
     left.set_title(f"Client path by payload size, corpus {corpus}", fontsize=11)
     left.grid(True, which="both", alpha=0.3)
     _stored_per_workflow(right, cases)
-    figure.legend(
-        *left.get_legend_handles_labels(),
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncol=3,
-        fontsize=8,
-    )
-    return _save(figure, path)
+    return _save_with_legend_below(figure, left, path, columns=3)
 
 
 def round_trip_stages(results: Results, corpus: str, path: Path) -> Path | None:
@@ -306,14 +311,7 @@ def round_trip_stages(results: Results, corpus: str, path: Path) -> Path | None:
         "hatched ones are waits",
         fontsize=10,
     )
-    figure.legend(
-        *panels[0, 0].get_legend_handles_labels(),
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncol=4,
-        fontsize=8,
-    )
-    return _save(figure, path)
+    return _save_with_legend_below(figure, panels[0, 0], path, columns=4)
 
 
 def _stored_per_workflow(axes: Axes, cases: Sequence[CaseResult]) -> None:
