@@ -187,7 +187,18 @@ class DevServer:
         (workflows would otherwise wait for their timeouts)."""
         if self._process is None:
             raise DevServerError(f"temporal dev server pid {self.pid} exited with code None")
-        await Watched(self._process, "temporal dev server", DevServerError).watch()
+        await Watched(
+            self._process, "temporal dev server", DevServerError, detail=self._last_words
+        ).watch()
+
+    def _last_words(self) -> str:
+        """What the server said as it ended: a Go panic's first line, else its last log line
+        (its log lives only as long as the server)."""
+        log = Path(self._log_dir.name) / "server.log" if self._log_dir else None
+        lines = log.read_text(errors="replace").splitlines() if log and log.exists() else []
+        lines = [line.strip() for line in lines if line.strip()]
+        said = next((x for x in lines if x.startswith(("panic:", "fatal error:"))), None)
+        return (said or (lines[-1] if lines else "it wrote no log"))[:300]
 
     def stop(self) -> None:
         """Stop the server and its process group; safe to call more than once."""
