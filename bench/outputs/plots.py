@@ -181,7 +181,7 @@ def saving_vs_cpu(results: Results, corpus: str, path: Path) -> Path | None:
         x=xs,
         y=ys,
         ax=axes,
-        expand=(1.3, 1.6),
+        expand=(1.5, 1.8),
         force_text=(0.3, 0.6),
         # A number of iterations, not adjustText's default second: under load a second held
         # fewer iterations, and the labels landed elsewhere from one run to the next.
