@@ -61,9 +61,18 @@ async def test_payloads_come_back_as_protobuf_reads_and_writes_them(how: str) ->
     assert answer.json() == expected
 
 
-@pytest.mark.parametrize("value", ["%%%", "Y", "YQ==\n", " YQ==", "YQ=%", "Y Q==", "ä"])
+@pytest.mark.parametrize(
+    "value", ["%%%", "Y", "YQ==\n", " YQ==", "YQ=%", "Y Q==", "ä", "YQ===", "YWI===="]
+)
 async def test_base64_that_protobuf_would_read_leniently_is_refused(value: str) -> None:
-    for payload in ({"data": value}, {"metadata": {"encoding": value}}):
+    """Whether the server reads the payload itself or through protobuf (another field, here
+    an empty ``externalPayloads``, sends it there), the same base64 is refused."""
+    for payload in (
+        {"data": value},
+        {"metadata": {"encoding": value}},
+        {"data": value, "externalPayloads": []},
+        {"metadata": {"encoding": value}, "externalPayloads": []},
+    ):
         body = json.dumps({"payloads": [payload]})
         async with _client(create_app(ServerConfig({"*": from_spec("zstd")}))) as client:
             answer = await client.post("/decode", content=body)
