@@ -188,9 +188,9 @@ MUTATIONS = {
         "tests/layers/test_inprocess.py::test_a_stage_that_decodes_one_byte_wrong_fails_its_layer",
     ),
     "the verdict's round trip tied whatever its interval": (
-        "bench/outputs/verdict.py",
-        '(" tied" if low <= 1 <= high else "")',
-        '" tied"',
+        "bench/outputs/roundtrip.py",
+        'return interval if found.called else f"{interval} tied"',
+        'return f"{interval} tied"',
         "tests/outputs/test_verdict.py::test_the_round_trip_change_is_tied_only_where_its_interval"
         "_holds_no_change",
     ),
