@@ -92,12 +92,13 @@ QUICK = Profile(
         *(f"{spec}+aes256gcm" for spec in _DEFAULTS),
     ),
     corpora=("synthetic", "histories", "sizes"),
-    # Six rounds, and three client codecs on one payload per size bucket, keep the quick run,
-    # reading layer included, within three minutes on two shared cores; the full profile
-    # measures more of each. Six client rounds give six pairs of workflows per size bucket,
-    # the fewest a signed-rank test can call at 95 %; one throughput pass pays for them (two
-    # took 27 s of a 190 s `nox -s bench`).
-    rounds=6,
+    # Five rounds, and three client codecs on one payload per size bucket, keep the quick run,
+    # reading layer included, within three minutes on two shared cores with nox's set-up; the
+    # full profile measures more of each. Six client rounds give six pairs of workflows per
+    # size bucket, the fewest a signed-rank test can call at 95 %; one throughput pass, a fifth
+    # in-process round and fewer reading rounds pay for them (`nox -s bench` on a fresh clone
+    # took 190-195 s with six in-process rounds and two throughput passes).
+    rounds=5,
     client=ClientProfile(
         codecs=(BASELINE, "zstd:3", "zstd:3+aes256gcm"),
         corpora=("sizes",),
@@ -111,9 +112,9 @@ QUICK = Profile(
         codecs=(BASELINE, "zstd:3+aes256gcm"),
         corpora=("histories",),
         sizes=(10, 100),
-        rounds=5,
+        rounds=4,
         ui_sizes=(100,),
-        ui_rounds=3,
+        ui_rounds=2,
         load_requests=10,
     ),
     description="every family at its default level, with and without AES-256-GCM",

@@ -117,12 +117,12 @@ def test_the_byte_budget_bounds_the_sample_and_its_top_ups() -> None:
 
 def test_a_run_shares_the_budgets_among_its_corpora_and_their_cases() -> None:
     """Memory among the copies the cases keep; results among the figures they write per
-    payload (the quick profile: 26 cases of 16 figures a payload)."""
+    payload (the quick profile: 26 cases of 14 figures a payload)."""
     shared = Sampling(max_bytes=512 << 20).sharing(corpora=2, copies=16, figures=10)
     assert shared.max_bytes == 16 << 20
     assert shared.size == DEFAULT_SIZE  # 1.5 million figures are plenty for 2 x 5,000 x 10
-    quick = Sampling().sharing(corpora=1, copies=28, figures=26 * 16)
-    assert quick.size == RESULTS_NUMBERS // (26 * 16) == 3605
+    quick = Sampling().sharing(corpora=1, copies=28, figures=26 * 14)
+    assert quick.size == RESULTS_NUMBERS // (26 * 14) == 4120
     assert Sampling(max_bytes=4 << 20).sharing(3, 30, 10).max_bytes == 1 << 20
     assert Sampling(size=0).sharing(3, 30, 10_000).size == 0  # every payload, when asked
 
