@@ -324,7 +324,10 @@ def _round_trip_tested(results: Results, corpus: str, folder: Path) -> list[Bloc
             "same payload and moment beside it. Change: the Hodges-Lehmann estimate over the "
             "pairs' ratios, [its 95 % interval], Wilcoxon signed-rank; tied where the interval "
             "holds no change; none (B) against none (A) is the same test where nothing differs. "
-            f"p50 of the baseline measured twice (A against B): {agreement or 'not measured'}.",
+            "Each cell is its own 95 % interval, not corrected for the many cells: about one in "
+            "twenty may be called where nothing differs; the verdict uses the all-payloads "
+            f"column. p50 of the baseline measured twice (A against B): "
+            f"{agreement or 'not measured'}.",
             paired,
         ]
     stages = roundtrip.stage_table(results, corpus)
