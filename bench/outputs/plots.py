@@ -25,6 +25,7 @@ from bench.outputs.ranking import cpu_us_per_kib, front, saved_share
 from bench.outputs.strategies import strategy
 from bench.results import ALL, CaseResult, CodecFacts, Layer, Results
 from bench.results.buckets import BUCKETS
+from bench.results.stages import STAGES
 
 if TYPE_CHECKING:
     from bench.outputs.strategies import Cell as LargeCell
@@ -272,8 +273,6 @@ def round_trip_stages(results: Results, corpus: str, path: Path) -> Path | None:
     """Where a round trip's time goes: each stage's median per codec, stacked, one panel per
     size bucket (the SDK's default route); the stages holding a codec's work solid, the waits
     hatched."""
-    from bench.results.stages import STAGES
-
     cases = [
         c
         for c in results.cases_of(Layer.CLIENT, corpus)

@@ -42,15 +42,6 @@ def pairs(base: CaseResult, case: CaseResult, bucket: str = ALL) -> tuple[list[f
     return kept
 
 
-def change(results: Results, case: CaseResult, bucket: str = ALL) -> PairedChange | None:
-    """``case``'s round trip against its route's baseline (``none``, replica A) in ``bucket``;
-    ``None`` where there is no baseline or too few pairs to test."""
-    base = results.baseline(Layer.CLIENT, case.corpus, case.variant)
-    if base is None or base.key == case.key:
-        return None
-    return paired_change(*pairs(base, case, bucket))
-
-
 def change_text(found: PairedChange | None, pairs_found: int) -> str:
     """``-35 % [-52 % .. -12 %]`` for a called change, with ``tied`` when the interval holds no
     change; an untested difference is never shown as a number."""
@@ -74,9 +65,9 @@ def paired_table(results: Results, corpus: str) -> Table | None:
             continue
         cells = [case.row]
         for bucket in buckets:
-            found = paired_change(*pairs(base, case, bucket))
-            count = len(pairs(base, case, bucket)[0])
-            cells.append("-" if not count else change_text(found, count))
+            measured = pairs(base, case, bucket)
+            count = len(measured[0])
+            cells.append("-" if not count else change_text(paired_change(*measured), count))
         rows.append(cells)
     if not rows:
         return None

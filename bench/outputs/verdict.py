@@ -20,6 +20,7 @@ from bench.outputs.recommend import (
 )
 from bench.outputs.render import Block, Code, Table
 from bench.results import Layer, Results
+from bench.results.stats import paired_change
 
 MIN_SAVING = 0.10
 
@@ -76,9 +77,8 @@ def round_trip_change(results: Results, codec: str, corpus: str) -> str:
         return "not measured (not in the client layer)"
     if case.codec == base.codec:
         return "-"
-    return roundtrip.change_text(
-        roundtrip.change(results, case), len(roundtrip.pairs(base, case)[0])
-    )
+    measured = roundtrip.pairs(base, case)
+    return roundtrip.change_text(paired_change(*measured), len(measured[0]))
 
 
 def the_answer(results: Results) -> Recommendation | None:
